@@ -1,0 +1,44 @@
+# credflow: `make run` sets up and serves the demo; `make test` sets up and runs every test.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+# System packages: CJK fonts and HarfBuzz subsetting for the PDFs, poppler for checking them.
+RUN_PACKAGES  = fonts-noto-cjk libharfbuzz-subset0
+TEST_PACKAGES = $(RUN_PACKAGES) poppler-utils
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup setup-test system-packages system-packages-test db clean
+
+run: setup system-packages db
+	@$(BIN)/credflow demo
+	@echo "credflow serves on http://$(HOST):$(PORT)"
+	$(BIN)/credflow serve --host $(HOST) --port $(PORT)
+
+test: setup-test system-packages-test
+	$(BIN)/pytest -q
+
+setup: $(VENV)/.installed
+setup-test: $(VENV)/.installed-test
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+system-packages:
+	@sh scripts/system-packages.sh $(RUN_PACKAGES)
+
+system-packages-test:
+	@sh scripts/system-packages.sh $(TEST_PACKAGES)
+
+db: setup
+	$(BIN)/credflow init-db
+	$(BIN)/credflow deploy
+
+clean:
+	rm -rf $(VENV) instance *.egg-info

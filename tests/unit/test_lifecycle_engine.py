@@ -1,0 +1,158 @@
+"""The lifecycle diagram on the engine alone (no database), each test run twice: straight, and
+with the workflow saved and restored between every step."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from workflows.clock import CST, FixedClock, using_clock
+from workflows.engine.bundle import parse_bundle, read_folder
+from workflows.engine.script_engine import CredflowScriptEngine, sandbox_helpers
+from workflows.engine.serializer import dump_state, load_state
+from workflows.operations import OPERATIONS
+from workflows.paths import bundled_dir
+from workflows.workdays import WorkdayCalendar
+
+CAPTURE = {"source": "court_judgment", "field": "ppp", "severity": "general", "facts": "f",
+           "legal_basis": "b", "decision_date": "2026-05-29"}
+PUBLICATION = {"min_end_at": "2026-08-29T00:00:00+08:00", "max_end_at": "2027-05-29T00:00:00+08:00"}
+
+
+class Runner:
+    def __init__(self, restore: bool):
+        bundle = next(b for b in read_folder(bundled_dir("bpmn"), bundled_dir("forms")) if b.key == "record_lifecycle")
+        self.parsed = parse_bundle(bundle, set(OPERATIONS))
+        self.restore = restore
+        self.clock = FixedClock(datetime(2026, 6, 1, 9, 0, tzinfo=CST))
+        self.calls: list[tuple[str, dict]] = []
+        self.workflow = BpmnWorkflow(self.parsed.spec, self.parsed.subprocess_specs)
+        self._attach()
+        self.workflow.get_tasks(state=TaskState.READY)[0].data.update(
+            record_id=1, subject_kind="department", publication_rule="2025", return_count=0)
+        self.step()
+
+    def _attach(self):
+        self.workflow.script_engine = CredflowScriptEngine(
+            sandbox_helpers(WorkdayCalendar(), self.clock), self.dispatch)
+
+    def dispatch(self, task, name, params):
+        self.calls.append((name, params))
+        return {"publish_record": PUBLICATION, "update_record": {"publication_rule": "2025"}}.get(name)
+
+    def step(self, action=lambda: None):
+        with using_clock(self.clock):
+            action()
+            self.workflow.do_engine_steps()
+        if self.restore:
+            state = dump_state(self.workflow)
+            self.workflow = load_state(state, self.parsed.spec, self.parsed.subprocess_specs)
+            self._attach()
+
+    def ready(self) -> list[str]:
+        return [t.task_spec.bpmn_id for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)]
+
+    def complete(self, bpmn_id: str, data: dict):
+        task = next(t for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)
+                    if t.task_spec.bpmn_id == bpmn_id)
+        def act():
+            task.data.update(data)
+            task.run()
+        self.step(act)
+
+    def send(self, name: str, payload: dict):
+        self.step(lambda: self.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload)))
+
+    def fire_timers(self):
+        self.step(self.workflow.refresh_timers)
+
+    def ops(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+
+@pytest.fixture(params=[False, True], ids=["straight", "save-restore"])
+def run(request):
+    return Runner(restore=request.param)
+
+
+def publish(run):
+    run.complete("capture", CAPTURE)
+    run.complete("legality_review", {"review_decision": "approve", "review_opinion": "ok"})
+    run.complete("leader_approval", {"leader_decision": "approve", "leader_opinion": "ok"})
+
+
+def test_user_tasks_sit_in_their_roles_lanes(run):
+    assert run.ready() == ["capture"]
+    task = run.workflow.get_tasks(state=TaskState.READY, manual=True)[0]
+    assert task.task_spec.lane == "clerk"
+    assert task.task_spec.extensions["properties"]["formJsonSchemaFilename"] == "capture.json"
+
+
+def test_approved_record_is_sanctioned_from_the_dmn_and_published(run):
+    publish(run)
+    assert run.ops() == ["update_record", "confirm_record", "sanction_record", "publish_record"]
+    sanction = dict(run.calls)["sanction_record"]
+    assert (sanction["min_months"], sanction["max_months"], sanction["publish"]) == (3, 12, True)
+    assert sanction["sanctions"] and all(isinstance(s, str) for s in sanction["sanctions"])
+    assert run.ready() == []
+    assert not run.workflow.is_completed()
+
+
+def test_serious_civil_servant_under_the_2019_rule(run):
+    run.workflow.get_tasks(state=TaskState.READY, manual=True)[0].data.update(
+        subject_kind="civil_servant", publication_rule="2019")
+    run.complete("capture", {**CAPTURE, "severity": "serious"})
+    run.complete("legality_review", {"review_decision": "approve", "review_opinion": "ok"})
+    run.complete("leader_approval", {"leader_decision": "approve", "leader_opinion": "ok"})
+    sanction = dict(run.calls)["sanction_record"]
+    assert (sanction["min_months"], sanction["max_months"]) == (6, 36)
+
+
+def test_timers_fire_at_the_minimum_then_the_maximum(run):
+    publish(run)
+    run.clock.advance(days=30)
+    run.fire_timers()
+    assert "mark_repair_eligible" not in run.ops()
+    run.clock.advance(days=70)
+    run.fire_timers()
+    assert run.ops()[-1] == "mark_repair_eligible"
+    run.clock.advance(days=300)
+    run.fire_timers()
+    assert run.ops()[-1] == "end_publication" and run.calls[-1][1] == {"outcome": "expired"}
+    assert run.workflow.is_completed()
+
+
+def test_corrections_are_caught_repeatedly_then_revocation_ends(run):
+    publish(run)
+    for n in range(3):
+        run.send("record_corrected", {"facts": f"v{n}"})
+    corrections = [params for name, params in run.calls if name == "apply_correction"]
+    assert corrections == [{"changes": {"facts": f"v{n}"}} for n in range(3)]
+    run.send("record_revoked", {"reason": "x"})
+    assert run.calls[-1] == ("end_publication", {"outcome": "revoked"})
+    assert run.workflow.is_completed()
+
+
+def test_three_returns_then_the_reviewer_must_decide(run):
+    run.complete("capture", CAPTURE)
+    for _ in range(3):
+        run.complete("legality_review", {"review_decision": "return", "review_opinion": "fix"})
+        assert run.ready() == ["capture"]
+        run.complete("capture", CAPTURE)
+    run.complete("legality_review", {"review_decision": "return", "review_opinion": "again"})
+    assert run.ready() == ["final_review"]
+    run.complete("final_review", {"review_decision": "reject", "review_opinion": "no"})
+    assert run.ops().count("return_record") == 3
+    assert run.ops()[-1] == "reject_record"
+    assert run.workflow.is_completed()
+
+
+def test_leader_refusal_rejects(run):
+    run.complete("capture", CAPTURE)
+    run.complete("legality_review", {"review_decision": "approve", "review_opinion": "ok"})
+    run.complete("leader_approval", {"leader_decision": "reject", "leader_opinion": "no"})
+    assert run.calls[-1] == ("reject_record", {"reason": "no"})
+    assert run.workflow.is_completed()

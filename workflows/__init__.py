@@ -1,0 +1,1 @@
+"""credflow's core: the domain and the workflow engine. Imports no Flask."""

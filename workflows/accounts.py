@@ -1,0 +1,46 @@
+"""User accounts and password hashing (scrypt from the standard library)."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+
+from sqlalchemy import select
+
+from .models import ROLES, User, UserRole
+
+_N, _R, _P = 2 ** 14, 8, 1
+
+
+def hash_password(password: str) -> str:
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P)
+    return f"scrypt${_N}${_R}${_P}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def check_password(stored: str, password: str) -> bool:
+    try:
+        _, n, r, p, salt, digest = stored.split("$")
+        actual = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, base64.b64decode(digest))
+
+
+def create_user(uow, username: str, password: str, display_name: str, roles: list[str],
+                subject_id: int | None = None) -> User:
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles: {', '.join(sorted(unknown))}")
+    if "subject" in roles and subject_id is None:
+        raise ValueError("a subject account must be tied to a subject")
+    if uow.session.scalars(select(User).where(User.username == username)).first():
+        raise ValueError(f"user '{username}' exists")
+    user = User(username=username, display_name=display_name, password_hash=hash_password(password),
+                subject_id=subject_id, active=True, created_at=uow.clock.now(),
+                roles=[UserRole(role=r) for r in roles])
+    uow.session.add(user)
+    uow.session.flush()
+    uow.audit("user.created", username=username, roles=sorted(roles))
+    return user

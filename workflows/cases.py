@@ -1,0 +1,315 @@
+"""The case service: start cases, claim and complete tasks, deliver messages, fire timers.
+
+Every public function works inside a UnitOfWork (one transaction) that the caller commits.
+The case row's `version` guards every write: a case changed meanwhile raises Conflict.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from .dates import end_of_day_cst
+from .definitions import latest_definition, specs_for
+from .engine.bundle import DUE_PROPERTY, FORM_PROPERTY
+from .engine.script_engine import CredflowScriptEngine, sandbox_helpers
+from .engine.serializer import dump_state, load_state
+from .forms import validate_form
+from .models import AuditEvent, Case, HumanTask, ProcessDefinition, Record, User
+from .operations import OperationContext, run_operation
+from .runtime import WORKFLOWS, Actor, UnitOfWork
+
+
+class CaseError(Exception):
+    """An action could not be done; the message is meant for the user. Nothing was saved."""
+    status = 400
+
+
+class NotFound(CaseError):
+    status = 404
+
+
+class Forbidden(CaseError):
+    status = 403
+
+
+class Conflict(CaseError):
+    status = 409
+
+
+# -- loading and saving ---------------------------------------------------------------------
+
+def _script_engine(uow: UnitOfWork, case: Case) -> CredflowScriptEngine:
+    def dispatch(task, name, params):
+        return run_operation(name, OperationContext(uow, case, task), params)
+    return CredflowScriptEngine(sandbox_helpers(uow.calendar, uow.clock), dispatch,
+                                uow.settings.script_time_limit)
+
+
+def _load(uow: UnitOfWork, case: Case) -> BpmnWorkflow:
+    workflow = WORKFLOWS.take(case.id, case.version)
+    if workflow is None:
+        parsed = specs_for(case.definition)
+        workflow = load_state(case.state, parsed.spec, parsed.subprocess_specs)
+    workflow.script_engine = _script_engine(uow, case)
+    return workflow
+
+
+def _run(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, action) -> None:
+    """Apply an action and run the engine; any engine or domain error aborts the transaction."""
+    try:
+        action()
+        workflow.do_engine_steps()
+    except CaseError:
+        raise
+    except (SpiffWorkflowException, ValueError, LookupError) as exc:
+        raise CaseError(_describe_error(exc)) from exc
+
+
+def _describe_error(exc: Exception) -> str:
+    task_spec = getattr(getattr(exc, "task", None), "task_spec", None) or getattr(exc, "task_spec", None)
+    where = f"「{task_spec.bpmn_name or task_spec.bpmn_id}」" if getattr(task_spec, "bpmn_id", None) else ""
+    message = getattr(exc, "error_msg", None) or str(exc)
+    return f"{where}{message}".strip()
+
+
+TIMER_EVENT_TYPES = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
+
+
+def _next_due(workflow: BpmnWorkflow) -> datetime | None:
+    dues = []
+    for event in workflow.waiting_events():
+        if event.event_type not in TIMER_EVENT_TYPES or not event.value:
+            continue
+        value = event.value["next"] if isinstance(event.value, dict) else event.value
+        due = datetime.fromisoformat(value)
+        dues.append(due if due.tzinfo else due.astimezone())
+    return min(dues) if dues else None
+
+
+def _save(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow) -> None:
+    now = uow.clock.now()
+    case.state = dump_state(workflow)
+    case.updated_at = now
+    case.next_due_at = _next_due(workflow)
+    if workflow.is_completed():
+        case.status, case.completed_at, case.next_due_at = "completed", now, None
+        uow.audit("case.completed", case_id=case.id, record_id=case.record_id)
+    _refresh_task_rows(uow, case, workflow)
+    try:
+        uow.session.flush()
+    except StaleDataError:
+        raise Conflict("此案件刚被他人处理，请刷新后重试 / this case was changed by someone else meanwhile; "
+                       "reload and try again") from None
+    uow.after_commit(lambda: WORKFLOWS.put(case.id, case.version, workflow))
+
+
+def _refresh_task_rows(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow) -> None:
+    """Mirror the READY human tasks into human_task: drop finished ones, add new ones."""
+    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    rows = uow.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id)).all() if case.id else []
+    for row in rows:
+        if row.task_id not in ready:
+            uow.session.delete(row)
+    known = {row.task_id for row in rows}
+    record = uow.session.get(Record, case.record_id) if case.record_id else None
+    for task_id, task in ready.items():
+        if task_id in known:
+            continue
+        spec = task.task_spec
+        props = (spec.extensions or {}).get("properties", {})
+        workdays = int(props.get(DUE_PROPERTY, uow.settings.task_due_workdays))
+        due = end_of_day_cst(uow.calendar.add_workdays(uow.clock.today(), workdays))
+        uow.session.add(HumanTask(
+            case_id=case.id, task_id=task_id, bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
+            process_key=case.process_key, lane=spec.lane, form_key=props.get(FORM_PROPERTY), due_at=due,
+            record_id=case.record_id, subject_id=record.subject_id if record else None,
+            subject_name=record.subject.name if record else None,
+            field=record.field if record else None, severity=record.severity if record else None,
+            created_at=uow.clock.now()))
+
+
+# -- starting ---------------------------------------------------------------------------------
+
+def start_case(uow: UnitOfWork, process_key: str, data: dict | None = None, record_id: int | None = None,
+               parent_case_id: int | None = None) -> Case:
+    definition = latest_definition(uow.session, process_key)
+    if definition is None:
+        raise NotFound(f"流程未部署 / no process '{process_key}' is deployed")
+    parsed = specs_for(definition)
+    workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs)
+    now = uow.clock.now()
+    case = Case(definition=definition, definition_id=definition.id, process_key=process_key, record_id=record_id,
+                parent_case_id=parent_case_id, status="running", state="", started_by=uow.actor.name,
+                created_at=now, updated_at=now)
+    uow.session.add(case)
+    uow.session.flush()  # the case id is needed by operations and task rows
+    workflow.script_engine = _script_engine(uow, case)
+    start = workflow.get_tasks(state=TaskState.READY)
+    for task in start:
+        task.data.update(data or {})
+    _run(uow, case, workflow, lambda: None)
+    uow.audit("case.started", case_id=case.id, record_id=record_id, process=process_key,
+              version=definition.version)
+    _save(uow, case, workflow)
+    return case
+
+
+# -- tasks ------------------------------------------------------------------------------------
+
+def can_work(actor: Actor, row: HumanTask) -> bool:
+    if row.lane == "subject":
+        return "subject" in actor.roles and actor.subject_id is not None and actor.subject_id == row.subject_id
+    return row.lane in actor.roles
+
+
+def _task_row(uow: UnitOfWork, task_row_id: int, for_update: bool = True) -> HumanTask:
+    query = select(HumanTask).where(HumanTask.id == task_row_id)
+    row = uow.session.scalars(query.with_for_update() if for_update else query).first()
+    if row is None:
+        raise _task_gone(uow, task_row_id)
+    return row
+
+
+def _task_gone(uow: UnitOfWork, task_row_id: int) -> CaseError:
+    """A task row that is gone was completed (or cancelled): say who did it and when."""
+    event = uow.session.scalars(select(AuditEvent).where(AuditEvent.action == "task.completed")
+                                .where(AuditEvent.data["task_row_id"].as_integer() == task_row_id)
+                                .order_by(AuditEvent.id.desc()).limit(1)).first()
+    if event is None:
+        return NotFound("任务不存在 / no such task")
+    at = event.at.astimezone(_cst()).strftime("%Y-%m-%d %H:%M")
+    return Conflict(f"该任务已由 {event.actor} 于 {at} 完成 / this task was completed by {event.actor} at {at} (CST)")
+
+
+def _cst():
+    from .clock import CST
+    return CST
+
+
+def claim_task(uow: UnitOfWork, task_row_id: int) -> HumanTask:
+    actor = uow.actor
+    row = _task_row(uow, task_row_id)
+    if not can_work(actor, row):
+        raise Forbidden("您的角色不能办理此任务 / your roles do not cover this task's lane")
+    if row.assignee_id not in (None, actor.user_id):
+        holder = uow.session.get(User, row.assignee_id)
+        raise Conflict(f"该任务已被 {holder.display_name} 认领 / already claimed by {holder.display_name}")
+    row.assignee_id, row.claimed_at = actor.user_id, uow.clock.now()
+    uow.audit("task.claimed", case_id=row.case_id, record_id=row.record_id, task=row.bpmn_id, task_row_id=row.id)
+    return row
+
+
+def unclaim_task(uow: UnitOfWork, task_row_id: int) -> HumanTask:
+    actor = uow.actor
+    row = _task_row(uow, task_row_id)
+    if row.assignee_id != actor.user_id and "leader" not in actor.roles:
+        raise Forbidden("只能退回自己认领的任务 / you can only release a task you claimed")
+    row.assignee_id, row.claimed_at = None, None
+    uow.audit("task.unclaimed", case_id=row.case_id, record_id=row.record_id, task=row.bpmn_id, task_row_id=row.id)
+    return row
+
+
+def assign_task(uow: UnitOfWork, task_row_id: int, user_id: int) -> HumanTask:
+    """Leaders hand a task to someone whose roles cover its lane."""
+    if "leader" not in uow.actor.roles:
+        raise Forbidden("只有领导可以改派任务 / only leaders reassign tasks")
+    row = _task_row(uow, task_row_id)
+    user = uow.session.get(User, user_id)
+    if user is None or not user.active or not can_work(Actor.of(user), row):
+        raise CaseError("该用户不能办理此任务 / that user's roles do not cover this task")
+    row.assignee_id, row.claimed_at = user.id, uow.clock.now()
+    uow.audit("task.assigned", case_id=row.case_id, record_id=row.record_id, task=row.bpmn_id,
+              task_row_id=row.id, assignee=user.username)
+    return row
+
+
+def task_form(session, row: HumanTask) -> dict:
+    case = session.get(Case, row.case_id)
+    return case.definition.forms.get(row.form_key or "", {"type": "object", "properties": {}})
+
+
+def complete_task(uow: UnitOfWork, task_row_id: int, data: dict) -> Case:
+    """Validate the form data, complete the task and run the engine to the next wait."""
+    actor = uow.actor
+    row = _task_row(uow, task_row_id)
+    if row.assignee_id is None:
+        if not can_work(actor, row):
+            raise Forbidden("您的角色不能办理此任务 / your roles do not cover this task's lane")
+    elif row.assignee_id != actor.user_id:
+        raise Forbidden("此任务已由他人认领 / this task is claimed by someone else")
+    case = uow.session.get(Case, row.case_id)
+    clean = validate_form(task_form(uow.session, row), data)
+    workflow = _load(uow, case)
+    try:
+        task = workflow.get_task_from_id(UUID(row.task_id))
+    except (WorkflowException, KeyError):
+        task = None
+    if task is None or task.state != TaskState.READY:
+        raise Conflict("任务状态已变化，请刷新 / the task is no longer waiting; reload the page")
+
+    def act():
+        task.data.update(clean)
+        task.run()
+    _run(uow, case, workflow, act)
+    uow.audit("task.completed", case_id=case.id, record_id=case.record_id, task=row.bpmn_id,
+              task_name=row.name, task_row_id=row.id, data=clean)
+    _save(uow, case, workflow)
+    return case
+
+
+# -- messages and timers ----------------------------------------------------------------------
+
+def send_message(uow: UnitOfWork, case_id: int, name: str, payload: dict | None = None) -> Case:
+    case = uow.session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"案件 {case_id} 不存在 / no case {case_id}")
+    if case.status != "running":
+        raise CaseError(f"案件 {case_id} 已结束 / case {case_id} is {case.status}")
+    workflow = _load(uow, case)
+
+    def act():
+        try:
+            workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload or {}))
+        except WorkflowException as exc:
+            raise CaseError(f"案件 {case_id} 当前不接收消息 {name} / case {case_id} is not waiting for '{name}'") from exc
+    _run(uow, case, workflow, act)
+    uow.audit("case.message", case_id=case.id, record_id=case.record_id, message=name, payload=payload or {})
+    _save(uow, case, workflow)
+    return case
+
+
+def fire_due_timers(uow: UnitOfWork, limit: int = 100) -> dict:
+    """Fire the timers of up to `limit` due cases in this transaction. On PostgreSQL the rows are
+    taken with SKIP LOCKED, so several workers share the work without firing anything twice.
+    A case whose step fails is marked `error` (with the reason) and the others go on."""
+    session = uow.session
+    query = (select(Case).where(Case.status == "running", Case.next_due_at <= uow.clock.now())
+             .order_by(Case.next_due_at).limit(limit))
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Case)
+    fired, failed = [], []
+    for case in session.scalars(query).all():
+        savepoint = session.begin_nested()
+        events_before = len(uow._events)
+        try:
+            workflow = _load(uow, case)
+            _run(uow, case, workflow, workflow.refresh_timers)
+            uow.audit("case.timers_fired", case_id=case.id, record_id=case.record_id)
+            _save(uow, case, workflow)
+            savepoint.commit()
+            fired.append(case.id)
+        except CaseError as exc:
+            savepoint.rollback()
+            del uow._events[events_before:]
+            case = session.get(Case, case.id)
+            case.status, case.error, case.next_due_at = "error", str(exc), None
+            uow.audit("case.error", case_id=case.id, record_id=case.record_id, error=str(exc))
+            failed.append(case.id)
+    return {"fired": fired, "failed": failed}

@@ -1,0 +1,1 @@
+"""SpiffWorkflow glue: parsing and checking bundles, the sandboxed script engine, serialization."""

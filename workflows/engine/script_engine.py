@@ -1,0 +1,53 @@
+"""The script engine credflow runs every workflow with: sandboxed expressions and scripts, and
+service tasks dispatched to the registered domain operations."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+
+from ..dates import add_months, as_date
+from ..sandbox import SandboxEnvironment
+
+
+def sandbox_helpers(calendar, clock) -> dict:
+    """The few safe functions scripts, conditions and timer expressions may call."""
+    def add_workdays(day, count):
+        return calendar.add_workdays(as_date(day), int(count)).isoformat()
+
+    def workdays_between(start, end):
+        return calendar.workdays_between(as_date(start), as_date(end))
+
+    def months_after(day, months):
+        return add_months(as_date(day), int(months)).isoformat()
+
+    def today():
+        return clock.today().isoformat()
+
+    def is_workday(day):
+        return calendar.is_workday(as_date(day))
+
+    return {"add_workdays": add_workdays, "workdays_between": workdays_between,
+            "add_months": months_after, "today": today, "is_workday": is_workday}
+
+
+class CredflowScriptEngine(PythonScriptEngine):
+    """`dispatch(task, operation_name, params)` runs a domain operation for a service task."""
+
+    def __init__(self, helpers: dict, dispatch, time_limit: float = 1.0):
+        super().__init__(environment=SandboxEnvironment(helpers=helpers, time_limit=time_limit))
+        self.dispatch = dispatch
+
+    def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
+        params = {name: p["value"] for name, p in (operation_params or {}).items()}
+        try:
+            result = self.dispatch(task, operation_name, params)
+        except WorkflowTaskException:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- every failure becomes the task's error
+            # SpiffWorkflow 3.2's own handler here raises NameError; report the real cause.
+            raise WorkflowTaskException(f"{operation_name}: {exc}", task=task, exception=exc) from exc
+        return json.dumps(result, ensure_ascii=False,
+                          default=lambda v: v.isoformat() if isinstance(v, date) else str(v))

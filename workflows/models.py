@@ -1,0 +1,210 @@
+"""The domain model: SQLAlchemy 2.0 typed models. Schema changes go through Alembic."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer,
+                        String, Text, TypeDecorator, UniqueConstraint, MetaData)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ROLES = ("clerk", "reviewer", "leader", "subject", "manager")
+SUBJECT_KINDS = ("department", "civil_servant")
+SEVERITIES = ("minor", "general", "serious")
+RECORD_STATUSES = ("draft", "under_review", "returned", "rejected", "confirmed", "sanctioned",
+                   "published", "corrected", "revoked", "repaired", "expired", "archived")
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores UTC; always gives back timezone-aware UTC datetimes (SQLite keeps no zone)."""
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; credflow stores aware UTC datetimes")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
+          "ck": "ck_%(table_name)s_%(constraint_name)s",
+          "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s", "pk": "pk_%(table_name)s"}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Subject(Base):
+    """A record subject: a government department or a civil servant."""
+    __tablename__ = "subject"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    code: Mapped[str] = mapped_column(String(18), unique=True)  # USCC or citizen ID
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("subject.id"))
+    created_at: Mapped[datetime]
+
+    @property
+    def display_code(self) -> str:
+        from .identifiers import mask_citizen_id
+        return mask_citizen_id(self.code) if self.kind == "civil_servant" else self.code
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("subject.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    roles: Mapped[list["UserRole"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def role_codes(self) -> set[str]:
+        return {r.role for r in self.roles}
+
+
+class UserRole(Base):
+    __tablename__ = "user_role"
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class Record(Base):
+    """A government dishonesty record (政务失信记录)."""
+    __tablename__ = "record"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    source: Mapped[str | None] = mapped_column(String(40))
+    field: Mapped[str | None] = mapped_column(String(40))
+    severity: Mapped[str | None] = mapped_column(String(10))
+    facts: Mapped[str | None] = mapped_column(Text)
+    legal_basis: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    decision_date: Mapped[date | None] = mapped_column(Date)
+    publication_start: Mapped[date | None] = mapped_column(Date)
+    publication_min_end: Mapped[date | None] = mapped_column(Date)
+    publication_max_end: Mapped[date | None] = mapped_column(Date)
+    publication_end: Mapped[date | None] = mapped_column(Date)
+    repair_eligible: Mapped[bool] = mapped_column(Boolean, default=False)
+    under_objection: Mapped[bool] = mapped_column(Boolean, default=False)
+    sanctions: Mapped[list[Any] | None]
+    # The publication rule in force when the record was made, with its numbers, kept for life.
+    publication_rule: Mapped[str] = mapped_column(String(20))
+    rule_snapshot: Mapped[dict[str, Any]]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    subject: Mapped[Subject] = relationship(lazy="joined")
+
+
+class ProcessDefinition(Base):
+    """One deployed version of one process: its BPMN/DMN sources and forms, immutable."""
+    __tablename__ = "process_definition"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    bpmn_files: Mapped[dict[str, Any]]   # file name -> XML text
+    dmn_files: Mapped[dict[str, Any]]
+    forms: Mapped[dict[str, Any]]        # form file name -> JSON Schema
+    deployed_by: Mapped[str] = mapped_column(String(80))
+    deployed_at: Mapped[datetime]
+
+
+class Case(Base):
+    """One process instance. `state` is the workflow without its spec; `version` guards writes."""
+    __tablename__ = "case"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(100))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"), index=True)
+    parent_case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    state: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    completed_at: Mapped[datetime | None]
+    definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
+    __mapper_args__ = {"version_id_col": version}
+
+
+class HumanTask(Base):
+    """A READY human task, mirrored from the workflow so the inbox never deserializes one."""
+    __tablename__ = "human_task"
+    __table_args__ = (
+        UniqueConstraint("case_id", "task_id"),
+        Index("ix_human_task_lane_open", "lane", "assignee_id", "created_at"),
+        Index("ix_human_task_assignee", "assignee_id", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    process_key: Mapped[str] = mapped_column(String(100))
+    lane: Mapped[str | None] = mapped_column(String(20))
+    form_key: Mapped[str | None] = mapped_column(String(200))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    claimed_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"), index=True)
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("subject.id"), index=True)
+    subject_name: Mapped[str | None] = mapped_column(String(200))
+    field: Mapped[str | None] = mapped_column(String(40))
+    severity: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime]
+
+
+class AuditEvent(Base):
+    """Append-only; `hash` covers the previous event's hash, so an edit breaks the chain."""
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(60))
+    case_id: Mapped[int | None] = mapped_column(index=True)
+    record_id: Mapped[int | None] = mapped_column(index=True)
+    data: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """A single row holding the chain's last hash; locking it orders concurrent appends."""
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class WorkdayOverride(Base):
+    """A day whose working status the office sets itself (holiday or make-up working day)."""
+    __tablename__ = "workday_override"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class CalendarYear(Base):
+    """A year the office's own override table covers fully (e.g. once the State Council publishes it)."""
+    __tablename__ = "calendar_year"
+    year: Mapped[int] = mapped_column(primary_key=True)
+    note: Mapped[str] = mapped_column(String(200), default="")

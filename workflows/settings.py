@@ -1,0 +1,46 @@
+"""Settings with the defaults from the national rules (shared/notes/domain.md).
+
+Every number a rule can change is here, not in code paths. `CREDFLOW_SETTINGS` may name a JSON
+file whose keys override these defaults.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+# Publication rules: which one was in force on a record's decision date. The periods themselves
+# are rows of bpmn/sanction_rules.dmn keyed by the rule code, so managers version them as BPMN.
+PUBLICATION_RULES = [
+    {"code": "2019", "effective_from": "2019-01-01",
+     "title": "榆政办函〔2019〕1号 / 2019 municipal plan (general 3-12 months, serious 6-36 months)"},
+    {"code": "2025", "effective_from": "2026-04-01",
+     "title": "信用修复管理办法（国家发展改革委令2025年第36号） / NDRC order 2025 No. 36"},
+]
+
+
+@dataclass(frozen=True)
+class Settings:
+    publication_rules: list = field(default_factory=lambda: list(PUBLICATION_RULES))
+    office_name: str = "榆林市社会信用体系建设领导小组办公室"
+    script_time_limit: float = 1.0
+    task_due_workdays: int = 5   # when a user task names no dueInWorkdays
+
+    def rule_in_force(self, day: date) -> dict:
+        rules = sorted(self.publication_rules, key=lambda r: r["effective_from"])
+        chosen = None
+        for rule in rules:
+            if date.fromisoformat(rule["effective_from"]) <= day:
+                chosen = rule
+        if chosen is None:
+            raise ValueError(f"no publication rule was in force on {day.isoformat()}")
+        return dict(chosen)
+
+
+def load_settings() -> Settings:
+    path = os.environ.get("CREDFLOW_SETTINGS")
+    if not path:
+        return Settings()
+    with open(path, encoding="utf-8") as fh:
+        return replace(Settings(), **json.load(fh))
