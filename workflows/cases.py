@@ -12,12 +12,13 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from .dates import end_of_day_cst
 from .definitions import latest_definition, specs_for
 from .engine.bundle import DUE_PROPERTY, FORM_PROPERTY
+from .engine.pruning import prune_finished_loop_iterations
 from .engine.script_engine import CredflowScriptEngine, sandbox_helpers
 from .engine.serializer import dump_state, load_state
 from .forms import validate_form
@@ -48,14 +49,14 @@ class Conflict(CaseError):
 def _script_engine(uow: UnitOfWork, case: Case) -> CredflowScriptEngine:
     def dispatch(task, name, params):
         return run_operation(name, OperationContext(uow, case, task), params)
-    return CredflowScriptEngine(sandbox_helpers(uow.calendar, uow.clock), dispatch,
+    return CredflowScriptEngine(sandbox_helpers(lambda: uow.calendar, uow.clock), dispatch,
                                 uow.settings.script_time_limit)
 
 
 def _load(uow: UnitOfWork, case: Case) -> BpmnWorkflow:
     workflow = WORKFLOWS.take(case.id, case.version)
     if workflow is None:
-        parsed = specs_for(case.definition)
+        parsed = specs_for(uow.session, case.definition_id)
         workflow = load_state(case.state, parsed.spec, parsed.subprocess_specs)
     workflow.script_engine = _script_engine(uow, case)
     return workflow
@@ -66,6 +67,7 @@ def _run(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, action) -> None:
     try:
         action()
         workflow.do_engine_steps()
+        prune_finished_loop_iterations(workflow)
     except CaseError:
         raise
     except (SpiffWorkflowException, ValueError, LookupError) as exc:
@@ -93,7 +95,7 @@ def _next_due(workflow: BpmnWorkflow) -> datetime | None:
     return min(dues) if dues else None
 
 
-def _save(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow) -> None:
+def _save(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, before: set[str]) -> None:
     now = uow.clock.now()
     case.state = dump_state(workflow)
     case.updated_at = now
@@ -101,7 +103,7 @@ def _save(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow) -> None:
     if workflow.is_completed():
         case.status, case.completed_at, case.next_due_at = "completed", now, None
         uow.audit("case.completed", case_id=case.id, record_id=case.record_id)
-    _refresh_task_rows(uow, case, workflow)
+    _refresh_task_rows(uow, case, workflow, before)
     try:
         uow.session.flush()
     except StaleDataError:
@@ -110,18 +112,21 @@ def _save(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow) -> None:
     uow.after_commit(lambda: WORKFLOWS.put(case.id, case.version, workflow))
 
 
-def _refresh_task_rows(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow) -> None:
-    """Mirror the READY human tasks into human_task: drop finished ones, add new ones."""
-    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-    rows = uow.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id)).all() if case.id else []
-    for row in rows:
-        if row.task_id not in ready:
-            uow.session.delete(row)
-    known = {row.task_id for row in rows}
-    record = uow.session.get(Record, case.record_id) if case.record_id else None
-    for task_id, task in ready.items():
-        if task_id in known:
-            continue
+def ready_human_tasks(workflow: BpmnWorkflow) -> dict:
+    return {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+
+
+def _refresh_task_rows(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, before: set[str]) -> None:
+    """Mirror the READY human tasks into human_task: drop finished ones, add new ones.
+    `before` holds the READY task ids when the case was loaded, so an unchanged set costs no query."""
+    ready = ready_human_tasks(workflow)
+    gone = before - set(ready)
+    if gone:
+        uow.session.execute(delete(HumanTask).where(HumanTask.case_id == case.id, HumanTask.task_id.in_(gone))
+                            .execution_options(synchronize_session="fetch"))
+    new = [(task_id, task) for task_id, task in ready.items() if task_id not in before]
+    record = uow.session.get(Record, case.record_id) if new and case.record_id else None
+    for task_id, task in new:
         spec = task.task_spec
         props = (spec.extensions or {}).get("properties", {})
         workdays = int(props.get(DUE_PROPERTY, uow.settings.task_due_workdays))
@@ -142,10 +147,10 @@ def start_case(uow: UnitOfWork, process_key: str, data: dict | None = None, reco
     definition = latest_definition(uow.session, process_key)
     if definition is None:
         raise NotFound(f"流程未部署 / no process '{process_key}' is deployed")
-    parsed = specs_for(definition)
+    parsed = specs_for(uow.session, definition.id)
     workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs)
     now = uow.clock.now()
-    case = Case(definition=definition, definition_id=definition.id, process_key=process_key, record_id=record_id,
+    case = Case(definition_id=definition.id, process_key=process_key, record_id=record_id,
                 parent_case_id=parent_case_id, status="running", state="", started_by=uow.actor.name,
                 created_at=now, updated_at=now)
     uow.session.add(case)
@@ -157,7 +162,7 @@ def start_case(uow: UnitOfWork, process_key: str, data: dict | None = None, reco
     _run(uow, case, workflow, lambda: None)
     uow.audit("case.started", case_id=case.id, record_id=record_id, process=process_key,
               version=definition.version)
-    _save(uow, case, workflow)
+    _save(uow, case, workflow, set())
     return case
 
 
@@ -231,8 +236,9 @@ def assign_task(uow: UnitOfWork, task_row_id: int, user_id: int) -> HumanTask:
 
 
 def task_form(session, row: HumanTask) -> dict:
-    case = session.get(Case, row.case_id)
-    return case.definition.forms.get(row.form_key or "", {"type": "object", "properties": {}})
+    definition_id = session.scalar(select(Case.definition_id).where(Case.id == row.case_id))
+    forms = specs_for(session, definition_id).forms
+    return forms.get(row.form_key or "", {"type": "object", "properties": {}})
 
 
 def complete_task(uow: UnitOfWork, task_row_id: int, data: dict) -> Case:
@@ -247,6 +253,7 @@ def complete_task(uow: UnitOfWork, task_row_id: int, data: dict) -> Case:
     case = uow.session.get(Case, row.case_id)
     clean = validate_form(task_form(uow.session, row), data)
     workflow = _load(uow, case)
+    before = set(ready_human_tasks(workflow))
     try:
         task = workflow.get_task_from_id(UUID(row.task_id))
     except (WorkflowException, KeyError):
@@ -260,7 +267,7 @@ def complete_task(uow: UnitOfWork, task_row_id: int, data: dict) -> Case:
     _run(uow, case, workflow, act)
     uow.audit("task.completed", case_id=case.id, record_id=case.record_id, task=row.bpmn_id,
               task_name=row.name, task_row_id=row.id, data=clean)
-    _save(uow, case, workflow)
+    _save(uow, case, workflow, before)
     return case
 
 
@@ -273,6 +280,7 @@ def send_message(uow: UnitOfWork, case_id: int, name: str, payload: dict | None 
     if case.status != "running":
         raise CaseError(f"案件 {case_id} 已结束 / case {case_id} is {case.status}")
     workflow = _load(uow, case)
+    before = set(ready_human_tasks(workflow))
 
     def act():
         try:
@@ -281,7 +289,7 @@ def send_message(uow: UnitOfWork, case_id: int, name: str, payload: dict | None 
             raise CaseError(f"案件 {case_id} 当前不接收消息 {name} / case {case_id} is not waiting for '{name}'") from exc
     _run(uow, case, workflow, act)
     uow.audit("case.message", case_id=case.id, record_id=case.record_id, message=name, payload=payload or {})
-    _save(uow, case, workflow)
+    _save(uow, case, workflow, before)
     return case
 
 
@@ -300,9 +308,10 @@ def fire_due_timers(uow: UnitOfWork, limit: int = 100) -> dict:
         events_before = len(uow._events)
         try:
             workflow = _load(uow, case)
+            before = set(ready_human_tasks(workflow))
             _run(uow, case, workflow, workflow.refresh_timers)
             uow.audit("case.timers_fired", case_id=case.id, record_id=case.record_id)
-            _save(uow, case, workflow)
+            _save(uow, case, workflow, before)
             savepoint.commit()
             fired.append(case.id)
         except CaseError as exc:

@@ -60,5 +60,6 @@ def deploy_folder(uow, bpmn_dir: Path | None = None, forms_dir: Path | None = No
     return [deploy_bundle(uow, b) for b in bundles]
 
 
-def specs_for(definition: ProcessDefinition):
-    return specs_for_definition(definition, set(OPERATIONS))
+def specs_for(session, definition_id: int):
+    """The parsed specs and forms of a definition version, cached by its id (versions never change)."""
+    return specs_for_definition(session, definition_id, set(OPERATIONS))

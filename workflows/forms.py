@@ -20,6 +20,10 @@ def _message(error) -> str:
         return f"不能超过 {error.validator_value} 个字符 / at most {error.validator_value} characters"
     if kind == "minLength":
         return "必填 / required" if error.validator_value == 1 else f"至少 {error.validator_value} 个字符 / at least {error.validator_value} characters"
+    if kind == "pattern" and error.validator_value == "\\S":
+        return "必填 / required"
+    if kind == "additionalProperties":
+        return f"表单不含此字段 / not a field of this form: {error.message}"
     if kind in ("oneOf", "enum", "const"):
         return "请从选项中选择 / choose one of the options"
     if kind == "format":
@@ -32,7 +36,10 @@ def _message(error) -> str:
 
 
 def validate_form(schema: dict, data: dict) -> dict:
-    """Return the data restricted to the schema's properties, or raise FormInvalid."""
+    """Check `data` (restricted to the schema's fields: a web form also posts its CSRF token and
+    buttons) and return it, or raise FormInvalid with one message per field."""
+    props = schema.get("properties")
+    data = {k: v for k, v in data.items() if props is None or k in props}
     errors: dict[str, str] = {}
     for error in Draft202012Validator(schema, format_checker=_FORMAT_CHECKER).iter_errors(data):
         if error.validator == "required":
@@ -44,5 +51,4 @@ def validate_form(schema: dict, data: dict) -> dict:
         errors.setdefault(field, _message(error))
     if errors:
         raise FormInvalid(errors)
-    props = schema.get("properties")
-    return {k: v for k, v in data.items() if props is None or k in props}
+    return data

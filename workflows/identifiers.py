@@ -42,7 +42,7 @@ def check_uscc(code: str) -> str:
 
 def check_citizen_id(number: str) -> str:
     number = (number or "").strip().upper()
-    if len(number) != 18 or not number[:17].isdigit():
+    if len(number) != 18 or any(c not in "0123456789" for c in number[:17]):
         raise InvalidIdentifier("公民身份号码应为17位数字加1位校验码 / a citizen ID is 17 digits and a check character")
     total = sum(int(c) * w for c, w in zip(number[:17], _ID_WEIGHTS))
     if number[17] != _ID_CHECK[total % 11]:

@@ -143,7 +143,7 @@ class Case(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
-    definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
+    definition: Mapped[ProcessDefinition] = relationship()
     __mapper_args__ = {"version_id_col": version}
 
 
@@ -154,6 +154,9 @@ class HumanTask(Base):
         UniqueConstraint("case_id", "task_id"),
         Index("ix_human_task_lane_open", "lane", "assignee_id", "created_at"),
         Index("ix_human_task_assignee", "assignee_id", "due_at"),
+        # ids are never reused (SQLite would reuse a deleted max rowid): a stale page's task id
+        # must not name the next task of the case
+        {"sqlite_autoincrement": True},
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)

@@ -116,12 +116,34 @@ def _compiled(source, mode):
     return code
 
 
+# Python builtins a script might reach for that the sandbox does not provide: using one is
+# refused when a diagram is deployed, not when a case first gets there.
+_UNAVAILABLE = frozenset({'open', 'compile', 'eval', 'exec', 'globals', 'locals', 'vars', 'input',
+                          'getattr', 'setattr', 'delattr', 'breakpoint', 'memoryview', 'help',
+                          'exit', 'quit', 'type', 'object', 'super', 'classmethod', 'staticmethod',
+                          'property', 'dir', 'id', 'hash', 'iter', 'next', 'aiter', 'anext'})
+
+
+def _names_used(code) -> set:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, 'co_names'):
+            names |= _names_used(const)
+    return names
+
+
+def _check(source, mode):
+    unavailable = sorted((_names_used(_compiled(source, mode)) & _UNAVAILABLE) - set(BUILTINS))
+    if unavailable:
+        raise SandboxError(f"not available in scripts: {', '.join(unavailable)}")
+
+
 def check_expression(source: str) -> None:
-    _compiled(source, 'eval')
+    _check(source, 'eval')
 
 
 def check_script(source: str) -> None:
-    _compiled(source, 'exec')
+    _check(source, 'exec')
 
 
 # ---------------------------------------------------------------- run-time guards
@@ -222,8 +244,11 @@ def _sum(items, start=0):
     return start
 
 
-def _text_len(items):
-    return sum(len(i) for i in items if isinstance(i, (str, bytes)))
+def _join_size(sep, items):
+    try:
+        return len(sep) * max(len(items) - 1, 0) + sum(map(len, items))
+    except TypeError:
+        return 0  # join() itself refuses items that are not strings
 
 
 # Result size of methods that can build a huge object in one C call. Wrapping list.append
@@ -235,7 +260,7 @@ _GROWTH = {
         '\t' if isinstance(s, str) else b'\t'),
     'replace': lambda s, old, new, count=-1: len(s) + max(len(new) - len(old), 0) * (
         s.count(old) if old else len(s) + 1),
-    'join': lambda s, items: len(s) * len(items) + _text_len(items),
+    'join': _join_size,
     'translate': lambda s, table: len(s) * max([1] + [len(v) for v in table.values()
                                                       if isinstance(v, str)])
     if isinstance(table, dict) else len(s),
@@ -377,7 +402,7 @@ class SandboxEnvironment(TaskDataEnvironment):
             raise SandboxError('recursion too deep') from None
         except (Exception, KeyboardInterrupt):
             raise
-        except BaseException as exc:  # e.g. SystemExit reached through Exception.mro()
+        except BaseException as exc:  # e.g. BaseException, reachable as Exception.mro()[1]
             raise SandboxError(f'{type(exc).__name__} is not allowed') from None
         finally:
             sys.settrace(previous)

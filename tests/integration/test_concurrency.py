@@ -44,7 +44,7 @@ def test_the_same_task_completed_from_two_sessions_at_once(world, capture):
     wins = [o for o in outcomes if o[0] == "ok"]
     losses = [o for o in outcomes if o[0] == "refused"]
     assert len(wins) == 1 and len(losses) == 1, outcomes
-    assert losses[0][1] == 409
+    assert losses[0][1] == 409, losses
     with world.factory() as session:
         completed = session.scalars(select(AuditEvent).where(AuditEvent.action == "task.completed",
                                                             AuditEvent.case_id == case.id)).all()

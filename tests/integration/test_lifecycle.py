@@ -167,6 +167,7 @@ def test_a_double_submit_completes_once_and_says_who_did_it(world, capture):
     record, case = world.run("clerk", open_record, world.subjects[0], capture)
     task = world.task(case.id, "legality_review")
     world.run("reviewer", complete_task, task.id, APPROVE)
+    assert world.task(case.id, "leader_approval").id != task.id  # a task id never names another task
     with pytest.raises(Conflict, match="reviewer"):
         world.run("reviewer", complete_task, task.id, APPROVE)
     with world.factory() as session:

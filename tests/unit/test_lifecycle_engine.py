@@ -11,6 +11,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from workflows.clock import CST, FixedClock, using_clock
 from workflows.engine.bundle import parse_bundle, read_folder
+from workflows.engine.pruning import prune_finished_loop_iterations
 from workflows.engine.script_engine import CredflowScriptEngine, sandbox_helpers
 from workflows.engine.serializer import dump_state, load_state
 from workflows.operations import OPERATIONS
@@ -41,12 +42,15 @@ class Runner:
 
     def dispatch(self, task, name, params):
         self.calls.append((name, params))
-        return {"publish_record": PUBLICATION, "update_record": {"publication_rule": "2025"}}.get(name)
+        if name == "update_record":  # the rule in force on the decision date, as the real operation says
+            return {"publication_rule": "2019" if params["decision_date"] < "2026-04-01" else "2025"}
+        return {"publish_record": PUBLICATION}.get(name)
 
     def step(self, action=lambda: None):
         with using_clock(self.clock):
             action()
             self.workflow.do_engine_steps()
+            prune_finished_loop_iterations(self.workflow)
         if self.restore:
             state = dump_state(self.workflow)
             self.workflow = load_state(state, self.parsed.spec, self.parsed.subprocess_specs)
@@ -102,9 +106,8 @@ def test_approved_record_is_sanctioned_from_the_dmn_and_published(run):
 
 
 def test_serious_civil_servant_under_the_2019_rule(run):
-    run.workflow.get_tasks(state=TaskState.READY, manual=True)[0].data.update(
-        subject_kind="civil_servant", publication_rule="2019")
-    run.complete("capture", {**CAPTURE, "severity": "serious"})
+    run.workflow.get_tasks(state=TaskState.READY, manual=True)[0].data.update(subject_kind="civil_servant")
+    run.complete("capture", {**CAPTURE, "severity": "serious", "decision_date": "2026-03-02"})
     run.complete("legality_review", {"review_decision": "approve", "review_opinion": "ok"})
     run.complete("leader_approval", {"leader_decision": "approve", "leader_opinion": "ok"})
     sanction = dict(run.calls)["sanction_record"]
@@ -155,4 +158,18 @@ def test_leader_refusal_rejects(run):
     run.complete("legality_review", {"review_decision": "approve", "review_opinion": "ok"})
     run.complete("leader_approval", {"leader_decision": "reject", "leader_opinion": "no"})
     assert run.calls[-1] == ("reject_record", {"reason": "no"})
+    assert run.workflow.is_completed()
+
+
+def test_a_long_correction_history_does_not_grow_the_state(run):
+    publish(run)
+    run.send("record_corrected", {"facts": "first"})
+    size_after_one = len(dump_state(run.workflow))
+    for n in range(60):
+        run.send("record_corrected", {"facts": f"v{n}"})
+    assert len(dump_state(run.workflow)) < size_after_one * 1.1
+    assert [p for name, p in run.calls if name == "apply_correction"][-1] == {"changes": {"facts": "v59"}}
+    # and the case still ends normally afterwards
+    run.clock.advance(days=400)
+    run.fire_timers()
     assert run.workflow.is_completed()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
@@ -131,11 +130,43 @@ def _used_dmn(bpmn_files: dict[str, str], dmn_files: dict[str, str]) -> dict[str
 class ParsedBundle:
     spec: object
     subprocess_specs: dict
+    forms: dict = field(default_factory=dict)
+
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+
+def _check_ids(name: str, text: str) -> list[Problem]:
+    """Duplicate ids and flows to nowhere, which SpiffWorkflow reports confusingly or not at all."""
+    root = _parse_xml(name, text)
+    problems, seen = [], set()
+    extension_ids = {el.get("id") for el in root.iter() if isinstance(el.tag, str)
+                     and not el.tag.startswith("{" + BPMN_NS) and el.get("id")
+                     and "spiffworkflow" in el.tag}
+    for el in root.iter(f"{{{BPMN_NS}}}*"):
+        element_id = el.get("id")
+        if not element_id:
+            continue
+        if element_id in seen:
+            problems.append(Problem(name, element_id, "this id is used by two elements"))
+        elif element_id in extension_ids:
+            problems.append(Problem(name, element_id, "this id is also a service operation's or parameter's id "
+                                                      "inside the diagram; give the element another id"))
+        seen.add(element_id)
+    for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        for end in ("sourceRef", "targetRef"):
+            ref = flow.get(end)
+            if ref and ref not in seen:
+                problems.append(Problem(name, flow.get("id", ""), f"the sequence flow's {end} '{ref}' does not exist"))
+    return problems
 
 
 def parse_bundle(bundle: Bundle, operations: set[str]) -> ParsedBundle:
     """Parse and check a bundle; raise InvalidBundle listing every problem found."""
     main_file = next(iter(bundle.bpmn_files), "")
+    id_problems = [p for name, text in bundle.bpmn_files.items() for p in _check_ids(name, text)]
+    if id_problems:
+        raise InvalidBundle(id_problems)
     try:
         parser = _parser_for(bundle.bpmn_files, bundle.dmn_files)
         if bundle.key not in parser.get_process_ids():
@@ -220,13 +251,17 @@ def _decision_tables(ts):
     return [table] if table is not None else []
 
 
-@lru_cache(maxsize=64)
-def _cached_parse(key: str, sha: str, payload: str, operations: frozenset) -> ParsedBundle:
-    data = json.loads(payload)
-    return parse_bundle(Bundle(key, key, data["bpmn"], data["dmn"], data["forms"]), set(operations))
+_PARSED: dict[tuple[str, int], ParsedBundle] = {}
 
 
-def specs_for_definition(definition, operations: set[str]) -> ParsedBundle:
-    """Parsed specs of a stored definition version, parsed once per process (cached by sha256)."""
-    payload = json.dumps({"bpmn": definition.bpmn_files, "dmn": definition.dmn_files, "forms": definition.forms})
-    return _cached_parse(definition.key, definition.sha256, payload, frozenset(operations))
+def specs_for_definition(session, definition_id: int, operations: set[str]) -> ParsedBundle:
+    """Parsed specs of a stored definition version (immutable), parsed once per process."""
+    key = (str(session.bind.url), definition_id)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        from ..models import ProcessDefinition
+        d = session.get(ProcessDefinition, definition_id)
+        parsed = parse_bundle(Bundle(d.key, d.name, d.bpmn_files, d.dmn_files, d.forms), operations)
+        parsed.forms = d.forms
+        _PARSED[key] = parsed
+    return parsed

@@ -13,12 +13,16 @@ from ..sandbox import SandboxEnvironment
 
 
 def sandbox_helpers(calendar, clock) -> dict:
-    """The few safe functions scripts, conditions and timer expressions may call."""
+    """The few safe functions scripts, conditions and timer expressions may call.
+    `calendar` may be a callable returning the WorkdayCalendar, so it is loaded only when used."""
+    if not callable(calendar):
+        calendar_value = calendar
+        calendar = lambda: calendar_value  # noqa: E731
     def add_workdays(day, count):
-        return calendar.add_workdays(as_date(day), int(count)).isoformat()
+        return calendar().add_workdays(as_date(day), int(count)).isoformat()
 
     def workdays_between(start, end):
-        return calendar.workdays_between(as_date(start), as_date(end))
+        return calendar().workdays_between(as_date(start), as_date(end))
 
     def months_after(day, months):
         return add_months(as_date(day), int(months)).isoformat()
@@ -27,7 +31,7 @@ def sandbox_helpers(calendar, clock) -> dict:
         return clock.today().isoformat()
 
     def is_workday(day):
-        return calendar.is_workday(as_date(day))
+        return calendar().is_workday(as_date(day))
 
     return {"add_workdays": add_workdays, "workdays_between": workdays_between,
             "add_months": months_after, "today": today, "is_workday": is_workday}

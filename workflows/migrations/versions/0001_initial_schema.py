@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 11:56:58.556168
+Create Date: 2026-11-27 12:06:52.587161
 """
 from alembic import op
 import sqlalchemy as sa
@@ -176,7 +176,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['record_id'], ['record.id'], name=op.f('fk_human_task_record_id_record')),
     sa.ForeignKeyConstraint(['subject_id'], ['subject.id'], name=op.f('fk_human_task_subject_id_subject')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_human_task')),
-    sa.UniqueConstraint('case_id', 'task_id', name=op.f('uq_human_task_case_id'))
+    sa.UniqueConstraint('case_id', 'task_id', name=op.f('uq_human_task_case_id')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.create_index('ix_human_task_assignee', ['assignee_id', 'due_at'], unique=False)
