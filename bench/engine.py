@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import event, text  # noqa: E402
 
 from workflows.accounts import create_user  # noqa: E402
 from workflows.cases import complete_task, send_message, _load  # noqa: E402
@@ -123,9 +123,18 @@ def bench_database(label: str, url: str, repeat: int) -> dict:
     setup = Setup(url)
     case_id = setup.published_case()
     setup.correct(case_id, 0)  # warm
-    step = [setup.correct(case_id, n) for n in range(1, repeat + 1)]
+    statements = []
+
+    def count(*_args, **_kwargs):
+        statements.append(1)
+    engine = setup.factory.kw["bind"]
+    event.listen(engine, "before_cursor_execute", count)
+    setup.correct(case_id, 1)
+    per_step = len(statements)  # BEGIN and COMMIT are not cursor executions
+    event.remove(engine, "before_cursor_execute", count)
+    step = [setup.correct(case_id, n) for n in range(2, repeat + 2)]
     floor = setup.floor(setup.published_case(), repeat)
-    result = {"service_step_ms": ms(step), **floor,
+    result = {"service_step_ms": ms(step), "sql_statements_per_step": per_step, **floor,
               "ratio_to_floor": round(ms(step) / floor["floor_ms"], 2)}
     # the next step after 1, 10 and 100 corrections already delivered
     growth = {}
@@ -139,7 +148,7 @@ def bench_database(label: str, url: str, repeat: int) -> dict:
         growth[str(history)] = {"step_ms": ms(samples), "state_bytes": size}
     result["after_corrections"] = growth
     result["growth_100_vs_1"] = round(growth["100"]["step_ms"] / growth["1"]["step_ms"], 2)
-    print(f"{label}: service step {result['service_step_ms']} ms, floor {result['floor_ms']} ms "
+    print(f"{label}: service step {result['service_step_ms']} ms ({per_step} SQL statements), floor {result['floor_ms']} ms "
           f"(engine {floor['engine_ms']} + serialize {floor['serialize_ms']} + commit {floor['commit_ms']}), "
           f"ratio {result['ratio_to_floor']}x; after 1/10/100 corrections: "
           + ", ".join(f"{k}: {v['step_ms']} ms ({v['state_bytes']} B)" for k, v in growth.items()), flush=True)

@@ -1,28 +1,100 @@
-"""The credflow web app."""
+"""The credflow web app: `create_app(config=None)`."""
 from __future__ import annotations
 
+import logging
 import os
+from datetime import timedelta
 
-from flask import Flask, render_template
-from sqlalchemy import select
+from flask import Flask, g, request, session
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
 
-from workflows.db import default_database_url, instance_folder, make_engine, make_session_factory
-from workflows.models import Record
+from workflows.db import (default_database_url, instance_folder, make_engine, make_read_session_factory,
+                          make_session_factory)
+from workflows.settings import load_settings
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+babel = Babel()
+LANGUAGES = ("zh_CN", "en")
+
+
+def _env_config() -> dict:
+    """Settings from CREDFLOW_* environment variables."""
+    env = os.environ
+    config = {}
+    if env.get("CREDFLOW_SECRET_KEY"):
+        config["SECRET_KEY"] = env["CREDFLOW_SECRET_KEY"]
+    if env.get("CREDFLOW_SECURE_COOKIES"):
+        config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = env["CREDFLOW_SECURE_COOKIES"] == "1"
+    if env.get("CREDFLOW_MAX_UPLOAD_MB"):
+        config["MAX_UPLOAD_BYTES"] = int(float(env["CREDFLOW_MAX_UPLOAD_MB"]) * 1024 * 1024)
+    return config
+
+
+def _secret_key(folder) -> str:
+    """A random key kept in the instance folder, so sessions survive restarts without a default."""
+    path = folder / "secret_key"
+    if not path.exists():
+        path.write_text(os.urandom(32).hex())
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(instance_folder()))
-    app.config.update(SECRET_KEY=os.environ.get("CREDFLOW_SECRET_KEY", "dev-only-change-me"),
-                      DATABASE_URL=None)
+    folder = instance_folder()
+    app = Flask(__name__, instance_path=str(folder))
+    app.config.update(
+        DATABASE_URL=None,
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        MAX_UPLOAD_BYTES=10 * 1024 * 1024,
+        UPLOAD_FOLDER=str(folder / "uploads"),
+        LOGIN_FAILURE_LIMIT=5, LOGIN_FAILURE_WINDOW_MINUTES=15,
+        BABEL_DEFAULT_LOCALE="zh_CN", BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
+        WTF_CSRF_TIME_LIMIT=None,
+        CLOCK=None, SETTINGS=None,
+    )
+    app.config.update(_env_config())
     app.config.update(config or {})
-    url = app.config["DATABASE_URL"] or default_database_url()
-    engine = make_engine(url)
+    app.config.setdefault("SECRET_KEY", None)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _secret_key(folder)
+    # Uploads are checked against MAX_UPLOAD_BYTES per file; the request limit leaves room for several.
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"] * 5 + 1024 * 1024
+    app.config["SETTINGS"] = app.config["SETTINGS"] or load_settings()
+
+    engine = make_engine(app.config["DATABASE_URL"] or default_database_url())
     app.extensions["credflow.session_factory"] = make_session_factory(engine)
+    app.extensions["credflow.read_session_factory"] = make_read_session_factory(engine)
 
-    @app.get("/")
-    def index():
-        with app.extensions["credflow.session_factory"]() as session:
-            records = session.scalars(select(Record).order_by(Record.id)).all()
-            return render_template("records.html", records=records)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    babel.init_app(app, locale_selector=_locale, timezone_selector=lambda: "Asia/Shanghai")
 
+    from . import auth, cases, errors, inbox, templating
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(inbox.bp)
+    app.register_blueprint(cases.bp)
+    errors.register(app)
+    templating.register(app)
+
+    @app.teardown_appcontext
+    def _close_session(_exc):
+        db = g.pop("db", None)
+        if db is not None:
+            db.close()
+
+    logging.getLogger("spiff").setLevel(logging.WARNING)
     return app
+
+
+def _locale() -> str:
+    lang = request.args.get("lang")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+    return session.get("lang", "zh_CN")

@@ -178,11 +178,11 @@ def _task_row(uow: UnitOfWork, task_row_id: int, for_update: bool = True) -> Hum
     query = select(HumanTask).where(HumanTask.id == task_row_id)
     row = uow.session.scalars(query.with_for_update() if for_update else query).first()
     if row is None:
-        raise _task_gone(uow, task_row_id)
+        raise task_gone_error(uow, task_row_id)
     return row
 
 
-def _task_gone(uow: UnitOfWork, task_row_id: int) -> CaseError:
+def task_gone_error(uow: UnitOfWork, task_row_id: int) -> CaseError:
     """A task row that is gone was completed (or cancelled): say who did it and when."""
     event = uow.session.scalars(select(AuditEvent).where(AuditEvent.action == "task.completed")
                                 .where(AuditEvent.data["task_row_id"].as_integer() == task_row_id)

@@ -40,7 +40,8 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the lock at BEGIN; readers (see make_read_session_factory) read a snapshot.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("credflow_read") else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -48,4 +49,10 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for units of work (on SQLite they take the write lock when they begin)."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for pages that only read: on SQLite they never wait for or block a writer."""
+    return sessionmaker(engine.execution_options(credflow_read=True), expire_on_commit=False)

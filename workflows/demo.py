@@ -60,9 +60,10 @@ def load_demo(session_factory, settings=None) -> list[str]:
 
     today = datetime.now(CST).date()
     plans = [  # (subject, decision date, severity, how far to take it)
-        (0, today - timedelta(days=20), "general", "capture"),
-        (1, today - timedelta(days=30), "general", "review"),
-        (3, today - timedelta(days=40), "serious", "leader"),
+        (0, today - timedelta(days=3), "general", "capture"),
+        (1, today - timedelta(days=4), "general", "review"),
+        (3, today - timedelta(days=6), "serious", "leader"),
+        (2, today - timedelta(days=30), "serious", "review"),              # overdue by now
         (2, today - timedelta(days=60), "general", "published"),
         (0, today - timedelta(days=200), "general", "published"),      # minimum period passed
         (4, today - timedelta(days=400), "general", "published"),      # maximum passed: expires

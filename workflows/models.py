@@ -152,7 +152,7 @@ class HumanTask(Base):
     __tablename__ = "human_task"
     __table_args__ = (
         UniqueConstraint("case_id", "task_id"),
-        Index("ix_human_task_lane_open", "lane", "assignee_id", "created_at"),
+        Index("ix_human_task_lane_open", "lane", "assignee_id", "due_at"),
         Index("ix_human_task_assignee", "assignee_id", "due_at"),
         # ids are never reused (SQLite would reuse a deleted max rowid): a stale page's task id
         # must not name the next task of the case
@@ -211,3 +211,45 @@ class CalendarYear(Base):
     __tablename__ = "calendar_year"
     year: Mapped[int] = mapped_column(primary_key=True)
     note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class TaskDraft(Base):
+    """A form saved but not submitted; only its author sees it."""
+    __tablename__ = "task_draft"
+    task_row_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    data: Mapped[dict[str, Any]]
+    saved_at: Mapped[datetime]
+
+
+class Comment(Base):
+    __tablename__ = "comment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    author_name: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class Attachment(Base):
+    """An uploaded evidence file, stored outside the static folder under its sha256."""
+    __tablename__ = "attachment"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class LoginFailure(Base):
+    """Failed logins, for throttling by account and by address."""
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_user_at", "username", "at"), Index("ix_login_failure_ip_at", "ip", "at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]

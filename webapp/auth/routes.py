@@ -1,0 +1,105 @@
+"""Log in (throttled after repeated failures), log out, switch language."""
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import UserMixin, current_user, login_required, login_user, logout_user
+from sqlalchemy import delete, func, or_, select
+
+from workflows.accounts import check_password
+from workflows.models import LoginFailure, User
+from workflows.runtime import Actor
+
+from .. import login_manager
+from ..context import clock, db
+
+bp = Blueprint("auth", __name__)
+
+
+class SessionUser(UserMixin):
+    """The logged-in user as the web layer sees it: a detached snapshot, not a live row."""
+
+    def __init__(self, user: User):
+        self.id = user.id
+        self.username = user.username
+        self.display_name = user.display_name
+        self.roles = frozenset(user.role_codes)
+        self.subject_id = user.subject_id
+        self.actor = Actor.of(user)
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    user = db().get(User, int(user_id)) if user_id.isdigit() else None
+    return SessionUser(user) if user is not None and user.active else None
+
+
+def _throttled(username: str, ip: str) -> bool:
+    since = clock().now() - timedelta(minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
+    failures = db().scalar(select(func.count()).select_from(LoginFailure).where(
+        LoginFailure.at >= since, or_(LoginFailure.username == username, LoginFailure.ip == ip)))
+    return failures >= current_app.config["LOGIN_FAILURE_LIMIT"]
+
+
+def _safe_next(target: str | None) -> str:
+    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("inbox.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    error = None
+    status = 200
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()[:80]
+        password = request.form.get("password", "")
+        ip = request.remote_addr or "?"
+        if _throttled(username, ip):
+            error = _("登录失败次数过多，请 %(minutes)s 分钟后再试。",
+                      minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
+            status = 429
+        else:
+            user = db().scalars(select(User).where(User.username == username)).first()
+            ok = user is not None and user.active and check_password(user.password_hash, password)
+            with current_app.extensions["credflow.session_factory"]() as writer:
+                if ok:
+                    writer.execute(delete(LoginFailure).where(LoginFailure.username == username))
+                else:
+                    writer.add(LoginFailure(username=username, ip=ip, at=clock().now()))
+                writer.commit()
+            if ok:
+                session.clear()
+                login_user(SessionUser(user))
+                session.permanent = True
+                return redirect(_safe_next(request.args.get("next")))
+            error = _("用户名或密码错误。")
+            status = 401
+    return render_template("auth/login.html", error=error), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("您已退出登录。"), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/")
+def home():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("inbox.index"))

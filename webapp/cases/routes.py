@@ -1,0 +1,124 @@
+"""Records and cases: the record list, capturing a record, the case page."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_, select
+
+from workflows.case_view import diagram_xml, element_states, timeline
+from workflows.cases import CaseError
+from workflows.definitions import latest_definition, specs_for
+from workflows.drafts import add_comment, comments_of
+from workflows.forms import FormInvalid, validate_form
+from workflows.models import Attachment, Case, HumanTask, Record, Subject
+from workflows.records import LIFECYCLE, open_record, register_subject
+
+from ..context import db, unit_of_work
+from ..formkit import fields_of, parse_post
+from ..uploads import attachment_path
+
+bp = Blueprint("cases", __name__)
+STAFF = ("clerk", "reviewer", "leader", "manager")
+
+
+@bp.before_request
+@login_required
+def _staff_only():
+    if not current_user.has_role(*STAFF):
+        abort(403)
+
+
+@bp.get("/records")
+def records():
+    status = request.args.get("status") or None
+    search = (request.args.get("q") or "").strip()
+    page = max(1, request.args.get("page", 1, type=int))
+    query = select(Record).join(Subject)
+    if status:
+        query = query.where(Record.status == status)
+    if search:
+        query = query.where(or_(Subject.name.contains(search, autoescape=True), Subject.code == search.upper()))
+    total = db().scalar(select(func.count()).select_from(query.subquery()))
+    rows = db().scalars(query.order_by(Record.id.desc()).offset((page - 1) * 25).limit(25)).all()
+    cases = dict(db().execute(select(Case.record_id, func.max(Case.id)).where(
+        Case.record_id.in_([r.id for r in rows]), Case.process_key == LIFECYCLE).group_by(Case.record_id)).all())
+    return render_template("cases/records.html", rows=rows, cases=cases, total=total, page=page,
+                           pages=max(1, -(-total // 25)), status=status, search=search)
+
+
+def _capture_schema() -> dict:
+    definition = latest_definition(db(), LIFECYCLE)
+    if definition is None:
+        abort(503)
+    return specs_for(db(), definition.id).forms["capture.json"]
+
+
+@bp.route("/records/new", methods=["GET", "POST"])
+def new_record():
+    if not current_user.has_role("clerk"):
+        abort(403)
+    schema = _capture_schema()
+    subjects = db().scalars(select(Subject).order_by(Subject.kind, Subject.name)).all()
+    values, errors, form = {}, {}, request.form
+    if request.method == "POST":
+        values = parse_post(schema, form)
+        subject_mode = form.get("subject_mode", "existing")
+        try:
+            validate_form(schema, values)
+        except FormInvalid as exc:
+            errors = dict(exc.errors)
+        if subject_mode == "existing" and not form.get("subject_id", type=int):
+            errors["subject_id"] = _("请选择信用主体")
+        if not errors:
+            with unit_of_work() as uow:
+                try:
+                    subject_id = (register_subject(uow, form.get("kind", ""), form.get("name", ""), form.get("code", "")).id
+                                  if subject_mode == "new" else form.get("subject_id", type=int))
+                except CaseError as exc:
+                    errors["subject"] = str(exc)
+                else:
+                    record, case = open_record(uow, subject_id, values)
+                    uow.commit()
+                    flash(_("记录 #%(id)s 已录入，已提交合法性审核。", id=record.id), "success")
+                    return redirect(url_for("cases.case", case_id=case.id))
+    return render_template("cases/new_record.html", fields=fields_of(schema), values=values, errors=errors,
+                           subjects=subjects, form=form), (422 if errors else 200)
+
+
+@bp.get("/cases/<int:case_id>")
+def case(case_id):
+    case = db().get(Case, case_id)
+    if case is None:
+        abort(404)
+    record = db().get(Record, case.record_id) if case.record_id else None
+    tasks = db().scalars(select(HumanTask).where(HumanTask.case_id == case.id)).all()
+    attachments = db().scalars(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)).all()
+    related = db().scalars(select(Case).where(or_(Case.parent_case_id == case.id,
+                                                  (Case.record_id == case.record_id) & (Case.id != case.id))
+                                              if case.record_id else Case.parent_case_id == case.id)).all()
+    return render_template("cases/case.html", case=case, record=record, tasks=tasks, events=timeline(db(), case),
+                           states=element_states(db(), case), comments=comments_of(db(), case.id),
+                           attachments=attachments, related=related)
+
+
+@bp.get("/cases/<int:case_id>/diagram.bpmn")
+def diagram(case_id):
+    case = db().get(Case, case_id) or abort(404)
+    return diagram_xml(db(), case), 200, {"Content-Type": "application/xml; charset=utf-8"}
+
+
+@bp.post("/cases/<int:case_id>/comments")
+def comment(case_id):
+    with unit_of_work() as uow:
+        add_comment(uow, case_id, request.form.get("body", ""))
+        uow.commit()
+    flash(_("意见已添加。"), "success")
+    return redirect(url_for("cases.case", case_id=case_id) + "#comments")
+
+
+@bp.get("/attachments/<int:attachment_id>")
+def attachment(attachment_id):
+    att = db().get(Attachment, attachment_id) or abort(404)
+    return send_file(attachment_path(att), mimetype=att.content_type, as_attachment=True,
+                     download_name=att.filename)

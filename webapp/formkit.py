@@ -1,0 +1,98 @@
+"""Server-side forms from a task's JSON Schema: field descriptions to render, and posted values
+turned back into typed data for validation. Presentation hints: `x-widget` and `x-order`."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Field:
+    name: str
+    title: str
+    widget: str                 # text, textarea, select, radio, checkbox, checkboxes, date, number, file
+    required: bool = False
+    description: str = ""
+    options: list = field(default_factory=list)   # [(value, title)]
+    max_length: int | None = None
+    multiple_of: float | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    accept: list = field(default_factory=list)
+
+
+def _options(prop: dict) -> list:
+    source = prop.get("items", prop) if prop.get("type") == "array" else prop
+    if "oneOf" in source:
+        return [(o.get("const"), o.get("title", o.get("const"))) for o in source["oneOf"] if "const" in o]
+    return [(v, v) for v in source.get("enum", [])]
+
+
+def _widget(prop: dict) -> str:
+    hint = prop.get("x-widget")
+    kind = prop.get("type")
+    if hint == "file":
+        return "file"
+    if kind == "array":
+        return "checkboxes"
+    if kind == "boolean":
+        return "checkbox"
+    if kind in ("number", "integer"):
+        return "number"
+    if _options(prop):
+        return hint if hint in ("radio", "select") else "select"
+    if prop.get("format") == "date" or hint == "date":
+        return "date"
+    return "textarea" if hint == "textarea" else "text"
+
+
+def fields_of(schema: dict) -> list[Field]:
+    props = schema.get("properties", {})
+    order = schema.get("x-order") or list(props)
+    order += [name for name in props if name not in order]
+    required = set(schema.get("required", []))
+    result = []
+    for name in order:
+        prop = props.get(name)
+        if prop is None or prop.get("readOnly"):
+            continue
+        result.append(Field(
+            name=name, title=prop.get("title", name), widget=_widget(prop), required=name in required,
+            description=prop.get("description", ""), options=_options(prop), max_length=prop.get("maxLength"),
+            minimum=prop.get("minimum"), maximum=prop.get("maximum"),
+            multiple_of=1 if prop.get("type") == "integer" else prop.get("multipleOf"),
+            accept=prop.get("x-accept", [])))
+    return result
+
+
+def _number(text: str, integer: bool):
+    try:
+        return int(text) if integer else float(text)
+    except ValueError:
+        return text  # validation reports it beside the field
+
+
+def parse_post(schema: dict, form, uploaded: dict[str, list[int]] | None = None) -> dict:
+    """Typed data from a posted form (a MultiDict). Empty inputs are left out, so `required`
+    reports them; file fields take the attachment ids already stored plus new uploads."""
+    props = schema.get("properties", {})
+    data = {}
+    for f in fields_of(schema):
+        prop = props[f.name]
+        if f.widget == "file":
+            ids = [int(v) for v in form.getlist(f.name + "__kept") if v.isdigit()]
+            ids += (uploaded or {}).get(f.name, [])
+            if ids:
+                data[f.name] = ids
+        elif f.widget == "checkbox":
+            data[f.name] = form.get(f.name) in ("on", "true", "1")
+        elif f.widget == "checkboxes":
+            data[f.name] = form.getlist(f.name)
+        else:
+            value = form.get(f.name, "")
+            if value.strip() == "":
+                continue
+            if f.widget == "number":
+                data[f.name] = _number(value.strip(), prop.get("type") == "integer")
+            else:
+                data[f.name] = value.replace("\r\n", "\n")
+    return data

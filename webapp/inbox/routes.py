@@ -1,0 +1,192 @@
+"""The inbox (my tasks, group tasks, all open tasks for leaders) and the task page."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from workflows.cases import (assign_task, claim_task, complete_task, task_form, task_gone_error,
+                             unclaim_task)
+from workflows.drafts import draft_for, save_draft
+from workflows.forms import FormInvalid
+from workflows.inbox import InboxQuery, list_tasks, staff_lanes, tabs_for, visible_to
+from workflows.models import Attachment, Case, HumanTask, Record, User, UserRole
+
+from ..context import actor, clock, db, unit_of_work
+from ..formkit import fields_of, parse_post
+from ..uploads import UploadRefused, store_upload
+
+bp = Blueprint("inbox", __name__)
+
+
+def _staff_required():
+    if not current_user.has_role("clerk", "reviewer", "leader"):
+        abort(403)
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    _staff_required()
+
+
+@bp.get("/inbox")
+def index():
+    args = request.args
+    query = InboxQuery(
+        tab=args.get("tab", "mine" if _has_mine() else "group"), process=args.get("process") or None,
+        task=args.get("task") or None, field=args.get("field") or None, severity=args.get("severity") or None,
+        subject=args.get("subject") or None, overdue=args.get("overdue") == "1",
+        sort=args.get("sort", "due"), descending=args.get("desc") == "1",
+        page=args.get("page", 1, type=int), per_page=args.get("per_page", 25, type=int))
+    page = list_tasks(db(), actor(), query, clock().now())
+    assignees = {}
+    ids = {r.assignee_id for r in page.rows if r.assignee_id}
+    if ids:
+        assignees = dict(db().execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+    return render_template("inbox/index.html", page=page, query=query, tabs=tabs_for(actor()),
+                           assignees=assignees, lanes=staff_lanes(actor()))
+
+
+def _has_mine() -> bool:
+    return db().scalar(select(HumanTask.id).where(HumanTask.assignee_id == current_user.id).limit(1)) is not None
+
+
+def _row_or_404(row_id: int) -> HumanTask:
+    row = db().get(HumanTask, row_id)
+    if row is None:
+        # gone: completed meanwhile (say by whom) or never existed
+        with unit_of_work() as uow:
+            raise task_gone_error(uow, row_id)
+    if not visible_to(actor(), row):
+        abort(403)
+    return row
+
+
+def _act(fn, row_id, *args, message=None):
+    with unit_of_work() as uow:
+        fn(uow, row_id, *args)
+        uow.commit()
+    if message:
+        flash(message, "success")
+
+
+@bp.post("/tasks/<int:row_id>/claim")
+def claim(row_id):
+    _act(claim_task, row_id, message=_("已认领任务。"))
+    return redirect(url_for("inbox.task", row_id=row_id))
+
+
+@bp.post("/tasks/<int:row_id>/unclaim")
+def unclaim(row_id):
+    _act(unclaim_task, row_id, message=_("已退回到组任务。"))
+    return redirect(url_for("inbox.index"))
+
+
+@bp.post("/tasks/<int:row_id>/assign")
+def assign(row_id):
+    user_id = request.form.get("user_id", type=int)
+    if user_id is None:
+        abort(400)
+    _act(assign_task, row_id, user_id, message=_("已改派任务。"))
+    return redirect(request.form.get("back") or url_for("inbox.index", tab="all"))
+
+
+def _attachments(ids) -> dict[int, Attachment]:
+    if not ids:
+        return {}
+    return {a.id: a for a in db().scalars(select(Attachment).where(Attachment.id.in_(ids)))}
+
+
+def _prefill(row: HumanTask, schema: dict, record: Record | None) -> dict:
+    """A draft by this user, else what the record already holds for fields of the same name."""
+    draft = draft_for(db(), row.id, current_user.id)
+    if draft is not None:
+        return dict(draft.data)
+    values = {}
+    if record is not None:
+        for name in schema.get("properties", {}):
+            value = getattr(record, name, None)
+            if value is not None and not callable(value):
+                values[name] = value.isoformat() if hasattr(value, "isoformat") else value
+    return values
+
+
+def _render_task(row, schema, values, errors=None, status=200):
+    record = db().get(Record, row.record_id) if row.record_id else None
+    case = db().get(Case, row.case_id)
+    fields = fields_of(schema)
+    file_ids = [i for f in fields if f.widget == "file" for i in values.get(f.name, []) if isinstance(i, int)]
+    assignee = db().get(User, row.assignee_id) if row.assignee_id else None
+    candidates = []
+    if current_user.has_role("leader") and row.lane:
+        candidates = db().scalars(select(User).join(UserRole).where(UserRole.role == row.lane, User.active)
+                                  .order_by(User.username)).all()
+    return render_template("inbox/task.html", row=row, case=case, record=record, fields=fields,
+                           values=values, errors=errors or {}, attachments=_attachments(file_ids),
+                           assignee=assignee, candidates=candidates,
+                           has_draft=draft_for(db(), row.id, current_user.id) is not None), status
+
+
+@bp.get("/tasks/<int:row_id>")
+def task(row_id):
+    row = _row_or_404(row_id)
+    schema = task_form(db(), row)
+    record = db().get(Record, row.record_id) if row.record_id else None
+    return _render_task(row, schema, _prefill(row, schema, record))
+
+
+@bp.post("/tasks/<int:row_id>")
+def submit(row_id):
+    with unit_of_work() as uow:
+        row = uow.session.get(HumanTask, row_id)
+        if row is not None and not visible_to(actor(), row):
+            abort(403)
+        if row is None or request.form.get("task_id") not in (None, row.task_id):
+            raise task_gone_error(uow, row_id)
+        schema = task_form(uow.session, row)
+        errors, uploaded = {}, {}
+        for f in fields_of(schema):
+            if f.widget != "file":
+                continue
+            for storage in request.files.getlist(f.name):
+                if not storage or not storage.filename:
+                    continue
+                try:
+                    att = store_upload(uow.session, storage, row.case_id, current_user.id, uow.clock.now(), f.accept)
+                    uploaded.setdefault(f.name, []).append(att.id)
+                    uow.audit("attachment.uploaded", case_id=row.case_id, record_id=row.record_id,
+                              attachment_id=att.id, filename=att.filename, sha256=att.sha256)
+                except UploadRefused as exc:
+                    errors[f.name] = str(exc)
+        data = parse_post(schema, request.form, uploaded)
+        _check_attachment_ids(uow.session, schema, data, row.case_id)
+        if request.form.get("action") == "draft":
+            save_draft(uow, row_id, data)
+            uow.commit()
+            flash(_("草稿已保存。"), "success")
+            return redirect(url_for("inbox.task", row_id=row_id))
+        if not errors:
+            try:
+                complete_task(uow, row_id, data)
+                uow.commit()
+            except FormInvalid as exc:
+                errors = exc.errors
+        if errors:
+            uow.commit()  # keep the uploaded files so the user need not upload them again
+            flash(_("表单有误，请按提示修改。"), "error")
+            return _render_task(row, schema, data, errors, 422)
+    flash(_("任务「%(name)s」已完成。", name=row.name), "success")
+    return redirect(url_for("inbox.index"))
+
+
+def _check_attachment_ids(session, schema, data, case_id):
+    """A posted attachment id must belong to this case (ids are guessable)."""
+    for f in fields_of(schema):
+        ids = data.get(f.name) if f.widget == "file" else None
+        if ids:
+            owned = set(session.scalars(select(Attachment.id).where(Attachment.id.in_(ids),
+                                                                    Attachment.case_id == case_id)))
+            if owned != set(ids):
+                abort(403)

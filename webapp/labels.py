@@ -1,0 +1,35 @@
+"""Display names of the domain's codes (Chinese; English through the message catalog)."""
+from flask_babel import lazy_gettext as _l
+
+SEVERITY = {"minor": _l("轻微"), "general": _l("一般"), "serious": _l("严重")}
+FIELD = {"government_procurement": _l("政府采购"), "ppp": _l("政府和社会资本合作"), "bidding": _l("招标投标"),
+         "investment_promotion": _l("招商引资"), "government_debt": _l("政府债务"),
+         "township_commitment": _l("街道乡镇承诺"), "other": _l("其他")}
+SOURCE = {"court_judgment": _l("司法判决"), "administrative_penalty": _l("行政处罚"),
+          "disciplinary_sanction": _l("纪律处分"), "accountability": _l("问责处理"),
+          "breach_of_promise": _l("违约/失信承诺")}
+STATUS = {"draft": _l("草稿"), "under_review": _l("审核中"), "returned": _l("退回补正"), "rejected": _l("不予认定"),
+          "confirmed": _l("已认定"), "sanctioned": _l("已惩戒"), "published": _l("公示中"), "corrected": _l("已更正"),
+          "revoked": _l("已撤销"), "repaired": _l("已修复"), "expired": _l("公示期满"), "archived": _l("已归档")}
+CASE_STATUS = {"running": _l("办理中"), "completed": _l("已办结"), "error": _l("出错")}
+SUBJECT_KIND = {"department": _l("政府部门"), "civil_servant": _l("公务员")}
+ROLE = {"clerk": _l("承办人"), "reviewer": _l("审核人"), "leader": _l("分管领导"), "subject": _l("信用主体"),
+        "manager": _l("流程管理员")}
+PROCESS = {"record_lifecycle": _l("失信记录认定与公示")}
+ACTION = {
+    "record.opened": _l("创建记录"), "record.status": _l("记录状态变更"), "record.corrected": _l("记录更正"),
+    "record.repair_eligible": _l("最短公示期满，可申请信用修复"), "case.started": _l("案件开始"),
+    "case.completed": _l("案件办结"), "case.message": _l("收到消息"), "case.timers_fired": _l("定时事件触发"),
+    "case.error": _l("案件出错"), "task.claimed": _l("认领任务"), "task.unclaimed": _l("退回任务"),
+    "task.assigned": _l("改派任务"), "task.completed": _l("完成任务"), "comment.added": _l("添加意见"),
+    "attachment.uploaded": _l("上传附件"), "subject.registered": _l("登记信用主体"),
+}
+
+ALL = {"severity": SEVERITY, "field": FIELD, "source": SOURCE, "status": STATUS, "case_status": CASE_STATUS,
+       "subject_kind": SUBJECT_KIND, "role": ROLE, "process": PROCESS, "action": ACTION}
+
+
+def label(kind: str, code) -> str:
+    if code is None:
+        return ""
+    return str(ALL.get(kind, {}).get(code, code))

@@ -1,0 +1,67 @@
+"""Jinja filters and globals: China Standard Time, labels, working-day deadlines."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import current_app, g, request, url_for
+from flask_babel import get_locale, gettext as _
+
+from workflows.clock import CST
+from workflows.workdays import CalendarNotCovered, WorkdayCalendar
+
+from .context import clock, db
+from .labels import label
+
+
+def cst(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(CST).strftime(fmt)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def calendar() -> WorkdayCalendar:
+    if "calendar" not in g:
+        g.calendar = WorkdayCalendar.from_session(db())
+    return g.calendar
+
+
+def deadline(due: datetime | None) -> dict:
+    """{'text', 'overdue', 'soon'}: working days left or overdue, for a task's due time."""
+    if due is None:
+        return {"text": "", "overdue": False, "soon": False}
+    now = clock().now()
+    today, due_day = now.astimezone(CST).date(), due.astimezone(CST).date()
+    try:
+        days = calendar().workdays_between(today, due_day)
+    except CalendarNotCovered:
+        days = None
+    if due < now:
+        text = _("逾期 %(n)s 个工作日", n=abs(days) if days else 0) if days is not None else _("已逾期")
+        return {"text": text, "overdue": True, "soon": False}
+    if days is None:
+        return {"text": cst(due, "%Y-%m-%d"), "overdue": False, "soon": False}
+    text = _("今日到期") if days == 0 else _("剩余 %(n)s 个工作日", n=days)
+    return {"text": text, "overdue": False, "soon": days <= 2}
+
+
+def url_with(**changes) -> str:
+    """The current page's URL with some query arguments changed (None removes one)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    if request.endpoint is None:  # an error page for a URL that matched no route
+        from urllib.parse import urlencode
+        return request.path + ("?" + urlencode(args) if args else "")
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def register(app) -> None:
+    app.jinja_env.filters["cst"] = cst
+    app.jinja_env.globals.update(label=label, deadline=deadline, url_with=url_with, get_locale=get_locale)

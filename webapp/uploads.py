@@ -1,0 +1,55 @@
+"""Evidence files: size limit, type checked from the content, stored outside the static folder."""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from workflows.models import Attachment
+
+# What a file's first bytes must be for each accepted type; the name's extension is not trusted.
+SIGNATURES = {"application/pdf": (b"%PDF-",), "image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",)}
+DEFAULT_ACCEPT = tuple(SIGNATURES)
+
+
+class UploadRefused(ValueError):
+    pass
+
+
+def sniff(head: bytes) -> str | None:
+    for content_type, prefixes in SIGNATURES.items():
+        if any(head.startswith(p) for p in prefixes):
+            return content_type
+    return None
+
+
+def store_upload(session, storage, case_id: int | None, user_id: int, now, accept=DEFAULT_ACCEPT) -> Attachment:
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    body = storage.stream.read(limit + 1)
+    name = os.path.basename(storage.filename or "file")[:200] or "file"
+    if len(body) > limit:
+        raise UploadRefused(_("文件 %(name)s 超过大小上限 %(mb)s MB", name=name, mb=round(limit / 1048576, 1)))
+    if not body:
+        raise UploadRefused(_("文件 %(name)s 是空文件", name=name))
+    content_type = sniff(body[:16])
+    if content_type is None or content_type not in (accept or DEFAULT_ACCEPT):
+        raise UploadRefused(_("文件 %(name)s 的类型不允许（仅限 PDF、PNG、JPEG）", name=name))
+    digest = hashlib.sha256(body).hexdigest()
+    path = Path(current_app.config["UPLOAD_FOLDER"]) / digest[:2] / digest
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(body)
+        tmp.replace(path)
+    attachment = Attachment(case_id=case_id, uploaded_by_id=user_id, filename=name, content_type=content_type,
+                            size=len(body), sha256=digest, created_at=now)
+    session.add(attachment)
+    session.flush()
+    return attachment
+
+
+def attachment_path(attachment: Attachment) -> Path:
+    return Path(current_app.config["UPLOAD_FOLDER"]) / attachment.sha256[:2] / attachment.sha256

@@ -1,0 +1,49 @@
+"""Task form drafts and case comments: small writes beside the engine."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from .cases import CaseError, Forbidden, NotFound, can_work
+from .models import Case, Comment, HumanTask, TaskDraft
+
+
+def save_draft(uow, task_row_id: int, data: dict) -> TaskDraft:
+    row = uow.session.get(HumanTask, task_row_id)
+    if row is None:
+        raise NotFound("任务不存在或已完成 / the task is gone")
+    actor = uow.actor
+    if row.assignee_id not in (None, actor.user_id) or (row.assignee_id is None and not can_work(actor, row)):
+        raise Forbidden("您不能办理此任务 / you cannot work this task")
+    draft = uow.session.get(TaskDraft, (task_row_id, actor.user_id))
+    if draft is None:
+        draft = TaskDraft(task_row_id=task_row_id, user_id=actor.user_id, data=data, saved_at=uow.clock.now())
+        uow.session.add(draft)
+    else:
+        draft.data, draft.saved_at = data, uow.clock.now()
+    return draft
+
+
+def draft_for(session, task_row_id: int, user_id: int | None) -> TaskDraft | None:
+    if user_id is None:
+        return None
+    return session.get(TaskDraft, (task_row_id, user_id))
+
+
+def add_comment(uow, case_id: int, body: str) -> Comment:
+    body = (body or "").strip()
+    if not body:
+        raise CaseError("意见不能为空 / a comment cannot be empty")
+    if len(body) > 5000:
+        raise CaseError("意见不能超过 5000 字 / at most 5000 characters")
+    case = uow.session.get(Case, case_id)
+    if case is None:
+        raise NotFound("案件不存在 / no such case")
+    comment = Comment(case_id=case_id, author_id=uow.actor.user_id, author_name=uow.actor.name, body=body,
+                      created_at=uow.clock.now())
+    uow.session.add(comment)
+    uow.audit("comment.added", case_id=case_id, record_id=case.record_id, length=len(body))
+    return comment
+
+
+def comments_of(session, case_id: int) -> list[Comment]:
+    return session.scalars(select(Comment).where(Comment.case_id == case_id).order_by(Comment.id)).all()

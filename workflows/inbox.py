@@ -1,0 +1,105 @@
+"""The task inbox: reads only the human_task rows (never a workflow), with indexes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, func, select
+
+from .models import HumanTask
+from .runtime import Actor
+
+STAFF_LANES = ("clerk", "reviewer", "leader")
+TABS = ("mine", "group", "all")
+SORTS = {"due": HumanTask.due_at, "created": HumanTask.created_at, "subject": HumanTask.subject_name,
+         "task": HumanTask.name}
+
+
+@dataclass
+class InboxQuery:
+    tab: str = "group"
+    process: str | None = None
+    task: str | None = None          # BPMN id of the task
+    field: str | None = None
+    severity: str | None = None
+    subject: str | None = None       # part of the subject's name
+    overdue: bool = False
+    sort: str = "due"
+    descending: bool = False
+    page: int = 1
+    per_page: int = 25
+
+
+@dataclass
+class InboxPage:
+    rows: list
+    total: int
+    page: int
+    per_page: int
+    counts: dict = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def staff_lanes(actor: Actor) -> list[str]:
+    return [lane for lane in STAFF_LANES if lane in actor.roles]
+
+
+def _tab_condition(actor: Actor, tab: str):
+    lanes = staff_lanes(actor)
+    if tab == "mine":
+        return HumanTask.assignee_id == actor.user_id
+    if tab == "group":
+        return and_(HumanTask.assignee_id.is_(None), HumanTask.lane.in_(lanes))
+    if tab == "all" and "leader" in actor.roles:
+        return HumanTask.lane.in_(STAFF_LANES)
+    return HumanTask.id.is_(None)  # nothing
+
+
+def _filters(q: InboxQuery, now: datetime) -> list:
+    conditions = []
+    if q.process:
+        conditions.append(HumanTask.process_key == q.process)
+    if q.task:
+        conditions.append(HumanTask.bpmn_id == q.task)
+    if q.field:
+        conditions.append(HumanTask.field == q.field)
+    if q.severity:
+        conditions.append(HumanTask.severity == q.severity)
+    if q.subject:
+        conditions.append(HumanTask.subject_name.contains(q.subject.strip(), autoescape=True))
+    if q.overdue:
+        conditions.append(HumanTask.due_at < now)
+    return conditions
+
+
+def tabs_for(actor: Actor) -> list[str]:
+    return [t for t in TABS if t != "all" or "leader" in actor.roles]
+
+
+def list_tasks(session, actor: Actor, q: InboxQuery, now: datetime) -> InboxPage:
+    if q.tab not in tabs_for(actor):
+        q.tab = "group"
+    filters = _filters(q, now)
+    column = SORTS.get(q.sort, HumanTask.due_at)
+    order = [column.desc() if q.descending else column.asc(), HumanTask.id]
+    page = max(1, q.page)
+    per_page = min(max(1, q.per_page), 100)
+    base = select(HumanTask).where(_tab_condition(actor, q.tab), *filters)
+    rows = session.scalars(base.order_by(*order).offset((page - 1) * per_page).limit(per_page)).all()
+    counts = {tab: session.scalar(select(func.count()).select_from(HumanTask)
+                                  .where(_tab_condition(actor, tab), *filters))
+              for tab in tabs_for(actor)}
+    return InboxPage(rows, counts[q.tab], page, per_page, counts)
+
+
+def visible_to(actor: Actor, row: HumanTask) -> bool:
+    """Who may open a task's page: its assignee, anyone whose lane it is, leaders."""
+    if row.lane == "subject":
+        return actor.subject_id is not None and actor.subject_id == row.subject_id
+    return row.assignee_id == actor.user_id or row.lane in actor.roles or "leader" in actor.roles
+
+
+__all__ = ["InboxQuery", "InboxPage", "list_tasks", "tabs_for", "visible_to", "staff_lanes"]
