@@ -4,7 +4,8 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 # System packages: CJK fonts and HarfBuzz subsetting for the PDFs, poppler for checking them.
 RUN_PACKAGES  = fonts-noto-cjk libharfbuzz-subset0
-TEST_PACKAGES = $(RUN_PACKAGES) poppler-utils
+# Chromium (Debian's) runs the browser tests through Playwright; no browser is downloaded.
+TEST_PACKAGES = $(RUN_PACKAGES) poppler-utils chromium
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
@@ -21,9 +22,10 @@ test: setup-test system-packages-test
 setup: $(VENV)/.installed
 setup-test: $(VENV)/.installed-test
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(wildcard webapp/translations/*/LC_MESSAGES/messages.po)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -e .
+	test ! -d webapp/translations || $(BIN)/pybabel compile -q -d webapp/translations
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
