@@ -85,3 +85,7 @@ def verify_audit() -> None:
 def serve(host, port) -> None:
     from webapp import create_app
     create_app().run(host=host, port=port)
+
+
+if __name__ == "__main__":
+    main()
