@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from workflows.clock import CST, FixedClock
 from workflows.db import make_engine, make_session_factory
+from workflows.engine.bundle import clear_spec_cache
 from workflows.migrations import upgrade_database
 from workflows.models import Base
 from workflows.runtime import WORKFLOWS
@@ -21,10 +22,13 @@ DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
 
 
 @pytest.fixture(autouse=True)
-def _fresh_workflow_cache():
+def _fresh_caches():
+    """Each test's database numbers its cases and definitions from 1 again."""
     WORKFLOWS.clear()
+    clear_spec_cache()
     yield
     WORKFLOWS.clear()
+    clear_spec_cache()
 
 
 @pytest.fixture(scope="session")

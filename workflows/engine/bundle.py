@@ -254,6 +254,11 @@ def _decision_tables(ts):
 _PARSED: dict[tuple[str, int], ParsedBundle] = {}
 
 
+def clear_spec_cache() -> None:
+    """For tests that recreate a database whose definition ids start again from 1."""
+    _PARSED.clear()
+
+
 def specs_for_definition(session, definition_id: int, operations: set[str]) -> ParsedBundle:
     """Parsed specs of a stored definition version (immutable), parsed once per process."""
     key = (str(session.bind.url), definition_id)
