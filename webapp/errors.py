@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import render_template, request
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -12,12 +12,12 @@ from workflows.cases import CaseError
 
 log = logging.getLogger("credflow.web")
 
-TITLES = {400: "请求无效", 401: "请先登录", 403: "无权访问", 404: "页面不存在", 409: "操作冲突",
-          413: "文件过大", 429: "请求过于频繁", 500: "服务器内部错误"}
+TITLES = {400: _l("请求无效"), 401: _l("请先登录"), 403: _l("无权访问"), 404: _l("页面不存在"), 409: _l("操作冲突"),
+          413: _l("文件过大"), 429: _l("请求过于频繁"), 500: _l("服务器内部错误")}
 
 
 def render_error(status: int, message: str | None = None):
-    return render_template("errors/error.html", status=status, title=_(TITLES.get(status, "出错了")),
+    return render_template("errors/error.html", status=status, title=str(TITLES.get(status, _("出错了"))),
                            message=message), status
 
 

@@ -80,7 +80,10 @@ def login():
                     writer.add(LoginFailure(username=username, ip=ip, at=clock().now()))
                 writer.commit()
             if ok:
-                session.clear()
+                lang = session.get("lang")
+                session.clear()  # a fresh session at login (no fixation); the language choice stays
+                if lang:
+                    session["lang"] = lang
                 login_user(SessionUser(user))
                 session.permanent = True
                 return redirect(_safe_next(request.args.get("next")))
