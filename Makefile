@@ -25,7 +25,7 @@ setup-test: $(VENV)/.installed-test
 $(VENV)/.installed: pyproject.toml $(wildcard webapp/translations/*/LC_MESSAGES/messages.po)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -e .
-	test ! -d webapp/translations || $(BIN)/pybabel compile -q -d webapp/translations
+	test ! -d webapp/translations || $(BIN)/pybabel compile -d webapp/translations >/dev/null
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
