@@ -53,3 +53,48 @@ def store_upload(session, storage, case_id: int | None, user_id: int, now, accep
 
 def attachment_path(attachment: Attachment) -> Path:
     return Path(current_app.config["UPLOAD_FOLDER"]) / attachment.sha256[:2] / attachment.sha256
+
+
+def store_form_uploads(uow, fields, files, case_id: int | None, user_id: int, record_id: int | None = None):
+    """Store the files posted for a form's file fields: ({field: [attachment ids]}, {field: error})."""
+    uploaded, errors = {}, {}
+    for f in fields:
+        if f.widget != "file":
+            continue
+        for storage in files.getlist(f.name):
+            if not storage or not storage.filename:
+                continue
+            try:
+                att = store_upload(uow.session, storage, case_id, user_id, uow.clock.now(), f.accept)
+            except UploadRefused as exc:
+                errors[f.name] = str(exc)
+                continue
+            uploaded.setdefault(f.name, []).append(att.id)
+            uow.audit("attachment.uploaded", case_id=case_id, record_id=record_id, attachment_id=att.id,
+                      filename=att.filename, sha256=att.sha256)
+    return uploaded, errors
+
+
+def check_attachment_ids(session, fields, data, case_id: int | None, user_id: int) -> bool:
+    """Posted attachment ids are guessable: each must belong to this case (or, before the case
+    exists, be one of this user's unattached uploads)."""
+    from sqlalchemy import select
+    for f in fields:
+        ids = data.get(f.name) if f.widget == "file" else None
+        if not ids:
+            continue
+        query = select(Attachment.id).where(Attachment.id.in_(ids))
+        if case_id is None:
+            query = query.where(Attachment.case_id.is_(None), Attachment.uploaded_by_id == user_id)
+        else:
+            query = query.where(Attachment.case_id == case_id)
+        if set(session.scalars(query)) != set(ids):
+            return False
+    return True
+
+
+def attachments_by_id(session, ids) -> dict[int, Attachment]:
+    from sqlalchemy import select
+    if not ids:
+        return {}
+    return {a.id: a for a in session.scalars(select(Attachment).where(Attachment.id.in_(ids)))}

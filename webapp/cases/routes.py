@@ -16,7 +16,7 @@ from workflows.records import LIFECYCLE, open_record, register_subject
 
 from ..context import db, unit_of_work
 from ..formkit import fields_of, parse_post
-from ..uploads import attachment_path
+from ..uploads import attachment_path, attachments_by_id, check_attachment_ids, store_form_uploads
 
 bp = Blueprint("cases", __name__)
 STAFF = ("clerk", "reviewer", "leader", "manager")
@@ -60,18 +60,22 @@ def new_record():
         abort(403)
     schema = _capture_schema()
     subjects = db().scalars(select(Subject).order_by(Subject.kind, Subject.name)).all()
-    values, errors, form = {}, {}, request.form
+    fields = fields_of(schema)
+    values, errors, form, attachments = {}, {}, request.form, {}
     if request.method == "POST":
-        values = parse_post(schema, form)
-        subject_mode = form.get("subject_mode", "existing")
-        try:
-            validate_form(schema, values)
-        except FormInvalid as exc:
-            errors = dict(exc.errors)
-        if subject_mode == "existing" and not form.get("subject_id", type=int):
-            errors["subject_id"] = _("请选择信用主体")
-        if not errors:
-            with unit_of_work() as uow:
+        with unit_of_work() as uow:
+            uploaded, errors = store_form_uploads(uow, fields, request.files, None, current_user.id)
+            values = parse_post(schema, form, uploaded)
+            if not check_attachment_ids(uow.session, fields, values, None, current_user.id):
+                abort(403)
+            subject_mode = form.get("subject_mode", "existing")
+            try:
+                validate_form(schema, values)
+            except FormInvalid as exc:
+                errors.update(exc.errors)
+            if subject_mode == "existing" and not form.get("subject_id", type=int):
+                errors["subject_id"] = _("请选择信用主体")
+            if not errors:
                 try:
                     subject_id = (register_subject(uow, form.get("kind", ""), form.get("name", ""), form.get("code", "")).id
                                   if subject_mode == "new" else form.get("subject_id", type=int))
@@ -79,11 +83,22 @@ def new_record():
                     errors["subject"] = str(exc)
                 else:
                     record, case = open_record(uow, subject_id, values)
+                    claim_uploads(uow, values, fields, case)
                     uow.commit()
                     flash(_("记录 #%(id)s 已录入，已提交合法性审核。", id=record.id), "success")
                     return redirect(url_for("cases.case", case_id=case.id))
-    return render_template("cases/new_record.html", fields=fields_of(schema), values=values, errors=errors,
-                           subjects=subjects, form=form), (422 if errors else 200)
+            uow.commit()  # keep the uploaded files, so a corrected form need not upload them again
+        attachments = attachments_by_id(db(), [i for f in fields if f.widget == "file" for i in values.get(f.name, [])])
+    return render_template("cases/new_record.html", fields=fields, values=values, errors=errors,
+                           subjects=subjects, form=form, attachments=attachments), (422 if errors else 200)
+
+
+
+def claim_uploads(uow, values, fields, case) -> None:
+    """Files uploaded with a new record belong to its case from now on."""
+    ids = [i for f in fields if f.widget == "file" for i in values.get(f.name, [])]
+    for att in uow.session.scalars(select(Attachment).where(Attachment.id.in_(ids))) if ids else []:
+        att.case_id = case.id
 
 
 @bp.get("/cases/<int:case_id>")

@@ -15,7 +15,7 @@ from workflows.models import Attachment, Case, HumanTask, Record, User, UserRole
 
 from ..context import actor, clock, db, unit_of_work
 from ..formkit import fields_of, parse_post
-from ..uploads import UploadRefused, store_upload
+from ..uploads import attachments_by_id, check_attachment_ids, store_form_uploads
 
 bp = Blueprint("inbox", __name__)
 
@@ -93,11 +93,6 @@ def assign(row_id):
     return redirect(request.form.get("back") or url_for("inbox.index", tab="all"))
 
 
-def _attachments(ids) -> dict[int, Attachment]:
-    if not ids:
-        return {}
-    return {a.id: a for a in db().scalars(select(Attachment).where(Attachment.id.in_(ids)))}
-
 
 def _prefill(row: HumanTask, schema: dict, record: Record | None) -> dict:
     """A draft by this user, else what the record already holds for fields of the same name."""
@@ -124,7 +119,7 @@ def _render_task(row, schema, values, errors=None, status=200):
         candidates = db().scalars(select(User).join(UserRole).where(UserRole.role == row.lane, User.active)
                                   .order_by(User.username)).all()
     return render_template("inbox/task.html", row=row, case=case, record=record, fields=fields,
-                           values=values, errors=errors or {}, attachments=_attachments(file_ids),
+                           values=values, errors=errors or {}, attachments=attachments_by_id(db(), file_ids),
                            assignee=assignee, candidates=candidates,
                            has_draft=draft_for(db(), row.id, current_user.id) is not None), status
 
@@ -146,22 +141,11 @@ def submit(row_id):
         if row is None or request.form.get("task_id") not in (None, row.task_id):
             raise task_gone_error(uow, row_id)
         schema = task_form(uow.session, row)
-        errors, uploaded = {}, {}
-        for f in fields_of(schema):
-            if f.widget != "file":
-                continue
-            for storage in request.files.getlist(f.name):
-                if not storage or not storage.filename:
-                    continue
-                try:
-                    att = store_upload(uow.session, storage, row.case_id, current_user.id, uow.clock.now(), f.accept)
-                    uploaded.setdefault(f.name, []).append(att.id)
-                    uow.audit("attachment.uploaded", case_id=row.case_id, record_id=row.record_id,
-                              attachment_id=att.id, filename=att.filename, sha256=att.sha256)
-                except UploadRefused as exc:
-                    errors[f.name] = str(exc)
+        fields = fields_of(schema)
+        uploaded, errors = store_form_uploads(uow, fields, request.files, row.case_id, current_user.id, row.record_id)
         data = parse_post(schema, request.form, uploaded)
-        _check_attachment_ids(uow.session, schema, data, row.case_id)
+        if not check_attachment_ids(uow.session, fields, data, row.case_id, current_user.id):
+            abort(403)
         if request.form.get("action") == "draft":
             save_draft(uow, row_id, data)
             uow.commit()
@@ -179,14 +163,3 @@ def submit(row_id):
             return _render_task(row, schema, data, errors, 422)
     flash(_("任务「%(name)s」已完成。", name=row.name), "success")
     return redirect(url_for("inbox.index"))
-
-
-def _check_attachment_ids(session, schema, data, case_id):
-    """A posted attachment id must belong to this case (ids are guessable)."""
-    for f in fields_of(schema):
-        ids = data.get(f.name) if f.widget == "file" else None
-        if ids:
-            owned = set(session.scalars(select(Attachment.id).where(Attachment.id.in_(ids),
-                                                                    Attachment.case_id == case_id)))
-            if owned != set(ids):
-                abort(403)
