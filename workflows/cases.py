@@ -304,19 +304,17 @@ def fire_due_timers(uow: UnitOfWork, limit: int = 100) -> dict:
         query = query.with_for_update(skip_locked=True, of=Case)
     fired, failed = [], []
     for case in session.scalars(query).all():
-        savepoint = session.begin_nested()
-        events_before = len(uow._events)
         try:
-            workflow = _load(uow, case)
-            before = set(ready_human_tasks(workflow))
-            _run(uow, case, workflow, workflow.refresh_timers)
-            uow.audit("case.timers_fired", case_id=case.id, record_id=case.record_id)
-            _save(uow, case, workflow, before)
-            savepoint.commit()
+            with uow.savepoint():
+                workflow = _load(uow, case)
+                before = set(ready_human_tasks(workflow))
+                _run(uow, case, workflow, workflow.refresh_timers)
+                uow.audit("case.timers_fired", case_id=case.id, record_id=case.record_id)
+                _save(uow, case, workflow, before)
             fired.append(case.id)
+        except Conflict:
+            pass  # someone acted on the case meanwhile; its timers are still due and the next pass takes them
         except CaseError as exc:
-            savepoint.rollback()
-            del uow._events[events_before:]
             case = session.get(Case, case.id)
             case.status, case.error, case.next_due_at = "error", str(exc), None
             uow.audit("case.error", case_id=case.id, record_id=case.record_id, error=str(exc))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -68,6 +69,19 @@ class UnitOfWork:
     def audit(self, action: str, case_id: int | None = None, record_id: int | None = None, **data) -> None:
         self._events.append({"at": self.clock.now(), "actor": self.actor.name, "action": action,
                              "case_id": case_id, "record_id": record_id, "data": data})
+
+    @contextmanager
+    def savepoint(self):
+        """A nested transaction: on an exception its writes and audit events are undone."""
+        nested = self.session.begin_nested()
+        mark = len(self._events)
+        try:
+            yield
+        except BaseException:
+            nested.rollback()
+            del self._events[mark:]
+            raise
+        nested.commit()
 
     def after_commit(self, fn) -> None:
         self._after_commit.append(fn)
