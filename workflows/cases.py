@@ -190,7 +190,16 @@ def task_gone_error(uow: UnitOfWork, task_row_id: int) -> CaseError:
     if event is None:
         return NotFound("任务不存在 / no such task")
     at = event.at.astimezone(_cst()).strftime("%Y-%m-%d %H:%M")
-    return Conflict(f"该任务已由 {event.actor} 于 {at} 完成 / this task was completed by {event.actor} at {at} (CST)")
+    who = display_names(uow.session, [event.actor]).get(event.actor, event.actor)
+    return Conflict(f"该任务已由 {who} 于 {at} 完成 / this task was completed by {who} at {at} (CST)")
+
+
+def display_names(session, usernames) -> dict[str, str]:
+    """username -> display name, for audit actors shown to people."""
+    names = set(usernames)
+    if not names:
+        return {}
+    return dict(session.execute(select(User.username, User.display_name).where(User.username.in_(names))).all())
 
 
 def _cst():

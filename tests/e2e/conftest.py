@@ -7,6 +7,7 @@ pages show (arrival times, deadlines, the timeline) is the same on every run.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +29,12 @@ from workflows.runtime import Actor, UnitOfWork
 
 CHROMIUM = "/usr/bin/chromium"
 HERE = Path(__file__).parent
-SCREENSHOTS = HERE.parent.parent / "docs" / "screenshots"
+ROOT = HERE.parent.parent
+# pytest puts tests/ on sys.path (rootdir conftest, no __init__.py), where the folder tests/webapp/
+# would make `import webapp` a namespace package and hide the app: find the real one first.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+SCREENSHOTS = ROOT / "docs" / "screenshots"
 VIEWPORT = {"width": 1366, "height": 768}
 NOW = datetime(2026, 6, 1, 9, 0, tzinfo=CST)
 
@@ -73,6 +79,7 @@ class LiveServer:
 
     def __init__(self, url: str, factory, clock: FixedClock):
         self.url, self.factory, self.clock = url, factory, clock
+        self.users = USERS
         self.actors: dict[str, Actor] = {}
         self.subjects: list[int] = []
 

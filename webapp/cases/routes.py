@@ -7,10 +7,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
 from workflows.case_view import diagram_xml, element_states, timeline
-from workflows.cases import CaseError
+from workflows.cases import CaseError, display_names
 from workflows.definitions import latest_definition, specs_for
 from workflows.drafts import add_comment, comments_of
 from workflows.forms import FormInvalid, validate_form
+from workflows.identifiers import InvalidIdentifier, check_subject_code
 from workflows.models import Attachment, Case, HumanTask, Record, Subject
 from workflows.records import LIFECYCLE, open_record, register_subject
 
@@ -75,6 +76,11 @@ def new_record():
                 errors.update(exc.errors)
             if subject_mode == "existing" and not form.get("subject_id", type=int):
                 errors["subject_id"] = _("请选择信用主体")
+            if subject_mode == "new":
+                try:  # the code is checked with the rest of the form, not only once the rest is valid
+                    check_subject_code(form.get("kind", ""), form.get("code", ""))
+                except InvalidIdentifier as exc:
+                    errors["subject"] = str(exc)
             if not errors:
                 try:
                     subject_id = (register_subject(uow, form.get("kind", ""), form.get("name", ""), form.get("code", "")).id
@@ -112,7 +118,9 @@ def case(case_id):
     related = db().scalars(select(Case).where(or_(Case.parent_case_id == case.id,
                                                   (Case.record_id == case.record_id) & (Case.id != case.id))
                                               if case.record_id else Case.parent_case_id == case.id)).all()
-    return render_template("cases/case.html", case=case, record=record, tasks=tasks, events=timeline(db(), case),
+    events = timeline(db(), case)
+    names = display_names(db(), {e.actor for e in events})
+    return render_template("cases/case.html", case=case, record=record, tasks=tasks, events=events, names=names,
                            states=element_states(db(), case), comments=comments_of(db(), case.id),
                            attachments=attachments, related=related)
 

@@ -10,8 +10,19 @@
     const canvas = viewer.get('canvas');
     const registry = viewer.get('elementRegistry');
     canvas.zoom('fit-viewport');
+    let focus = null;
     for (const [id, state] of Object.entries(states)) {
-      if (registry.get(id)) canvas.addMarker(id, 'cf-' + state);
+      const element = registry.get(id);
+      if (!element) continue;
+      canvas.addMarker(id, 'cf-' + state);
+      if (state === 'current' || (state === 'waiting' && !focus)) focus = element;
+    }
+    // A whole lifecycle fitted into the page is too small to read: zoom to where the case stands.
+    if (canvas.zoom() < 0.7 && focus) {
+      canvas.zoom(0.9);
+      const box = canvas.viewbox();
+      canvas.scroll({ dx: box.x + box.width / 2 - (focus.x + (focus.width || 0) / 2),
+                      dy: box.y + box.height / 2 - (focus.y + (focus.height || 0) / 2) });
     }
     container.dataset.ready = '1';
   } catch (err) {
