@@ -10,12 +10,17 @@ SOURCE = {"court_judgment": _l("司法判决"), "administrative_penalty": _l("�
           "breach_of_promise": _l("违约/失信承诺")}
 STATUS = {"draft": _l("草稿"), "under_review": _l("审核中"), "returned": _l("退回补正"), "rejected": _l("不予认定"),
           "confirmed": _l("已认定"), "sanctioned": _l("已惩戒"), "published": _l("公示中"), "corrected": _l("已更正"),
-          "revoked": _l("已撤销"), "repaired": _l("已修复"), "expired": _l("公示期满"), "archived": _l("已归档")}
+          "revoked": _l("已撤销"), "repaired": _l("已修复"), "expired": _l("公示期满"), "archived": _l("已归档"),
+          "exempted": _l("免予惩戒")}
 CASE_STATUS = {"running": _l("办理中"), "completed": _l("已办结"), "error": _l("出错")}
 SUBJECT_KIND = {"department": _l("政府部门"), "civil_servant": _l("公务员")}
 ROLE = {"clerk": _l("承办人"), "reviewer": _l("审核人"), "leader": _l("分管领导"), "subject": _l("信用主体"),
         "manager": _l("流程管理员")}
-PROCESS = {"record_lifecycle": _l("失信记录认定与公示")}
+PROCESS = {"record_lifecycle": _l("失信记录认定与公示"), "objection": _l("异议申请"),
+           "self_correction": _l("主动自新申请"), "credit_repair": _l("信用修复申请")}
+OUTCOME = {"refused": _l("不予受理/不予采纳"), "lapsed": _l("逾期未补正"), "correct": _l("更正记录"),
+           "revoke": _l("撤销记录"), "keep": _l("维持记录"), "lighter": _l("从轻惩戒"), "exempt": _l("免予惩戒"),
+           "approved": _l("准予信用修复")}
 ACTION = {
     "record.opened": _l("创建记录"), "record.status": _l("记录状态变更"), "record.corrected": _l("记录更正"),
     "record.repair_eligible": _l("最短公示期满，可申请信用修复"), "case.started": _l("案件开始"),
@@ -23,10 +28,14 @@ ACTION = {
     "case.error": _l("案件出错"), "task.claimed": _l("认领任务"), "task.unclaimed": _l("退回任务"),
     "task.assigned": _l("改派任务"), "task.completed": _l("完成任务"), "comment.added": _l("添加意见"),
     "attachment.uploaded": _l("上传附件"), "subject.registered": _l("登记信用主体"),
+    "application.filed": _l("提交申请"), "application.decided": _l("申请办结"),
+    "application.accepted": _l("受理申请"), "application.supplement_requested": _l("要求补正材料"),
+    "record.under_objection": _l("异议标注"), "record.mitigation": _l("主动自新决定"),
+    "record.sanctions_lifted": _l("解除惩戒措施"), "notification.sent": _l("发送提醒"),
 }
 
 ALL = {"severity": SEVERITY, "field": FIELD, "source": SOURCE, "status": STATUS, "case_status": CASE_STATUS,
-       "subject_kind": SUBJECT_KIND, "role": ROLE, "process": PROCESS, "action": ACTION}
+       "subject_kind": SUBJECT_KIND, "role": ROLE, "process": PROCESS, "action": ACTION, "outcome": OUTCOME}
 
 
 def label(kind: str, code) -> str:

@@ -62,6 +62,15 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def _unread_notifications() -> dict:
+    from flask_login import current_user
+    if not current_user.is_authenticated:
+        return {}
+    from workflows.notifications import unread_count
+    return {"unread_notifications": unread_count(db(), current_user.id)}
+
+
 def register(app) -> None:
+    app.context_processor(_unread_notifications)
     app.jinja_env.filters["cst"] = cst
     app.jinja_env.globals.update(label=label, deadline=deadline, url_with=url_with, get_locale=get_locale)

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .dates import end_of_day_cst
 from .definitions import latest_definition, specs_for
-from .engine.bundle import DUE_PROPERTY, FORM_PROPERTY
+from .engine.bundle import DUE_AT_PROPERTY, DUE_PROPERTY, FORM_PROPERTY
 from .engine.pruning import prune_finished_loop_iterations
 from .engine.script_engine import CredflowScriptEngine, sandbox_helpers
 from .engine.serializer import dump_state, load_state
@@ -25,6 +25,7 @@ from .forms import validate_form
 from .models import AuditEvent, Case, HumanTask, ProcessDefinition, Record, User
 from .operations import OperationContext, run_operation
 from .runtime import WORKFLOWS, Actor, UnitOfWork
+from .workdays import CalendarNotCovered
 
 
 class CaseError(Exception):
@@ -129,8 +130,7 @@ def _refresh_task_rows(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, befo
     for task_id, task in new:
         spec = task.task_spec
         props = (spec.extensions or {}).get("properties", {})
-        workdays = int(props.get(DUE_PROPERTY, uow.settings.task_due_workdays))
-        due = end_of_day_cst(uow.calendar.add_workdays(uow.clock.today(), workdays))
+        due = _task_due(uow, workflow, task, props)
         uow.session.add(HumanTask(
             case_id=case.id, task_id=task_id, bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
             process_key=case.process_key, lane=spec.lane, form_key=props.get(FORM_PROPERTY), due_at=due,
@@ -138,6 +138,22 @@ def _refresh_task_rows(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, befo
             subject_name=record.subject.name if record else None,
             field=record.field if record else None, severity=record.severity if record else None,
             created_at=uow.clock.now()))
+
+
+def _task_due(uow: UnitOfWork, workflow: BpmnWorkflow, task, props: dict) -> datetime:
+    """`dueAt` (an expression giving the ISO datetime a timer also uses) or `dueInWorkdays`."""
+    if props.get(DUE_AT_PROPERTY):
+        try:
+            value = workflow.script_engine.evaluate(task, props[DUE_AT_PROPERTY])
+            due = datetime.fromisoformat(str(value))
+        except (SpiffWorkflowException, ValueError) as exc:
+            raise CaseError(f"「{task.task_spec.bpmn_name}」dueAt: {exc}") from exc
+        return due if due.tzinfo else due.replace(tzinfo=uow.clock.now().tzinfo)
+    workdays = int(props.get(DUE_PROPERTY, uow.settings.task_due_workdays))
+    try:
+        return end_of_day_cst(uow.calendar.add_workdays(uow.clock.today(), workdays))
+    except CalendarNotCovered as exc:
+        raise CaseError(str(exc)) from None
 
 
 # -- starting ---------------------------------------------------------------------------------
@@ -260,7 +276,9 @@ def complete_task(uow: UnitOfWork, task_row_id: int, data: dict) -> Case:
     elif row.assignee_id != actor.user_id:
         raise Forbidden("此任务已由他人认领 / this task is claimed by someone else")
     case = uow.session.get(Case, row.case_id)
-    clean = validate_form(task_form(uow.session, row), data)
+    schema = task_form(uow.session, row)
+    clean = validate_form(schema, data)
+    form_fields = set(schema.get("properties", {}))
     workflow = _load(uow, case)
     before = set(ready_human_tasks(workflow))
     try:
@@ -271,6 +289,10 @@ def complete_task(uow: UnitOfWork, task_row_id: int, data: dict) -> Case:
         raise Conflict("任务状态已变化，请刷新 / the task is no longer waiting; reload the page")
 
     def act():
+        # a field of this form left empty this time must not keep an answer from an earlier round
+        for name in form_fields:
+            if name not in clean:
+                task.data.pop(name, None)
         task.data.update(clean)
         task.run()
     _run(uow, case, workflow, act)

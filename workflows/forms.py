@@ -24,6 +24,10 @@ def _message(error) -> str:
         return "必填 / required"
     if kind == "additionalProperties":
         return f"表单不含此字段 / not a field of this form: {error.message}"
+    if kind == "const" and error.validator_value is True:
+        return "请勾选确认 / please confirm"
+    if kind == "minItems":
+        return f"至少选择或上传 {error.validator_value} 项 / at least {error.validator_value} required"
     if kind in ("oneOf", "enum", "const"):
         return "请从选项中选择 / choose one of the options"
     if kind == "format":

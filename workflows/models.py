@@ -11,7 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 ROLES = ("clerk", "reviewer", "leader", "subject", "manager")
 SUBJECT_KINDS = ("department", "civil_servant")
 SEVERITIES = ("minor", "general", "serious")
-RECORD_STATUSES = ("draft", "under_review", "returned", "rejected", "confirmed", "sanctioned",
+RECORD_STATUSES = ("draft", "under_review", "returned", "rejected", "confirmed", "sanctioned", "exempted",
                    "published", "corrected", "revoked", "repaired", "expired", "archived")
 
 
@@ -65,6 +65,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     subject_id: Mapped[int | None] = mapped_column(ForeignKey("subject.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -101,6 +102,9 @@ class Record(Base):
     repair_eligible: Mapped[bool] = mapped_column(Boolean, default=False)
     under_objection: Mapped[bool] = mapped_column(Boolean, default=False)
     sanctions: Mapped[list[Any] | None]
+    sanctions_lifted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # a self-correction decision waiting for the sanction: {"decision", "severity", "max_months", ...}
+    mitigation: Mapped[dict[str, Any] | None]
     # The publication rule in force when the record was made, with its numbers, kept for life.
     publication_rule: Mapped[str] = mapped_column(String(20))
     rule_snapshot: Mapped[dict[str, Any]]
@@ -139,6 +143,9 @@ class Case(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     next_due_at: Mapped[datetime | None] = mapped_column(index=True)
     error: Mapped[str | None] = mapped_column(Text)
+    # for applications: how it ended (refused, lapsed, correct, revoke, keep, lighter, exempt, approved, ...)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    outcome_reason: Mapped[str | None] = mapped_column(Text)
     started_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -175,6 +182,8 @@ class HumanTask(Base):
     field: Mapped[str | None] = mapped_column(String(40))
     severity: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime]
+    reminded_at: Mapped[datetime | None]          # "due in 2 working days" sent
+    overdue_notified_at: Mapped[datetime | None]  # "overdue" sent
 
 
 class AuditEvent(Base):
@@ -253,3 +262,30 @@ class LoginFailure(Base):
     username: Mapped[str] = mapped_column(String(80))
     ip: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
+
+
+class Notification(Base):
+    """An in-app message (task assigned, deadline near, overdue, decision issued, ...)."""
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_user_unread", "user_id", "read_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    text: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(300))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+    emailed_at: Mapped[datetime | None]
+
+
+class SharingItem(Base):
+    """A result queued for sharing upward (provincial / national platforms) by a deadline."""
+    __tablename__ = "sharing_item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    payload: Mapped[dict[str, Any]]
+    due_at: Mapped[datetime]
+    shared_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]

@@ -56,7 +56,7 @@ def run_operation(name: str, ctx: OperationContext, params: dict[str, Any]):
     return op.func(ctx, **params)
 
 
-def _set_status(ctx: OperationContext, record: Record, status: str, **data) -> None:
+def set_record_status(ctx: OperationContext, record: Record, status: str, **data) -> None:
     old = record.status
     record.status = status
     record.updated_at = ctx.uow.clock.now()
@@ -83,23 +83,23 @@ def update_record(ctx, **values):
             setattr(record, name, value)
     rule = ctx.uow.settings.rule_in_force(record.decision_date)
     record.publication_rule, record.rule_snapshot = rule["code"], rule
-    _set_status(ctx, record, "under_review", changes=changes)
+    set_record_status(ctx, record, "under_review", changes=changes)
     return {"publication_rule": rule["code"]}
 
 
 @operation("return_record", "退回补正 / return for correction", reason="str")
 def return_record(ctx, reason: str):
-    _set_status(ctx, ctx.record, "returned", reason=reason)
+    set_record_status(ctx, ctx.record, "returned", reason=reason)
 
 
 @operation("reject_record", "不予认定 / reject", reason="str")
 def reject_record(ctx, reason: str):
-    _set_status(ctx, ctx.record, "rejected", reason=reason)
+    set_record_status(ctx, ctx.record, "rejected", reason=reason)
 
 
 @operation("confirm_record", "认定记录 / confirm the record")
 def confirm_record(ctx):
-    _set_status(ctx, ctx.record, "confirmed")
+    set_record_status(ctx, ctx.record, "confirmed")
 
 
 @operation("sanction_record", "决定惩戒措施 / decide the sanctions",
@@ -109,9 +109,13 @@ def sanction_record(ctx, sanctions, publish, min_months, max_months):
     if int(min_months) > int(max_months):
         raise OperationError("minimum publication period is longer than the maximum")
     record.sanctions = list(sanctions)
+    severity = ctx.task.data.get("severity")
+    if severity in SEVERITIES and severity != record.severity:  # lowered by a self-correction decision
+        ctx.audit("record.severity", old=record.severity, new=severity)
+        record.severity = severity
     record.publication_min_end = add_months(record.decision_date, int(min_months))
     record.publication_max_end = add_months(record.decision_date, int(max_months))
-    _set_status(ctx, record, "sanctioned", sanctions=list(sanctions), publish=bool(publish),
+    set_record_status(ctx, record, "sanctioned", sanctions=list(sanctions), publish=bool(publish),
                 min_months=int(min_months), max_months=int(max_months))
 
 
@@ -121,7 +125,7 @@ def publish_record(ctx):
     if record.publication_max_end is None:
         raise OperationError("the record has no publication period; sanction it first")
     record.publication_start = record.decision_date
-    _set_status(ctx, record, "published")
+    set_record_status(ctx, record, "published")
     return {"min_end_at": start_of_day_cst(record.publication_min_end).isoformat(),
             "max_end_at": start_of_day_cst(record.publication_max_end).isoformat()}
 
@@ -144,7 +148,7 @@ def end_publication(ctx, outcome: str):
     record = ctx.record
     record.publication_end = ctx.uow.clock.today()
     record.under_objection = False
-    _set_status(ctx, record, outcome)
+    set_record_status(ctx, record, outcome)
 
 
 CORRECTABLE = ("source", "field", "facts", "legal_basis")
@@ -161,3 +165,7 @@ def apply_correction(ctx, changes: dict):
         setattr(record, name, value)
     record.updated_at = ctx.uow.clock.now()
     ctx.audit("record.corrected", before=before, after=dict(changes))
+
+
+# The applications' operations register themselves on import.
+from . import application_ops  # noqa: E402,F401

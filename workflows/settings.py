@@ -26,6 +26,11 @@ class Settings:
     office_name: str = "榆林市社会信用体系建设领导小组办公室"
     script_time_limit: float = 1.0
     task_due_workdays: int = 5   # when a user task names no dueInWorkdays
+    supplement_workdays: int = 5          # default deadline of a request to supplement (补正)
+    repair_decision_workdays: int = 10    # decision on a repair application after acceptance
+    sharing_workdays: int = 3             # a repair result is shared upward within this
+    repair_repeat_limit_months: int = 12  # no second repair for a subject within this after the last
+    reminder_workdays: int = 2            # "deadline near" notice this many working days before
 
     def rule_in_force(self, day: date) -> dict:
         rules = sorted(self.publication_rules, key=lambda r: r["effective_from"])

@@ -6,6 +6,7 @@ import signal
 import time
 
 from .cases import fire_due_timers
+from .reminders import send_deadline_reminders
 from .clock import SYSTEM_CLOCK
 from .runtime import Actor, UnitOfWork
 
@@ -24,7 +25,13 @@ def run_once(session_factory, clock=SYSTEM_CLOCK, settings=None, batch: int = 10
         for case_id in result["failed"]:
             log.warning("case %s failed while firing its timers; marked as error", case_id)
         if len(result["fired"]) + len(result["failed"]) < batch:
-            return totals
+            break
+    with UnitOfWork(session_factory, Actor.system("timer-worker"), clock, settings) as uow:
+        reminders = send_deadline_reminders(uow)
+        uow.commit()
+    if reminders["soon"] or reminders["overdue"]:
+        log.info("deadline reminders: %(soon)d due soon, %(overdue)d overdue", reminders)
+    return totals
 
 
 def run_forever(session_factory, interval: float = 5.0, batch: int = 100, settings=None) -> None:

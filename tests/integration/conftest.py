@@ -31,6 +31,9 @@ class World:
                 self.actors[name] = Actor.of(user)
             user = create_user(uow, "clerk2", "pw", "clerk2", ["clerk"])
             self.actors["clerk2"] = Actor.of(user)
+            for name, index in (("subject_a", 0), ("subject_b", 1), ("subject_c", 3)):
+                user = create_user(uow, name, "pw", name, ["subject"], subject_id=self.subjects[index])
+                self.actors[name] = Actor.of(user)
             uow.commit()
 
     def uow(self, actor: str | Actor | None = None) -> UnitOfWork:

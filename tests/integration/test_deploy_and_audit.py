@@ -30,7 +30,9 @@ def test_deploying_the_same_bundle_again_changes_nothing(world):
     with world.uow() as uow:
         results = deploy_folder(uow)
         uow.commit()
-    assert [(r.key, r.version, r.created) for r in results] == [("record_lifecycle", 1, False)]
+    assert sorted((r.key, r.version, r.created) for r in results) == [
+        ("credit_repair", 1, False), ("objection", 1, False), ("record_lifecycle", 1, False),
+        ("self_correction", 1, False)]
 
 
 def test_a_changed_bundle_becomes_a_new_version_and_running_cases_keep_theirs(world, capture, tmp_path):
@@ -40,9 +42,10 @@ def test_a_changed_bundle_becomes_a_new_version_and_running_cases_keep_theirs(wo
     form = tmp_path / "forms" / "record_lifecycle" / "legality_review.json"
     form.write_text(form.read_text(encoding="utf-8").replace("合法性审核", "合法性审查"), encoding="utf-8")
     with world.uow("manager") as uow:
-        (result,) = deploy_folder(uow, folder)
+        results = {r.key: r for r in deploy_folder(uow, folder)}
         uow.commit()
-    assert (result.version, result.created) == (2, True)
+    assert (results["record_lifecycle"].version, results["record_lifecycle"].created) == (2, True)
+    assert not results["objection"].created   # untouched processes keep their version
     _, new_case = world.run("clerk", open_record, world.subjects[1], capture)
     with world.factory() as session:
         versions = {c.id: session.get(ProcessDefinition, c.definition_id).version

@@ -30,6 +30,7 @@ class Runner:
         self.restore = restore
         self.clock = FixedClock(datetime(2026, 6, 1, 9, 0, tzinfo=CST))
         self.calls: list[tuple[str, dict]] = []
+        self.mitigation = {"decision": "none", "severity": None, "max_months": None}
         self.workflow = BpmnWorkflow(self.parsed.spec, self.parsed.subprocess_specs)
         self._attach()
         self.workflow.get_tasks(state=TaskState.READY)[0].data.update(
@@ -44,6 +45,8 @@ class Runner:
         self.calls.append((name, params))
         if name == "update_record":  # the rule in force on the decision date, as the real operation says
             return {"publication_rule": "2019" if params["decision_date"] < "2026-04-01" else "2025"}
+        if name == "check_mitigation":
+            return self.mitigation
         return {"publish_record": PUBLICATION}.get(name)
 
     def step(self, action=lambda: None):
@@ -97,7 +100,7 @@ def test_user_tasks_sit_in_their_roles_lanes(run):
 
 def test_approved_record_is_sanctioned_from_the_dmn_and_published(run):
     publish(run)
-    assert run.ops() == ["update_record", "confirm_record", "sanction_record", "publish_record"]
+    assert run.ops() == ["update_record", "confirm_record", "check_mitigation", "sanction_record", "publish_record"]
     sanction = dict(run.calls)["sanction_record"]
     assert (sanction["min_months"], sanction["max_months"], sanction["publish"]) == (3, 12, True)
     assert sanction["sanctions"] and all(isinstance(s, str) for s in sanction["sanctions"])
@@ -173,3 +176,19 @@ def test_a_long_correction_history_does_not_grow_the_state(run):
     run.clock.advance(days=400)
     run.fire_timers()
     assert run.workflow.is_completed()
+
+
+def test_an_exempting_self_correction_skips_the_sanction(run):
+    run.mitigation = {"decision": "exempt", "severity": None, "max_months": None}
+    publish(run)
+    assert run.ops()[-2:] == ["check_mitigation", "exempt_record"]
+    assert run.workflow.is_completed()
+
+
+def test_a_lighter_self_correction_recomputes_from_the_rules(run):
+    run.mitigation = {"decision": "lighter", "severity": "general", "max_months": 6}
+    run.complete("capture", {**CAPTURE, "severity": "serious"})
+    run.complete("legality_review", {"review_decision": "approve", "review_opinion": "ok"})
+    run.complete("leader_approval", {"leader_decision": "approve", "leader_opinion": "ok"})
+    sanction = dict(run.calls)["sanction_record"]
+    assert (sanction["min_months"], sanction["max_months"], sanction["publish"]) == (3, 6, True)

@@ -53,6 +53,15 @@ def _throttled(username: str, ip: str) -> bool:
 def _safe_next(target: str | None) -> str:
     if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
         return target
+    return _landing()
+
+
+def _landing() -> str:
+    """Where a user starts: subjects in the portal, staff in the inbox, others at the record list."""
+    if current_user.is_authenticated and current_user.has_role("subject"):
+        return url_for("portal.index")
+    if current_user.is_authenticated and not current_user.has_role("clerk", "reviewer", "leader"):
+        return url_for("cases.records")
     return url_for("inbox.index")
 
 
@@ -105,4 +114,22 @@ def logout():
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    return redirect(url_for("inbox.index"))
+    return redirect(_landing())
+
+
+@bp.get("/notifications")
+@login_required
+def notifications():
+    from workflows.notifications import notifications_of
+    return render_template("auth/notifications.html", items=notifications_of(db(), current_user.id))
+
+
+@bp.post("/notifications/read")
+@login_required
+def notifications_read():
+    from workflows.notifications import mark_read
+    from ..context import unit_of_work
+    with unit_of_work() as uow:
+        mark_read(uow, current_user.id)
+        uow.commit()
+    return redirect(url_for("auth.notifications"))

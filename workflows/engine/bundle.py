@@ -30,6 +30,7 @@ from ..sandbox import SandboxError, check_expression, check_script
 
 FORM_PROPERTY = "formJsonSchemaFilename"
 DUE_PROPERTY = "dueInWorkdays"
+DUE_AT_PROPERTY = "dueAt"
 STAFF_LANES = set(ROLES) - {"manager"}
 
 
@@ -218,6 +219,8 @@ def _check_task_spec(ts, bundle: Bundle, operations: set[str], file: str) -> lis
         due = extensions.get("properties", {}).get(DUE_PROPERTY)
         if due is not None and not str(due).isdigit():
             problems.append(Problem(file, element, f"{DUE_PROPERTY} must be a whole number of working days"))
+        if extensions.get("properties", {}).get(DUE_AT_PROPERTY):
+            check(extensions["properties"][DUE_AT_PROPERTY], DUE_AT_PROPERTY)
     for key in ("preScript", "postScript"):
         if extensions.get(key):
             check(extensions[key], key, check_script)

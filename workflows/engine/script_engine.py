@@ -8,7 +8,7 @@ from datetime import date
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 
-from ..dates import add_months, as_date
+from ..dates import add_months, as_date, end_of_day_cst
 from ..sandbox import SandboxEnvironment
 
 
@@ -33,8 +33,14 @@ def sandbox_helpers(calendar, clock) -> dict:
     def is_workday(day):
         return calendar().is_workday(as_date(day))
 
-    return {"add_workdays": add_workdays, "workdays_between": workdays_between,
-            "add_months": months_after, "today": today, "is_workday": is_workday}
+    def workday_deadline(count, start=None):
+        """End of the `count`-th working day after `start` (default today), as an ISO datetime in
+        China Standard Time: what a timer's timeDate expression needs."""
+        day = calendar().add_workdays(as_date(start) if start else clock.today(), int(count))
+        return end_of_day_cst(day).isoformat()
+
+    return {"add_workdays": add_workdays, "workdays_between": workdays_between, "add_months": months_after,
+            "today": today, "is_workday": is_workday, "workday_deadline": workday_deadline}
 
 
 class CredflowScriptEngine(PythonScriptEngine):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 12:08:40.966587
+Create Date: 2026-11-27 12:21:56.921896
 """
 from alembic import op
 import sqlalchemy as sa
@@ -95,6 +95,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=80), nullable=False),
     sa.Column('display_name', sa.String(length=120), nullable=False),
+    sa.Column('email', sa.String(length=200), nullable=True),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('subject_id', sa.Integer(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
@@ -120,6 +121,8 @@ def upgrade() -> None:
     sa.Column('repair_eligible', sa.Boolean(), nullable=False),
     sa.Column('under_objection', sa.Boolean(), nullable=False),
     sa.Column('sanctions', sa.JSON(), nullable=True),
+    sa.Column('sanctions_lifted', sa.Boolean(), nullable=False),
+    sa.Column('mitigation', sa.JSON(), nullable=True),
     sa.Column('publication_rule', sa.String(length=20), nullable=False),
     sa.Column('rule_snapshot', sa.JSON(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
@@ -150,6 +153,8 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('next_due_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('outcome', sa.String(length=20), nullable=True),
+    sa.Column('outcome_reason', sa.Text(), nullable=True),
     sa.Column('started_by', sa.String(length=80), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
@@ -163,6 +168,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_case_definition_id'), ['definition_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_next_due_at'), ['next_due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_record_id'), ['record_id'], unique=False)
+
+    op.create_table('sharing_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('record_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('shared_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['record_id'], ['record.id'], name=op.f('fk_sharing_item_record_id_record')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sharing_item'))
+    )
+    with op.batch_alter_table('sharing_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sharing_item_record_id'), ['record_id'], unique=False)
 
     op.create_table('attachment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -212,6 +231,8 @@ def upgrade() -> None:
     sa.Column('field', sa.String(length=40), nullable=True),
     sa.Column('severity', sa.String(length=10), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('overdue_notified_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['assignee_id'], ['user_account.id'], name=op.f('fk_human_task_assignee_id_user_account')),
     sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_human_task_case_id_case'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['record_id'], ['record.id'], name=op.f('fk_human_task_record_id_record')),
@@ -226,6 +247,23 @@ def upgrade() -> None:
         batch_op.create_index('ix_human_task_lane_open', ['lane', 'assignee_id', 'due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_human_task_record_id'), ['record_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_human_task_subject_id'), ['subject_id'], unique=False)
+
+    op.create_table('notification',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('link', sa.String(length=300), nullable=True),
+    sa.Column('case_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('emailed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_notification_case_id_case')),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_notification_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification'))
+    )
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index('ix_notification_user_unread', ['user_id', 'read_at'], unique=False)
 
     op.create_table('task_draft',
     sa.Column('task_row_id', sa.Integer(), nullable=False),
@@ -242,6 +280,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_table('task_draft')
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_index('ix_notification_user_unread')
+
+    op.drop_table('notification')
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_human_task_subject_id'))
         batch_op.drop_index(batch_op.f('ix_human_task_record_id'))
@@ -258,6 +300,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_attachment_case_id'))
 
     op.drop_table('attachment')
+    with op.batch_alter_table('sharing_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sharing_item_record_id'))
+
+    op.drop_table('sharing_item')
     with op.batch_alter_table('case', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_record_id'))
         batch_op.drop_index(batch_op.f('ix_case_next_due_at'))

@@ -1,0 +1,174 @@
+"""The record subjects' portal: their own records only, their applications, what is asked of them."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from workflows.applications import (APPLICATION_PROCESSES, file_credit_repair, file_objection, file_self_correction,
+                                    open_application, repair_eligibility, subject_record)
+from workflows.cases import CaseError, NotFound, complete_task, task_form, task_gone_error
+from workflows.definitions import latest_definition, specs_for
+from workflows.forms import FormInvalid, validate_form
+from workflows.models import Attachment, Case, HumanTask, Record
+
+from ..context import actor, clock, db, unit_of_work
+from ..formkit import fields_of, parse_post
+from ..uploads import attachment_path, attachments_by_id, check_attachment_ids, store_form_uploads
+
+bp = Blueprint("portal", __name__, url_prefix="/portal")
+
+
+@bp.before_request
+@login_required
+def _subjects_only():
+    if not current_user.has_role("subject") or current_user.subject_id is None:
+        abort(403)
+
+
+def _my_record(record_id: int) -> Record:
+    try:
+        return subject_record(db(), actor(), record_id)
+    except NotFound:
+        abort(404)
+
+
+def _my_case(case_id: int) -> Case:
+    case = db().get(Case, case_id)
+    record = db().get(Record, case.record_id) if case and case.record_id else None
+    if case is None or record is None or record.subject_id != current_user.subject_id \
+            or case.process_key not in APPLICATION_PROCESSES:
+        abort(404)
+    return case
+
+
+@bp.get("/")
+def index():
+    records = db().scalars(select(Record).where(Record.subject_id == current_user.subject_id)
+                           .order_by(Record.id.desc())).all()
+    ids = [r.id for r in records]
+    applications = db().scalars(select(Case).where(Case.record_id.in_(ids), Case.process_key.in_(APPLICATION_PROCESSES))
+                                .order_by(Case.id.desc())).all() if ids else []
+    tasks = db().scalars(select(HumanTask).where(HumanTask.lane == "subject",
+                                                 HumanTask.subject_id == current_user.subject_id)).all()
+    return render_template("portal/index.html", records=records, applications=applications, tasks=tasks)
+
+
+@bp.get("/records/<int:record_id>")
+def record(record_id):
+    rec = _my_record(record_id)
+    eligibility = repair_eligibility(db(), rec, _settings(), clock().today())
+    open_cases = {p: open_application(db(), rec.id, p) for p in APPLICATION_PROCESSES}
+    return render_template("portal/record.html", record=rec, eligibility=eligibility, open_cases=open_cases)
+
+
+def _settings():
+    from flask import current_app
+    return current_app.config["SETTINGS"]
+
+
+def _start_schema(process: str) -> dict:
+    definition = latest_definition(db(), process)
+    if definition is None:
+        abort(404)
+    return specs_for(db(), definition.id).forms.get("start.json") or abort(404)
+
+
+@bp.route("/records/<int:record_id>/<any(objection, self_correction, credit_repair):process>", methods=["GET", "POST"])
+def apply(record_id, process):
+    rec = _my_record(record_id)
+    schema = _start_schema(process)
+    fields = fields_of(schema)
+    values, errors, attachments = {}, {}, {}
+    if request.method == "POST":
+        with unit_of_work() as uow:
+            uploaded, errors = store_form_uploads(uow, fields, request.files, None, current_user.id, rec.id)
+            values = parse_post(schema, request.form, uploaded)
+            if not check_attachment_ids(uow.session, fields, values, None, current_user.id):
+                abort(403)
+            try:
+                clean = validate_form(schema, values)
+            except FormInvalid as exc:
+                errors.update(exc.errors)
+            if not errors:
+                try:
+                    case = _file(uow, process, rec.id, clean)
+                except CaseError as exc:
+                    errors["_form"] = str(exc)
+                else:
+                    ids = [i for f in fields if f.widget == "file" for i in clean.get(f.name, [])]
+                    for att in uow.session.scalars(select(Attachment).where(Attachment.id.in_(ids))) if ids else []:
+                        att.case_id = case.id
+                    uow.commit()
+                    flash(_("申请已提交（案件 #%(id)s）。", id=case.id), "success")
+                    return redirect(url_for("portal.application", case_id=case.id))
+            uow.commit()  # keep uploaded files for the corrected form
+        attachments = attachments_by_id(db(), [i for f in fields if f.widget == "file" for i in values.get(f.name, [])])
+    return render_template("portal/apply.html", record=rec, process=process, schema=schema, fields=fields,
+                           values=values, errors=errors, attachments=attachments), (422 if errors else 200)
+
+
+def _file(uow, process, record_id, data):
+    if process == "objection":
+        return file_objection(uow, record_id, data["grounds"], data["statement"], data.get("evidence", []))
+    if process == "self_correction":
+        return file_self_correction(uow, record_id, data["measures"], data["statement"], data.get("evidence", []))
+    return file_credit_repair(uow, record_id, data["statement"], data["obligations_fulfilled"],
+                              data.get("commitment", []), data.get("evidence", []))
+
+
+@bp.get("/applications/<int:case_id>")
+def application(case_id):
+    case = _my_case(case_id)
+    tasks = db().scalars(select(HumanTask).where(HumanTask.case_id == case.id)).all()
+    attachments = db().scalars(select(Attachment).where(Attachment.case_id == case.id)).all()
+    return render_template("portal/application.html", case=case, record=db().get(Record, case.record_id),
+                           tasks=tasks, attachments=attachments)
+
+
+def _my_task(row_id: int) -> HumanTask:
+    row = db().get(HumanTask, row_id)
+    if row is None:
+        with unit_of_work() as uow:
+            raise task_gone_error(uow, row_id)
+    if row.lane != "subject" or row.subject_id != current_user.subject_id:
+        abort(404)
+    return row
+
+
+@bp.route("/tasks/<int:row_id>", methods=["GET", "POST"])
+def task(row_id):
+    row = _my_task(row_id)
+    schema = task_form(db(), row)
+    fields = fields_of(schema)
+    values, errors = {}, {}
+    if request.method == "POST":
+        with unit_of_work() as uow:
+            uploaded, errors = store_form_uploads(uow, fields, request.files, row.case_id, current_user.id,
+                                                  row.record_id)
+            values = parse_post(schema, request.form, uploaded)
+            if not check_attachment_ids(uow.session, fields, values, row.case_id, current_user.id):
+                abort(403)
+            if not errors:
+                try:
+                    complete_task(uow, row_id, values)
+                    uow.commit()
+                    flash(_("已提交。"), "success")
+                    return redirect(url_for("portal.application", case_id=row.case_id))
+                except FormInvalid as exc:
+                    errors = exc.errors
+            uow.commit()
+    attachments = attachments_by_id(db(), [i for f in fields if f.widget == "file" for i in values.get(f.name, [])])
+    case = db().get(Case, row.case_id)
+    return render_template("portal/task.html", row=row, case=case, fields=fields, values=values, errors=errors,
+                           attachments=attachments), (422 if errors else 200)
+
+
+@bp.get("/attachments/<int:attachment_id>")
+def attachment(attachment_id):
+    att = db().get(Attachment, attachment_id)
+    if att is None or att.case_id is None:
+        abort(404)
+    _my_case(att.case_id)
+    return send_file(attachment_path(att), mimetype=att.content_type, as_attachment=True, download_name=att.filename)

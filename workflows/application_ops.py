@@ -1,0 +1,156 @@
+"""Domain operations of the subjects' applications: objection, self-correction, credit repair.
+Each application is its own case; it tells the record's lifecycle case what happened by BPMN
+messages, delivered in the same transaction."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from .dates import end_of_day_cst
+from .models import Case, SharingItem
+from .notifications import accounts_of_subject, holders_of_role, notify_users
+from .operations import OperationError, set_record_status, operation
+
+OUTCOME_TEXT = {"refused": "不予受理/不予采纳", "lapsed": "逾期未补正，申请终止", "correct": "更正记录", "revoke": "撤销记录",
+                "keep": "维持记录", "lighter": "从轻惩戒", "exempt": "免予惩戒", "approved": "准予信用修复"}
+PROCESS_TEXT = {"objection": "异议申请", "self_correction": "主动自新申请", "credit_repair": "信用修复申请"}
+
+
+def _close(ctx, outcome: str, reason: str) -> None:
+    case = ctx.case
+    case.outcome, case.outcome_reason = outcome, reason
+    ctx.audit("application.decided", outcome=outcome, reason=reason)
+    record = ctx.record
+    text = f"您的{PROCESS_TEXT.get(case.process_key, '申请')}（案件 #{case.id}）已有结果：{OUTCOME_TEXT.get(outcome, outcome)}。"
+    notify_users(ctx.uow, accounts_of_subject(ctx.uow.session, record.subject_id), "decision", text,
+                 f"/portal/applications/{case.id}", case.id)
+
+
+def _tell_lifecycle(ctx, message: str, payload: dict) -> bool:
+    """Deliver a message to the record's lifecycle case if it waits for it; False otherwise."""
+    from .cases import CaseError, send_message
+    lifecycle_id = ctx.case.parent_case_id
+    lifecycle = ctx.uow.session.get(Case, lifecycle_id) if lifecycle_id else None
+    if lifecycle is None or lifecycle.status != "running":
+        return False
+    try:
+        send_message(ctx.uow, lifecycle.id, message, payload)
+    except CaseError:
+        return False
+    return True
+
+
+@operation("close_application", "办结申请（不予受理、逾期等） / close the application", outcome="str", reason="str")
+def close_application(ctx, outcome: str, reason: str):
+    _close(ctx, outcome, reason)
+
+
+@operation("mark_under_objection", "异议标注 / mark the record under objection")
+def mark_under_objection(ctx):
+    record = ctx.record
+    record.under_objection = True
+    record.updated_at = ctx.uow.clock.now()
+    ctx.audit("record.under_objection", case=ctx.case.id)
+
+
+@operation("apply_objection_outcome", "执行异议处理结果 / apply the objection's outcome", outcome="str", reason="str")
+def apply_objection_outcome(ctx, outcome: str, reason: str):
+    if outcome not in ("correct", "revoke", "keep"):
+        raise OperationError("outcome must be correct, revoke or keep")
+    record = ctx.record
+    record.under_objection = False
+    if outcome == "correct":
+        corrected = ctx.task.data.get("corrected_facts")
+        changes = {"facts": corrected} if corrected else {}
+        if not _tell_lifecycle(ctx, "record_corrected", changes):
+            for name, value in changes.items():
+                setattr(record, name, value)
+            ctx.audit("record.corrected", after=changes)
+    elif outcome == "revoke":
+        if not _tell_lifecycle(ctx, "record_revoked", {"reason": reason}):
+            record.publication_end = ctx.uow.clock.today()
+            set_record_status(ctx, record, "revoked", reason=reason)
+    _close(ctx, outcome, reason)
+
+
+@operation("apply_mitigation", "记录主动自新决定 / record the self-correction decision", decision="str", reason="str")
+def apply_mitigation(ctx, decision: str, reason: str):
+    if decision not in ("lighter", "exempt", "refused"):
+        raise OperationError("decision must be lighter, exempt or refused")
+    data = ctx.task.data
+    record = ctx.record
+    record.mitigation = {"decision": decision, "severity": data.get("mitigated_severity"),
+                         "max_months": data.get("mitigated_max_months"), "reason": reason, "case_id": ctx.case.id}
+    ctx.audit("record.mitigation", **{k: v for k, v in record.mitigation.items() if k != "case_id"})
+    _close(ctx, decision, reason)
+
+
+@operation("check_mitigation", "查看主动自新决定 / the self-correction decision for the sanction")
+def check_mitigation(ctx):
+    record = ctx.record
+    pending = ctx.uow.session.scalar(select(Case.id).where(
+        Case.record_id == record.id, Case.process_key == "self_correction", Case.status == "running").limit(1))
+    if pending is not None:
+        raise OperationError(f"该记录的主动自新申请（案件 #{pending}）尚未决定，请先办结 / the self-correction "
+                             f"application (case {pending}) is not decided yet")
+    mitigation = record.mitigation or {}
+    if mitigation.get("decision") not in ("lighter", "exempt"):
+        return {"decision": "none", "severity": None, "max_months": None}
+    return {"decision": mitigation["decision"], "severity": mitigation.get("severity"),
+            "max_months": mitigation.get("max_months")}
+
+
+@operation("exempt_record", "免予惩戒 / exempt from sanctions")
+def exempt_record(ctx):
+    record = ctx.record
+    record.sanctions = []
+    set_record_status(ctx, record, "exempted")
+
+
+@operation("request_supplement", "要求补正材料 / ask the subject for more material")
+def request_supplement(ctx):
+    days = int(ctx.task.data.get("supplement_days") or ctx.uow.settings.supplement_workdays)
+    due = end_of_day_cst(ctx.uow.calendar.add_workdays(ctx.uow.clock.today(), days))
+    missing = ctx.task.data.get("missing_items", "")
+    ctx.audit("application.supplement_requested", due_at=due.isoformat(), missing=missing)
+    notify_users(ctx.uow, accounts_of_subject(ctx.uow.session, ctx.record.subject_id), "supplement",
+                 f"案件 #{ctx.case.id} 需要补正材料，请于 {due:%Y-%m-%d} 前提交：{missing}",
+                 f"/portal/applications/{ctx.case.id}", ctx.case.id)
+    return {"due_at": due.isoformat()}
+
+
+@operation("accept_application", "受理申请（出具受理回执） / accept the application")
+def accept_application(ctx):
+    today = ctx.uow.clock.today()
+    due = end_of_day_cst(ctx.uow.calendar.add_workdays(today, ctx.uow.settings.repair_decision_workdays))
+    ctx.audit("application.accepted", decision_due=due.isoformat())
+    notify_users(ctx.uow, accounts_of_subject(ctx.uow.session, ctx.record.subject_id), "receipt",
+                 f"您的申请（案件 #{ctx.case.id}）已受理，将于 {due:%Y-%m-%d} 前作出决定。",
+                 f"/portal/applications/{ctx.case.id}", ctx.case.id)
+    return {"accepted_on": today.isoformat(), "decision_due": due.isoformat()}
+
+
+@operation("approve_repair", "准予信用修复 / approve the credit repair", reason="str")
+def approve_repair(ctx, reason: str):
+    record = ctx.record
+    if not _tell_lifecycle(ctx, "record_repaired", {"case_id": ctx.case.id}):
+        record.publication_end = ctx.uow.clock.today()
+        set_record_status(ctx, record, "repaired")
+    record.sanctions_lifted = True
+    now = ctx.uow.clock.now()
+    due = end_of_day_cst(ctx.uow.calendar.add_workdays(ctx.uow.clock.today(), ctx.uow.settings.sharing_workdays))
+    ctx.uow.session.add(SharingItem(record_id=record.id, kind="repair", created_at=now, due_at=due,
+                                    payload={"record_id": record.id, "result": "repaired", "case_id": ctx.case.id}))
+    ctx.audit("record.sanctions_lifted", sharing_due=due.isoformat())
+    _close(ctx, "approved", reason)
+
+
+@operation("notify", "发送提醒 / notify a role", kind="str", lane="str")
+def notify(ctx, kind: str, lane: str):
+    text = {"overdue": f"案件 #{ctx.case.id} 已超过决定期限，请尽快办理。"}.get(kind, f"案件 #{ctx.case.id}：{kind}")
+    if lane == "subject":
+        users = accounts_of_subject(ctx.uow.session, ctx.record.subject_id)
+    else:
+        users = holders_of_role(ctx.uow.session, lane)
+    notify_users(ctx.uow, users, kind, text, f"/cases/{ctx.case.id}", ctx.case.id)
+    ctx.audit("notification.sent", kind=kind, lane=lane, users=len(users))
+

@@ -1,0 +1,127 @@
+"""What a record subject may ask for, checked before a case starts: objection, self-correction
+mitigation, credit repair. Each starts its own case linked to the record and its lifecycle case."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from .cases import CaseError, Forbidden, NotFound, start_case
+from .dates import add_months
+from .models import Case, Record
+from .records import lifecycle_case
+
+APPLICATION_PROCESSES = ("objection", "self_correction", "credit_repair")
+OBJECTION_GROUNDS = ("factual_error", "omission", "duplicate", "should_not_publish", "over_period",
+                     "wrong_authority", "privacy")
+MITIGATION_MEASURES = ("recovered_loss", "removed_effect", "prevented_harm")
+OBJECTABLE = ("confirmed", "sanctioned", "published", "exempted")
+PENDING_SANCTION = ("under_review", "returned", "confirmed")
+
+
+def subject_record(session, actor, record_id: int) -> Record:
+    """A record of the acting subject; anyone else's is 'not found' (not 'forbidden': no probing)."""
+    record = session.get(Record, record_id)
+    if record is None or actor.subject_id is None or record.subject_id != actor.subject_id:
+        raise NotFound("记录不存在 / no such record")
+    return record
+
+
+def open_application(session, record_id: int, process: str) -> Case | None:
+    return session.scalars(select(Case).where(Case.record_id == record_id, Case.process_key == process,
+                                              Case.status == "running").limit(1)).first()
+
+
+def _start(uow, record: Record, process: str, data: dict) -> Case:
+    lifecycle = lifecycle_case(uow.session, record.id)
+    case = start_case(uow, process, {"record_id": record.id, "lifecycle_case_id": lifecycle.id if lifecycle else None,
+                                     "subject_kind": record.subject.kind, **data},
+                      record_id=record.id, parent_case_id=lifecycle.id if lifecycle else None)
+    uow.audit("application.filed", case_id=case.id, record_id=record.id, process=process)
+    return case
+
+
+def _require_subject(uow):
+    if "subject" not in uow.actor.roles:
+        raise Forbidden("只有信用主体本人可以提出申请 / only the record's subject can apply")
+
+
+def file_objection(uow, record_id: int, grounds: str, statement: str, evidence: list[int]) -> Case:
+    _require_subject(uow)
+    record = subject_record(uow.session, uow.actor, record_id)
+    if grounds not in OBJECTION_GROUNDS:
+        raise CaseError("请选择异议理由 / choose the grounds of the objection")
+    if record.status not in OBJECTABLE:
+        raise CaseError("该记录当前不能提出异议（尚未认定或已结束） / this record cannot be objected to now")
+    running = open_application(uow.session, record.id, "objection")
+    if running is not None:
+        raise CaseError(f"该记录已有异议正在处理（案件 #{running.id}），办结前不能再次提出 / an objection to this record "
+                        f"is already being handled (case {running.id})")
+    return _start(uow, record, "objection", {"grounds": grounds, "statement": statement, "evidence": evidence,
+                                             "extensions": 0})
+
+
+def file_self_correction(uow, record_id: int, measures: list[str], statement: str, evidence: list[int]) -> Case:
+    _require_subject(uow)
+    record = subject_record(uow.session, uow.actor, record_id)
+    if record.status not in PENDING_SANCTION:
+        raise CaseError("只能在惩戒决定作出前申请从轻或免予惩戒 / self-correction can be claimed only while the "
+                        "sanction is pending")
+    if not measures or set(measures) - set(MITIGATION_MEASURES):
+        raise CaseError("请选择已采取的纠正措施 / choose the corrective measures taken")
+    running = open_application(uow.session, record.id, "self_correction")
+    if running is not None:
+        raise CaseError(f"该记录已有主动自新申请正在处理（案件 #{running.id}） / a self-correction application is "
+                        f"already being handled (case {running.id})")
+    return _start(uow, record, "self_correction", {"severity": record.severity, "measures": measures,
+                                                   "statement": statement, "evidence": evidence})
+
+
+@dataclass
+class RepairEligibility:
+    eligible: bool
+    possible_from: date | None
+    reasons: list[str]
+
+
+def repair_eligibility(session, record: Record, settings, today: date) -> RepairEligibility:
+    """Minimum period passed under the record's rule, and the repeat limit of the subject."""
+    if record.status != "published":
+        return RepairEligibility(False, None, ["只有公示中的记录可以申请信用修复 / only published records can be repaired"])
+    reasons, possible = [], record.publication_min_end
+    if possible and today < possible:
+        reasons.append(f"最短公示期至 {possible.isoformat()} 届满 / the minimum publication period ends "
+                       f"{possible.isoformat()}")
+    last = session.scalars(select(Case).join(Record, Record.id == Case.record_id).where(
+        Record.subject_id == record.subject_id, Case.process_key == "credit_repair",
+        Case.outcome == "approved").order_by(Case.completed_at.desc()).limit(1)).first()
+    if last is not None and last.completed_at is not None:
+        again = add_months(last.completed_at.date(), settings.repair_repeat_limit_months)
+        if today < again:
+            reasons.append(f"距上次信用修复不足 {settings.repair_repeat_limit_months} 个月，{again.isoformat()} 起可再次申请 / "
+                           f"the last repair was less than {settings.repair_repeat_limit_months} months ago")
+            possible = max(possible or again, again)
+    return RepairEligibility(not reasons, possible, reasons)
+
+
+def file_credit_repair(uow, record_id: int, statement: str, obligations_fulfilled: bool, commitment: list[int],
+                       evidence: list[int]) -> Case:
+    _require_subject(uow)
+    record = subject_record(uow.session, uow.actor, record_id)
+    check = repair_eligibility(uow.session, record, uow.settings, uow.clock.today())
+    if not check.eligible:
+        when = f"，最早可于 {check.possible_from.isoformat()} 申请 / possible from {check.possible_from.isoformat()}" \
+            if check.possible_from else ""
+        raise CaseError("暂不能申请信用修复：" + "；".join(check.reasons) + when)
+    if not obligations_fulfilled:
+        raise CaseError("请确认已纠正失信行为、履行全部义务 / declare that every obligation is fulfilled")
+    if not commitment:
+        raise CaseError("请上传签署的信用承诺书 / upload the signed credit commitment")
+    running = open_application(uow.session, record.id, "credit_repair")
+    if running is not None:
+        raise CaseError(f"该记录已有信用修复申请正在处理（案件 #{running.id}） / a repair application is already "
+                        f"being handled (case {running.id})")
+    return _start(uow, record, "credit_repair", {"statement": statement, "obligations_fulfilled": True,
+                                                 "commitment": commitment, "evidence": evidence,
+                                                 "supplement_rounds": 0})

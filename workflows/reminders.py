@@ -1,0 +1,48 @@
+"""Deadline reminders: a task due within N working days, and a task overdue, each noticed once."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import or_, select
+
+from .clock import CST
+from .dates import end_of_day_cst
+from .models import HumanTask
+from .notifications import accounts_of_subject, holders_of_role, notify_users
+from .workdays import CalendarNotCovered
+
+log = logging.getLogger("credflow.reminders")
+
+
+def _recipients(session, row: HumanTask) -> list[int]:
+    if row.assignee_id is not None:
+        return [row.assignee_id]
+    if row.lane == "subject":
+        return accounts_of_subject(session, row.subject_id)
+    return holders_of_role(session, row.lane) if row.lane else []
+
+
+def send_deadline_reminders(uow, limit: int = 500) -> dict:
+    session, now = uow.session, uow.clock.now()
+    try:
+        soon = end_of_day_cst(uow.calendar.add_workdays(uow.clock.today(), uow.settings.reminder_workdays))
+    except CalendarNotCovered as exc:
+        log.error("deadline reminders limited to overdue tasks: %s", exc)
+        soon = now  # overdue notices need no calendar
+    rows = session.scalars(select(HumanTask).where(or_(
+        (HumanTask.reminded_at.is_(None)) & (HumanTask.due_at <= soon) & (HumanTask.due_at >= now),
+        (HumanTask.overdue_notified_at.is_(None)) & (HumanTask.due_at < now))).limit(limit)).all()
+    counts = {"soon": 0, "overdue": 0}
+    for row in rows:
+        link = f"/portal/tasks/{row.id}" if row.lane == "subject" else f"/tasks/{row.id}"
+        if row.due_at < now:
+            text = f"任务「{row.name}」（案件 #{row.case_id}）已逾期，期限为 {row.due_at.astimezone(CST):%Y-%m-%d}。"
+            notify_users(uow, _recipients(session, row), "overdue", text, link, row.case_id)
+            row.overdue_notified_at = row.reminded_at = now
+            counts["overdue"] += 1
+        else:
+            text = f"任务「{row.name}」（案件 #{row.case_id}）将于 {row.due_at.astimezone(CST):%Y-%m-%d} 到期。"
+            notify_users(uow, _recipients(session, row), "deadline", text, link, row.case_id)
+            row.reminded_at = now
+            counts["soon"] += 1
+    return counts
