@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import event, text  # noqa: E402
 
 from workflows.accounts import create_user  # noqa: E402
+from workflows.applications import file_objection  # noqa: E402
 from workflows.cases import complete_task, send_message, _load  # noqa: E402
 from workflows.clock import CST, FixedClock, using_clock  # noqa: E402
 from workflows.db import make_engine, make_session_factory  # noqa: E402
@@ -60,6 +61,8 @@ class Setup:
             deploy_folder(uow)
             self.subject = register_subject(uow, *SUBJECTS[0]).id
             self.actors = {r: Actor.of(create_user(uow, r, "pw", r, [r])) for r in ("clerk", "reviewer", "leader")}
+            self.subject_actor = Actor.of(create_user(uow, "subject", "pw", "subject", ["subject"],
+                                                      subject_id=self.subject))
             uow.commit()
 
     def uow(self, actor=None):
@@ -76,6 +79,22 @@ class Setup:
                 complete_task(uow, row.id, data)
                 uow.commit()
         return case.id
+
+    def finished_objection(self, record_id: int, subject_actor, n: int) -> None:
+        """One objection case from filing to the leader's decision (outcome: correct)."""
+        with self.uow(subject_actor) as uow:
+            case = file_objection(uow, record_id, "factual_error", f"异议 {n}", [])
+            uow.commit()
+        steps = [("clerk", "acceptance_check", {"acceptance": "accept", "acceptance_reason": "受理"}),
+                 ("reviewer", "verification", {"verification_outcome": "correct", "verification_reason": "核实",
+                                               "corrected_facts": f"更正 {n}"}),
+                 ("leader", "leader_approval", {"final_outcome": "correct", "decision_reason": "同意"})]
+        for role, task, data in steps:
+            with self.uow(self.actors[role]) as uow:
+                row = uow.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id,
+                                                                  HumanTask.bpmn_id == task)).one()
+                complete_task(uow, row.id, data)
+                uow.commit()
 
     def correct(self, case_id: int, n: int) -> float:
         start = time.perf_counter()
@@ -148,10 +167,29 @@ def bench_database(label: str, url: str, repeat: int) -> dict:
         growth[str(history)] = {"step_ms": ms(samples), "state_bytes": size}
     result["after_corrections"] = growth
     result["growth_100_vs_1"] = round(growth["100"]["step_ms"] / growth["1"]["step_ms"], 2)
+    # the next step on a record that has been through 1, 10 and 100 finished objection cases
+    objections = {}
+    for history in (1, 10, 100):
+        case_id = setup.published_case()
+        with setup.factory() as session:
+            record_id = session.get(Case, case_id).record_id
+        started = time.perf_counter()
+        for n in range(history):
+            setup.finished_objection(record_id, setup.subject_actor, n)
+        per_objection = (time.perf_counter() - started) / history
+        samples = [setup.correct(case_id, 1000 + n) for n in range(min(repeat, 30))]
+        with setup.factory() as session:
+            size = len(session.get(Case, case_id).state)
+        objections[str(history)] = {"step_ms": ms(samples), "state_bytes": size,
+                                    "objection_case_ms": round(per_objection * 1000, 1)}
+    result["after_objections"] = objections
+    result["objections_100_vs_1"] = round(objections["100"]["step_ms"] / objections["1"]["step_ms"], 2)
     print(f"{label}: service step {result['service_step_ms']} ms ({per_step} SQL statements), floor {result['floor_ms']} ms "
           f"(engine {floor['engine_ms']} + serialize {floor['serialize_ms']} + commit {floor['commit_ms']}), "
           f"ratio {result['ratio_to_floor']}x; after 1/10/100 corrections: "
-          + ", ".join(f"{k}: {v['step_ms']} ms ({v['state_bytes']} B)" for k, v in growth.items()), flush=True)
+          + ", ".join(f"{k}: {v['step_ms']} ms ({v['state_bytes']} B)" for k, v in growth.items())
+          + "; after 1/10/100 finished objection cases: "
+          + ", ".join(f"{k}: {v['step_ms']} ms ({v['state_bytes']} B)" for k, v in objections.items()), flush=True)
     return result
 
 

@@ -9,7 +9,8 @@ from .accounts import create_user
 from .cases import complete_task, send_message
 from .clock import CST, FixedClock
 from .identifiers import _ID_CHECK, _ID_WEIGHTS, USCC_ALPHABET, _USCC_WEIGHTS, _ORG_WEIGHTS, _org_value
-from .models import HumanTask, User
+from .applications import file_objection
+from .models import HumanTask, Record, User
 from .records import open_record, register_subject
 from .runtime import Actor, UnitOfWork
 from .worker import run_once
@@ -53,7 +54,8 @@ def load_demo(session_factory, settings=None) -> list[str]:
             return _logins()
         subject_ids = [register_subject(uow, *s).id for s in SUBJECTS]
         users = {name: create_user(uow, name, DEMO_PASSWORD, display, roles) for name, display, roles in DEMO_USERS}
-        create_user(uow, "subject", DEMO_PASSWORD, SUBJECTS[0][1], ["subject"], subject_id=subject_ids[0])
+        subject_account = create_user(uow, "subject", DEMO_PASSWORD, SUBJECTS[0][1], ["subject"],
+                                      subject_id=subject_ids[0])
         create_user(uow, "subject2", DEMO_PASSWORD, SUBJECTS[3][1], ["subject"], subject_id=subject_ids[3])
         uow.commit()
         actors = {name: Actor.of(u) for name, u in users.items()}
@@ -91,6 +93,13 @@ def load_demo(session_factory, settings=None) -> list[str]:
                 send_message(uow, case.id, "record_revoked", {"reason": "异议成立，撤销记录"})
                 uow.commit()
     run_once(session_factory, settings=settings)
+    # the department's account objects to its most recent published record
+    with UnitOfWork(session_factory, Actor.of(subject_account), settings=settings) as uow:
+        record = uow.session.scalars(select(Record).where(Record.subject_id == subject_ids[0],
+                                                          Record.status == "published")
+                                     .order_by(Record.id.desc())).first()
+        file_objection(uow, record.id, "factual_error", "欠款已于认定前结清，请核实。", [])
+        uow.commit()
     return _logins()
 
 

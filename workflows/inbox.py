@@ -87,8 +87,11 @@ def list_tasks(session, actor: Actor, q: InboxQuery, now: datetime) -> InboxPage
     order = [column.desc() if q.descending else column.asc(), HumanTask.id]
     page = max(1, q.page)
     per_page = min(max(1, q.per_page), 100)
-    base = select(HumanTask).where(_tab_condition(actor, q.tab), *filters)
-    rows = session.scalars(base.order_by(*order).offset((page - 1) * per_page).limit(per_page)).all()
+    # ids first (an index-only walk, cheap even deep into the list), then just those rows
+    ids = session.scalars(select(HumanTask.id).where(_tab_condition(actor, q.tab), *filters)
+                          .order_by(*order).offset((page - 1) * per_page).limit(per_page)).all()
+    by_id = {r.id: r for r in session.scalars(select(HumanTask).where(HumanTask.id.in_(ids)))} if ids else {}
+    rows = [by_id[i] for i in ids if i in by_id]
     counts = {tab: session.scalar(select(func.count()).select_from(HumanTask)
                                   .where(_tab_condition(actor, tab), *filters))
               for tab in tabs_for(actor)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer,
+from sqlalchemy import (JSON, text, Boolean, Date, DateTime, ForeignKey, Index, Integer,
                         String, Text, TypeDecorator, UniqueConstraint, MetaData)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -159,7 +159,11 @@ class HumanTask(Base):
     __tablename__ = "human_task"
     __table_args__ = (
         UniqueConstraint("case_id", "task_id"),
-        Index("ix_human_task_lane_open", "lane", "assignee_id", "due_at"),
+        # group tasks (unclaimed, by lane, by deadline) and their common filters: partial indexes
+        Index("ix_human_task_group", "lane", "due_at", "id", postgresql_where=text("assignee_id IS NULL"),
+              sqlite_where=text("assignee_id IS NULL")),
+        Index("ix_human_task_group_filtered", "lane", "field", "severity", "due_at", "id",
+              postgresql_where=text("assignee_id IS NULL"), sqlite_where=text("assignee_id IS NULL")),
         Index("ix_human_task_assignee", "assignee_id", "due_at"),
         # ids are never reused (SQLite would reuse a deleted max rowid): a stale page's task id
         # must not name the next task of the case

@@ -25,6 +25,7 @@ class WorkdayCalendar:
     def __init__(self, overrides: dict[date, bool] | None = None, covered_years: Iterable[int] = ()):
         self.overrides = dict(overrides or {})
         self.covered_years = set(covered_years)
+        self._known: dict[date, bool] = {}   # answers already looked up (the library is slow per call)
 
     @classmethod
     def from_session(cls, session) -> "WorkdayCalendar":
@@ -34,6 +35,12 @@ class WorkdayCalendar:
         return cls(overrides, session.scalars(select(CalendarYear.year)))
 
     def is_workday(self, day: date) -> bool:
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._lookup(day)
+        return known
+
+    def _lookup(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
         if day.year in self.covered_years:

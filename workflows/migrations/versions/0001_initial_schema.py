@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 12:21:56.921896
+Create Date: 2026-11-27 12:32:52.843400
 """
 from alembic import op
 import sqlalchemy as sa
@@ -244,7 +244,8 @@ def upgrade() -> None:
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.create_index('ix_human_task_assignee', ['assignee_id', 'due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_human_task_case_id'), ['case_id'], unique=False)
-        batch_op.create_index('ix_human_task_lane_open', ['lane', 'assignee_id', 'due_at'], unique=False)
+        batch_op.create_index('ix_human_task_group', ['lane', 'due_at', 'id'], unique=False, postgresql_where=sa.text('assignee_id IS NULL'), sqlite_where=sa.text('assignee_id IS NULL'))
+        batch_op.create_index('ix_human_task_group_filtered', ['lane', 'field', 'severity', 'due_at', 'id'], unique=False, postgresql_where=sa.text('assignee_id IS NULL'), sqlite_where=sa.text('assignee_id IS NULL'))
         batch_op.create_index(batch_op.f('ix_human_task_record_id'), ['record_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_human_task_subject_id'), ['subject_id'], unique=False)
 
@@ -287,7 +288,8 @@ def downgrade() -> None:
     with op.batch_alter_table('human_task', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_human_task_subject_id'))
         batch_op.drop_index(batch_op.f('ix_human_task_record_id'))
-        batch_op.drop_index('ix_human_task_lane_open')
+        batch_op.drop_index('ix_human_task_group_filtered', postgresql_where=sa.text('assignee_id IS NULL'), sqlite_where=sa.text('assignee_id IS NULL'))
+        batch_op.drop_index('ix_human_task_group', postgresql_where=sa.text('assignee_id IS NULL'), sqlite_where=sa.text('assignee_id IS NULL'))
         batch_op.drop_index(batch_op.f('ix_human_task_case_id'))
         batch_op.drop_index('ix_human_task_assignee')
 
