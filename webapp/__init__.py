@@ -9,6 +9,7 @@ from flask import Flask, g, request, session
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from workflows.db import (default_database_url, instance_folder, make_engine, make_read_session_factory,
                           make_session_factory)
@@ -28,6 +29,8 @@ def _env_config() -> dict:
         config["SECRET_KEY"] = env["CREDFLOW_SECRET_KEY"]
     if env.get("CREDFLOW_SECURE_COOKIES"):
         config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = env["CREDFLOW_SECURE_COOKIES"] == "1"
+    if env.get("CREDFLOW_TRUSTED_PROXIES"):
+        config["TRUSTED_PROXIES"] = int(env["CREDFLOW_TRUSTED_PROXIES"])
     if env.get("CREDFLOW_MAX_UPLOAD_MB"):
         config["MAX_UPLOAD_BYTES"] = int(float(env["CREDFLOW_MAX_UPLOAD_MB"]) * 1024 * 1024)
     return config
@@ -52,7 +55,8 @@ def create_app(config: dict | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
         MAX_UPLOAD_BYTES=10 * 1024 * 1024,
         UPLOAD_FOLDER=str(folder / "uploads"),
-        LOGIN_FAILURE_LIMIT=5, LOGIN_FAILURE_WINDOW_MINUTES=15,
+        LOGIN_FAILURE_LIMIT=5, LOGIN_FAILURE_LIMIT_PER_ADDRESS=20, LOGIN_FAILURE_WINDOW_MINUTES=15,
+        TRUSTED_PROXIES=0,
         BABEL_DEFAULT_LOCALE="zh_CN", BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
         WTF_CSRF_TIME_LIMIT=None,
         CLOCK=None, SETTINGS=None,
@@ -69,6 +73,13 @@ def create_app(config: dict | None = None) -> Flask:
     engine = make_engine(app.config["DATABASE_URL"] or default_database_url())
     app.extensions["credflow.session_factory"] = make_session_factory(engine)
     app.extensions["credflow.read_session_factory"] = make_read_session_factory(engine)
+
+    # ids in URLs beyond the database's integer range are simply not found (not a server error)
+    app.url_map.converters["int"] = BoundedIntConverter
+    if app.config.get("TRUSTED_PROXIES"):
+        # behind a reverse proxy: the client address comes from X-Forwarded-For (for login throttling)
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1)
 
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -93,6 +104,12 @@ def create_app(config: dict | None = None) -> Flask:
 
     logging.getLogger("spiff").setLevel(logging.WARNING)
     return app
+
+
+class BoundedIntConverter(IntegerConverter):
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _locale() -> str:

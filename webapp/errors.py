@@ -40,4 +40,7 @@ def register(app) -> None:
     @app.errorhandler(Exception)
     def server_error(exc):
         log.exception("unhandled error on %s %s", request.method, request.path)
+        from flask import g
+        if "db" in g:
+            g.db.rollback()  # the page itself reads (notifications); not through a failed transaction
         return render_error(500, _("出错了，我们已记录此问题。请稍后重试。"))

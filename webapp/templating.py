@@ -56,9 +56,8 @@ def url_with(**changes) -> str:
             args.pop(key, None)
         else:
             args[key] = value
-    if request.endpoint is None:  # an error page for a URL that matched no route
-        from urllib.parse import urlencode
-        return request.path + ("?" + urlencode(args) if args else "")
+    if request.endpoint is None:  # an error page for a URL that matched no route: link home
+        return url_for("auth.home", **{k: v for k, v in changes.items() if v is not None})
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 

@@ -23,6 +23,7 @@ from .engine.script_engine import CredflowScriptEngine, sandbox_helpers
 from .engine.serializer import dump_state, load_state
 from .forms import validate_form
 from .models import AuditEvent, Case, HumanTask, ProcessDefinition, Record, User
+from .notifications import notify_users
 from .operations import OperationContext, run_operation
 from .runtime import WORKFLOWS, Actor, UnitOfWork
 from .workdays import CalendarNotCovered
@@ -257,6 +258,8 @@ def assign_task(uow: UnitOfWork, task_row_id: int, user_id: int) -> HumanTask:
     row.assignee_id, row.claimed_at = user.id, uow.clock.now()
     uow.audit("task.assigned", case_id=row.case_id, record_id=row.record_id, task=row.bpmn_id,
               task_row_id=row.id, assignee=user.username)
+    notify_users(uow, [user.id], "assigned", f"{uow.actor.shown_name} 将任务「{row.name}」（案件 #{row.case_id}）交给您办理。",
+                 f"/tasks/{row.id}", row.case_id)
     return row
 
 

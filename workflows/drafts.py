@@ -30,7 +30,7 @@ def draft_for(session, task_row_id: int, user_id: int | None) -> TaskDraft | Non
 
 
 def add_comment(uow, case_id: int, body: str) -> Comment:
-    body = (body or "").strip()
+    body = (body or "").replace("\r\n", "\n").strip()
     if not body:
         raise CaseError("意见不能为空 / a comment cannot be empty")
     if len(body) > 5000:
@@ -38,7 +38,7 @@ def add_comment(uow, case_id: int, body: str) -> Comment:
     case = uow.session.get(Case, case_id)
     if case is None:
         raise NotFound("案件不存在 / no such case")
-    comment = Comment(case_id=case_id, author_id=uow.actor.user_id, author_name=uow.actor.name, body=body,
+    comment = Comment(case_id=case_id, author_id=uow.actor.user_id, author_name=uow.actor.shown_name, body=body,
                       created_at=uow.clock.now())
     uow.session.add(comment)
     uow.audit("comment.added", case_id=case_id, record_id=case.record_id, length=len(body))

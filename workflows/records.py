@@ -15,6 +15,8 @@ def register_subject(uow, kind: str, name: str, code: str, department_id: int | 
         raise CaseError(f"unknown subject kind '{kind}'")
     if not (name or "").strip():
         raise CaseError("名称必填 / the name is required")
+    if len(name.strip()) > 200:
+        raise CaseError("名称不能超过 200 字 / the name has at most 200 characters")
     try:
         code = check_subject_code(kind, code)
     except InvalidIdentifier as exc:

@@ -21,6 +21,11 @@ class Actor:
     user_id: int | None = None
     roles: frozenset = field(default_factory=frozenset)
     subject_id: int | None = None
+    display_name: str = ""
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.name
 
     @classmethod
     def system(cls, name: str = "system") -> "Actor":
@@ -28,7 +33,7 @@ class Actor:
 
     @classmethod
     def of(cls, user) -> "Actor":
-        return cls(user.username, user.id, frozenset(user.role_codes), user.subject_id)
+        return cls(user.username, user.id, frozenset(user.role_codes), user.subject_id, user.display_name)
 
 
 class UnitOfWork:

@@ -2,19 +2,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 
 from workflows.accounts import check_password
 from workflows.models import LoginFailure, User
 from workflows.runtime import Actor
 
 from .. import login_manager
-from ..context import clock, db
+from ..context import clock, db, safe_local_url
 
 bp = Blueprint("auth", __name__)
 
@@ -44,16 +43,16 @@ def load_user(user_id: str):
 
 
 def _throttled(username: str, ip: str) -> bool:
+    """Too many recent failures for this account, or (a higher bar) from this address."""
     since = clock().now() - timedelta(minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
-    failures = db().scalar(select(func.count()).select_from(LoginFailure).where(
-        LoginFailure.at >= since, or_(LoginFailure.username == username, LoginFailure.ip == ip)))
-    return failures >= current_app.config["LOGIN_FAILURE_LIMIT"]
+    recent = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
+    if db().scalar(recent.where(LoginFailure.username == username)) >= current_app.config["LOGIN_FAILURE_LIMIT"]:
+        return True
+    return db().scalar(recent.where(LoginFailure.ip == ip)) >= current_app.config["LOGIN_FAILURE_LIMIT_PER_ADDRESS"]
 
 
 def _safe_next(target: str | None) -> str:
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
-        return target
-    return _landing()
+    return safe_local_url(target, _landing())
 
 
 def _landing() -> str:

@@ -15,7 +15,7 @@ from workflows.identifiers import InvalidIdentifier, check_subject_code
 from workflows.models import Attachment, Case, HumanTask, Record, Subject
 from workflows.records import LIFECYCLE, open_record, register_subject
 
-from ..context import db, unit_of_work
+from ..context import db, page_arg, unit_of_work
 from ..formkit import fields_of, parse_post
 from ..uploads import attachment_path, attachments_by_id, check_attachment_ids, store_form_uploads
 
@@ -34,7 +34,7 @@ def _staff_only():
 def records():
     status = request.args.get("status") or None
     search = (request.args.get("q") or "").strip()
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     query = select(Record).join(Subject)
     if status:
         query = query.where(Record.status == status)

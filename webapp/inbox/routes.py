@@ -13,7 +13,7 @@ from workflows.forms import FormInvalid
 from workflows.inbox import InboxQuery, list_tasks, staff_lanes, tabs_for, visible_to
 from workflows.models import Attachment, Case, HumanTask, Record, User, UserRole
 
-from ..context import actor, clock, db, unit_of_work
+from ..context import actor, clock, db, page_arg, safe_local_url, unit_of_work
 from ..formkit import fields_of, parse_post
 from ..uploads import attachments_by_id, check_attachment_ids, store_form_uploads
 
@@ -39,7 +39,7 @@ def index():
         task=args.get("task") or None, field=args.get("field") or None, severity=args.get("severity") or None,
         subject=args.get("subject") or None, overdue=args.get("overdue") == "1",
         sort=args.get("sort", "due"), descending=args.get("desc") == "1",
-        page=args.get("page", 1, type=int), per_page=args.get("per_page", 25, type=int))
+        page=page_arg(), per_page=args.get("per_page", 25, type=int))
     page = list_tasks(db(), actor(), query, clock().now())
     assignees = {}
     ids = {r.assignee_id for r in page.rows if r.assignee_id}
@@ -90,7 +90,7 @@ def assign(row_id):
     if user_id is None:
         abort(400)
     _act(assign_task, row_id, user_id, message=_("已改派任务。"))
-    return redirect(request.form.get("back") or url_for("inbox.index", tab="all"))
+    return redirect(safe_local_url(request.form.get("back"), url_for("inbox.index", tab="all")))
 
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 
 from workflows.models import Record, Subject
 
-from ..context import db
+from ..context import db, page_arg
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 PUBLIC_STATUSES = ("published",)
@@ -22,7 +22,7 @@ def _published():
 def index():
     q = (request.args.get("q") or "").strip()[:100]
     field = request.args.get("field") or None
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     query = _published()
     if q:
         # a citizen ID is searchable only as a whole number, never by parts
