@@ -69,7 +69,13 @@ def _unread_notifications() -> dict:
     return {"unread_notifications": unread_count(db(), current_user.id)}
 
 
+def document_subject(document):
+    from workflows.models import Subject
+    return db().get(Subject, document.subject_id)
+
+
 def register(app) -> None:
     app.context_processor(_unread_notifications)
+    app.jinja_env.globals["document_subject"] = document_subject
     app.jinja_env.filters["cst"] = cst
     app.jinja_env.globals.update(label=label, deadline=deadline, url_with=url_with, get_locale=get_locale)

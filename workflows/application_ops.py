@@ -154,3 +154,16 @@ def notify(ctx, kind: str, lane: str):
     notify_users(ctx.uow, users, kind, text, f"/cases/{ctx.case.id}", ctx.case.id)
     ctx.audit("notification.sent", kind=kind, lane=lane, users=len(users))
 
+
+
+@operation("issue_decision", "出具并签署文书 / issue a signed document", kind="str")
+def issue_decision(ctx, kind: str):
+    from .documents import issue_document
+    from .documents.content import DECISIONS, KIND_NAMES
+    record = ctx.record
+    data = {k: v for k, v in ctx.task.data.items() if not k.startswith("spiff__")}
+    document = issue_document(ctx.uow, kind, ctx.case, record, data)
+    if kind in DECISIONS or kind == "supplement_request":
+        notify_users(ctx.uow, accounts_of_subject(ctx.uow.session, record.subject_id), "document",
+                     f"{KIND_NAMES[kind]}已出具：{document.number}", f"/portal/documents/{document.id}", ctx.case.id)
+    return {"document_id": document.id, "number": document.number, "verification_code": document.verification_code}

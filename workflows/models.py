@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import (JSON, text, Boolean, Date, DateTime, ForeignKey, Index, Integer,
+from sqlalchemy import (JSON, text, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary,
                         String, Text, TypeDecorator, UniqueConstraint, MetaData)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -293,3 +293,35 @@ class SharingItem(Base):
     due_at: Mapped[datetime]
     shared_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+
+
+class DocumentSerial(Base):
+    """The last serial issued per kind of document and year; locked while a number is taken."""
+    __tablename__ = "document_serial"
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Document(Base):
+    """An issued, signed decision document. Immutable: a correction is a new document."""
+    __tablename__ = "document"
+    __table_args__ = (UniqueConstraint("kind", "year", "serial"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    year: Mapped[int]
+    serial: Mapped[int]
+    number: Mapped[str] = mapped_column(String(60), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    verification_code: Mapped[str] = mapped_column(String(20), unique=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"), index=True)
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("subject.id"), index=True)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    source_data: Mapped[dict[str, Any]]   # the case data it was made from (a correction starts from it)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    supersede_reason: Mapped[str | None] = mapped_column(Text)
+    issued_by: Mapped[str] = mapped_column(String(80))
+    issued_at: Mapped[datetime]

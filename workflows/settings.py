@@ -31,6 +31,16 @@ class Settings:
     sharing_workdays: int = 3             # a repair result is shared upward within this
     repair_repeat_limit_months: int = 12  # no second repair for a subject within this after the last
     reminder_workdays: int = 2            # "deadline near" notice this many working days before
+    # document numbers 代字〔year〕N号: the 代字 per kind of document
+    document_prefixes: dict = field(default_factory=lambda: {
+        "sanction": "榆信惩决", "objection": "榆信异决", "self_correction": "榆信自决", "repair": "榆信修决",
+        "receipt": "榆信受字", "supplement_request": "榆信补字"})
+    # remedy notices: departments (administrative review / litigation), civil servants (复核 / 申诉)
+    remedy_periods: dict = field(default_factory=lambda: {
+        "administrative_review_days": 60, "litigation_months": 6,
+        "review_days_civil_servant": 30, "appeal_after_review_days": 15, "appeal_direct_days": 30})
+    # where the public verification page is reached (printed on documents and in their QR codes)
+    public_url: str = field(default_factory=lambda: os.environ.get("CREDFLOW_PUBLIC_URL", "http://127.0.0.1:5000"))
 
     def rule_in_force(self, day: date) -> dict:
         rules = sorted(self.publication_rules, key=lambda r: r["effective_from"])

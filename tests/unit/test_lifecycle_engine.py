@@ -100,7 +100,8 @@ def test_user_tasks_sit_in_their_roles_lanes(run):
 
 def test_approved_record_is_sanctioned_from_the_dmn_and_published(run):
     publish(run)
-    assert run.ops() == ["update_record", "confirm_record", "check_mitigation", "sanction_record", "publish_record"]
+    assert run.ops() == ["update_record", "confirm_record", "check_mitigation", "sanction_record", "issue_decision",
+                         "publish_record"]
     sanction = dict(run.calls)["sanction_record"]
     assert (sanction["min_months"], sanction["max_months"], sanction["publish"]) == (3, 12, True)
     assert sanction["sanctions"] and all(isinstance(s, str) for s in sanction["sanctions"])
@@ -181,7 +182,7 @@ def test_a_long_correction_history_does_not_grow_the_state(run):
 def test_an_exempting_self_correction_skips_the_sanction(run):
     run.mitigation = {"decision": "exempt", "severity": None, "max_months": None}
     publish(run)
-    assert run.ops()[-2:] == ["check_mitigation", "exempt_record"]
+    assert run.ops()[-3:] == ["check_mitigation", "exempt_record", "issue_decision"]
     assert run.workflow.is_completed()
 
 

@@ -1,6 +1,8 @@
 """Records and cases: the record list, capturing a record, the case page."""
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -12,7 +14,8 @@ from workflows.definitions import latest_definition, specs_for
 from workflows.drafts import add_comment, comments_of
 from workflows.forms import FormInvalid, validate_form
 from workflows.identifiers import InvalidIdentifier, check_subject_code
-from workflows.models import Attachment, Case, HumanTask, Record, Subject
+from workflows.documents import correct_document
+from workflows.models import Attachment, Case, Document, HumanTask, Record, Subject
 from workflows.records import LIFECYCLE, open_record, register_subject
 
 from ..context import db, page_arg, unit_of_work
@@ -118,11 +121,12 @@ def case(case_id):
     related = db().scalars(select(Case).where(or_(Case.parent_case_id == case.id,
                                                   (Case.record_id == case.record_id) & (Case.id != case.id))
                                               if case.record_id else Case.parent_case_id == case.id)).all()
+    documents = db().scalars(select(Document).where(Document.case_id == case.id).order_by(Document.id)).all()
     events = timeline(db(), case)
     names = display_names(db(), {e.actor for e in events})
     return render_template("cases/case.html", case=case, record=record, tasks=tasks, events=events, names=names,
                            states=element_states(db(), case), comments=comments_of(db(), case.id),
-                           attachments=attachments, related=related)
+                           attachments=attachments, related=related, documents=documents)
 
 
 @bp.get("/cases/<int:case_id>/diagram.bpmn")
@@ -145,3 +149,24 @@ def attachment(attachment_id):
     att = db().get(Attachment, attachment_id) or abort(404)
     return send_file(attachment_path(att), mimetype=att.content_type, as_attachment=True,
                      download_name=att.filename)
+
+
+@bp.get("/documents/<int:document_id>")
+def document(document_id):
+    doc = db().get(Document, document_id) or abort(404)
+    return send_file(io.BytesIO(doc.pdf), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{doc.number}.pdf")
+
+
+@bp.post("/documents/<int:document_id>/correct")
+def correct(document_id):
+    if not current_user.has_role("leader"):
+        abort(403)
+    with unit_of_work() as uow:
+        try:
+            new = correct_document(uow, document_id, request.form.get("reason", ""))
+        except (LookupError, ValueError) as exc:
+            raise CaseError(str(exc)) from exc
+        uow.commit()
+    flash(_("已出具更正文书 %(number)s。", number=new.number), "success")
+    return redirect(url_for("cases.case", case_id=new.case_id) + "#documents")

@@ -1,6 +1,8 @@
 """The record subjects' portal: their own records only, their applications, what is asked of them."""
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -11,7 +13,7 @@ from workflows.applications import (APPLICATION_PROCESSES, file_credit_repair, f
 from workflows.cases import CaseError, NotFound, complete_task, task_form
 from workflows.definitions import latest_definition, specs_for
 from workflows.forms import FormInvalid, validate_form
-from workflows.models import Attachment, Case, HumanTask, Record
+from workflows.models import Attachment, Case, Document, HumanTask, Record
 
 from ..context import actor, clock, db, unit_of_work
 from ..formkit import fields_of, parse_post
@@ -60,7 +62,9 @@ def record(record_id):
     rec = _my_record(record_id)
     eligibility = repair_eligibility(db(), rec, _settings(), clock().today())
     open_cases = {p: open_application(db(), rec.id, p) for p in APPLICATION_PROCESSES}
-    return render_template("portal/record.html", record=rec, eligibility=eligibility, open_cases=open_cases)
+    documents = db().scalars(select(Document).where(Document.record_id == rec.id).order_by(Document.id)).all()
+    return render_template("portal/record.html", record=rec, eligibility=eligibility, open_cases=open_cases,
+                           documents=documents)
 
 
 def _settings():
@@ -123,8 +127,9 @@ def application(case_id):
     case = _my_case(case_id)
     tasks = db().scalars(select(HumanTask).where(HumanTask.case_id == case.id)).all()
     attachments = db().scalars(select(Attachment).where(Attachment.case_id == case.id)).all()
+    documents = db().scalars(select(Document).where(Document.case_id == case.id).order_by(Document.id)).all()
     return render_template("portal/application.html", case=case, record=db().get(Record, case.record_id),
-                           tasks=tasks, attachments=attachments)
+                           tasks=tasks, attachments=attachments, documents=documents)
 
 
 def _my_task(row_id: int) -> HumanTask:
@@ -169,3 +174,12 @@ def attachment(attachment_id):
         abort(404)
     _my_case(att.case_id)
     return send_file(attachment_path(att), mimetype=att.content_type, as_attachment=True, download_name=att.filename)
+
+
+@bp.get("/documents/<int:document_id>")
+def document(document_id):
+    doc = db().get(Document, document_id)
+    if doc is None or doc.subject_id != current_user.subject_id:
+        abort(404)
+    return send_file(io.BytesIO(doc.pdf), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{doc.number}.pdf")

@@ -2,16 +2,18 @@
 records are gone; records under objection carry the mark; civil servants' IDs are masked."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
-from workflows.models import Record, Subject
+from workflows.documents import find_by_code, verify_pdf
+from workflows.models import Document, Record, Subject
 
 from ..context import db, page_arg
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 PUBLIC_STATUSES = ("published",)
 PER_PAGE = 20
+MAX_VERIFY_BYTES = 20 * 1024 * 1024
 
 
 def _published():
@@ -42,3 +44,25 @@ def record(record_id):
     if record is None:
         abort(404)
     return render_template("public/record.html", record=record)
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def verify():
+    """Check a decision document: by its verification code, or by uploading the PDF itself."""
+    result, document, code = None, None, (request.values.get("code") or "").strip()
+    if request.method == "POST" and request.files.get("pdf"):
+        data = request.files["pdf"].stream.read(MAX_VERIFY_BYTES + 1)
+        if len(data) > MAX_VERIFY_BYTES:
+            abort(413)
+        result = verify_pdf(db(), data, current_app.config["SETTINGS"].office_name)
+        document = result.document
+    elif code:
+        document = find_by_code(db(), code)
+    return render_template("public/verify.html", result=result, document=document, code=code,
+                           superseded_by=db().get(Document, document.superseded_by_id)
+                           if document is not None and document.superseded_by_id else None)
+
+
+@bp.get("/verify/<code>")
+def verify_code(code):
+    return redirect(url_for("public.verify", code=code))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 12:32:52.843400
+Create Date: 2026-11-27 12:43:00.671124
 """
 from alembic import op
 import sqlalchemy as sa
@@ -42,6 +42,12 @@ def upgrade() -> None:
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('note', sa.String(length=200), nullable=False),
     sa.PrimaryKeyConstraint('year', name=op.f('pk_calendar_year'))
+    )
+    op.create_table('document_serial',
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('last', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('kind', 'year', name=op.f('pk_document_serial'))
     )
     op.create_table('login_failure',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -213,6 +219,41 @@ def upgrade() -> None:
     with op.batch_alter_table('comment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_comment_case_id'), ['case_id'], unique=False)
 
+    op.create_table('document',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('serial', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=60), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('verification_code', sa.String(length=20), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=True),
+    sa.Column('record_id', sa.Integer(), nullable=True),
+    sa.Column('subject_id', sa.Integer(), nullable=True),
+    sa.Column('pdf', sa.LargeBinary(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('source_data', sa.JSON(), nullable=False),
+    sa.Column('supersedes_id', sa.Integer(), nullable=True),
+    sa.Column('superseded_by_id', sa.Integer(), nullable=True),
+    sa.Column('supersede_reason', sa.Text(), nullable=True),
+    sa.Column('issued_by', sa.String(length=80), nullable=False),
+    sa.Column('issued_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_document_case_id_case')),
+    sa.ForeignKeyConstraint(['record_id'], ['record.id'], name=op.f('fk_document_record_id_record')),
+    sa.ForeignKeyConstraint(['subject_id'], ['subject.id'], name=op.f('fk_document_subject_id_subject')),
+    sa.ForeignKeyConstraint(['superseded_by_id'], ['document.id'], name=op.f('fk_document_superseded_by_id_document')),
+    sa.ForeignKeyConstraint(['supersedes_id'], ['document.id'], name=op.f('fk_document_supersedes_id_document')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_document')),
+    sa.UniqueConstraint('kind', 'year', 'serial', name=op.f('uq_document_kind')),
+    sa.UniqueConstraint('number', name=op.f('uq_document_number')),
+    sa.UniqueConstraint('sha256', name=op.f('uq_document_sha256')),
+    sa.UniqueConstraint('verification_code', name=op.f('uq_document_verification_code'))
+    )
+    with op.batch_alter_table('document', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_document_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_document_record_id'), ['record_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_document_subject_id'), ['subject_id'], unique=False)
+
     op.create_table('human_task',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -294,6 +335,12 @@ def downgrade() -> None:
         batch_op.drop_index('ix_human_task_assignee')
 
     op.drop_table('human_task')
+    with op.batch_alter_table('document', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_document_subject_id'))
+        batch_op.drop_index(batch_op.f('ix_document_record_id'))
+        batch_op.drop_index(batch_op.f('ix_document_case_id'))
+
+    op.drop_table('document')
     with op.batch_alter_table('comment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_comment_case_id'))
 
@@ -333,6 +380,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_login_failure_ip_at')
 
     op.drop_table('login_failure')
+    op.drop_table('document_serial')
     op.drop_table('calendar_year')
     op.drop_table('audit_head')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:

@@ -1,0 +1,78 @@
+"""What each kind of document says: titles, addressee and the facts the templates need."""
+from __future__ import annotations
+
+from datetime import date
+
+from ..dates import as_date
+
+TITLES = {"sanction": "失信惩戒决定书", "objection": "异议处理决定书", "self_correction": "主动自新申请处理决定书",
+          "repair": "信用修复决定书", "receipt": "受理回执", "supplement_request": "补正材料通知书"}
+KIND_NAMES = {"sanction": "失信惩戒决定", "objection": "异议处理决定", "self_correction": "主动自新处理决定",
+              "repair": "信用修复决定", "receipt": "受理回执", "supplement_request": "补正材料通知"}
+DECISIONS = ("sanction", "objection", "self_correction", "repair")
+SEVERITY = {"minor": "轻微", "general": "一般", "serious": "严重"}
+SOURCE = {"court_judgment": "司法判决", "administrative_penalty": "行政处罚", "disciplinary_sanction": "纪律处分",
+          "accountability": "问责处理", "breach_of_promise": "违约/失信承诺"}
+GROUNDS = {"factual_error": "事实错误", "omission": "信息遗漏", "duplicate": "重复记录", "should_not_publish": "不应公示",
+           "over_period": "超期公示", "wrong_authority": "认定主体不当", "privacy": "涉及个人隐私"}
+MEASURES = {"recovered_loss": "主动挽回损失", "removed_effect": "消除不良影响", "prevented_harm": "有效阻止危害结果发生"}
+APPLICATIONS = {"objection": "异议申请", "self_correction": "主动自新申请", "credit_repair": "信用修复申请"}
+
+
+def chinese_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def remedy_notice(kind: str, subject_kind: str, settings) -> str:
+    if kind not in DECISIONS:
+        return ""
+    r = settings.remedy_periods
+    if subject_kind == "civil_servant":
+        return (f"如对本决定不服，可以自知道该决定之日起{r['review_days_civil_servant']}日内向原处理机关申请复核；"
+                f"对复核结果不服的，可以自接到复核决定之日起{r['appeal_after_review_days']}日内提出申诉；"
+                f"也可以不经复核，自知道该决定之日起{r['appeal_direct_days']}日内直接提出申诉。")
+    return (f"如不服本决定，可以自收到本决定书之日起{r['administrative_review_days']}日内依法申请行政复议，"
+            f"或者自收到本决定书之日起{r['litigation_months']}个月内依法提起行政诉讼。")
+
+
+def document_context(kind: str, case, record, data: dict, settings, today: date) -> dict:
+    """The template variables for one document, from the case's task data and the record."""
+    subject = record.subject
+    outcome = case.outcome or data.get("final_outcome") or data.get("mitigation_decision")
+    title = TITLES[kind]
+    if kind == "sanction" and record.status == "exempted":
+        title = "免予失信惩戒决定书"
+    if kind == "repair" and outcome != "approved":
+        title = "不予信用修复决定书"
+    if kind == "objection" and outcome == "refused":
+        title = "异议不予受理决定书"
+    filed = as_date(case.created_at) if case.created_at else today
+    measures = data.get("measures") or []
+    due = data.get("supplement_request", {}).get("due_at") if isinstance(data.get("supplement_request"), dict) else None
+    acceptance = data.get("acceptance") if isinstance(data.get("acceptance"), dict) else {}
+    return {
+        "title": title, "record": record, "case": case, "outcome": outcome,
+        "addressee": subject.name,
+        "subject_line": f"经查，你{'单位' if subject.kind == 'department' else ''}"
+                        f"（{'统一社会信用代码' if subject.kind == 'department' else '公民身份号码'}："
+                        f"{subject.display_code}）存在以下失信行为：",
+        "source_text": SOURCE.get(record.source, record.source or ""),
+        "severity_text": SEVERITY.get(record.severity, record.severity or ""),
+        "rule_title": (record.rule_snapshot or {}).get("title", "").split(" / ")[0],
+        "exempted": record.status == "exempted",
+        "filed_date": chinese_date(filed),
+        "grounds_text": GROUNDS.get(data.get("grounds"), data.get("grounds", "")),
+        "statement": data.get("statement", ""),
+        "reason": case.outcome_reason or data.get("decision_reason") or "",
+        "corrected_facts": data.get("corrected_facts"),
+        "measures_text": "、".join(MEASURES.get(m, m) for m in measures),
+        "mitigated_severity": SEVERITY.get(data.get("mitigated_severity")),
+        "mitigated_max_months": data.get("mitigated_max_months"),
+        "accepted_on": chinese_date(as_date(acceptance["accepted_on"])) if acceptance.get("accepted_on") else "",
+        "decision_due": chinese_date(as_date(acceptance["decision_due"])) if acceptance.get("decision_due") else "",
+        "application_text": APPLICATIONS.get(case.process_key, "申请"),
+        "missing_items": data.get("missing_items", ""),
+        "due_text": chinese_date(as_date(due)) if due else "",
+        "remedy": remedy_notice(kind, subject.kind, settings),
+        "date_text": chinese_date(today),
+    }

@@ -1,0 +1,129 @@
+"""Signing decisions with the office's certificate (pyHanko, PAdES, SHA-256), with a visible stamp.
+
+The certificate comes from CREDFLOW_SIGNING_P12 (+ _PASSWORD) or CREDFLOW_SIGNING_KEY and
+CREDFLOW_SIGNING_CERT (PEM). Without them a self-signed demo certificate is created once in the
+instance folder (signing/office.p12): fine for a demo, not for production."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+CJK_TTC = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
+_lock = threading.Lock()
+
+
+def _instance() -> Path:
+    from ..db import instance_folder
+    return instance_folder()
+
+
+def ensure_demo_certificate(office_name: str) -> Path:
+    """A self-signed office certificate in the instance folder, made on first use."""
+    path = _instance() / "signing" / "office.p12"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, office_name.encode()[:64].decode(errors="ignore")),
+                      x509.NameAttribute(NameOID.COMMON_NAME, "credflow 演示签章 demo seal")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+            .sign(key, hashes.SHA256()))
+    tmp = path.with_suffix(".part")
+    tmp.write_bytes(pkcs12.serialize_key_and_certificates(b"office", key, cert, None,
+                                                          serialization.NoEncryption()))
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return path
+
+
+@lru_cache(maxsize=4)
+def _signer(office_name: str, source: tuple):
+    from pyhanko.sign import signers
+    kind, *paths = source
+    if kind == "pem":
+        return signers.SimpleSigner.load(paths[0], paths[1])
+    password = os.environ.get("CREDFLOW_SIGNING_P12_PASSWORD")
+    return signers.SimpleSigner.load_pkcs12(paths[0], passphrase=password.encode() if password else None)
+
+
+def signer(office_name: str):
+    env = os.environ
+    if env.get("CREDFLOW_SIGNING_KEY") and env.get("CREDFLOW_SIGNING_CERT"):
+        source = ("pem", env["CREDFLOW_SIGNING_KEY"], env["CREDFLOW_SIGNING_CERT"])
+    else:
+        with _lock:
+            p12 = env.get("CREDFLOW_SIGNING_P12") or str(ensure_demo_certificate(office_name))
+        source = ("p12", p12)
+    return _signer(office_name, source)
+
+
+def office_certificate(office_name: str):
+    """The signing certificate (asn1crypto), the trust root when verifying our own documents."""
+    return signer(office_name).signing_cert
+
+
+STAMP_BASE_CHARS = "0123456789-:〔〕号年月日电子签章 ()/.ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+@lru_cache(maxsize=8)
+def stamp_font_path(chars: str) -> str:
+    """pyHanko reads a single-face OpenType file and parses it for every signature: keep a small
+    subset of the Simplified Chinese face with just the stamp's characters (made once)."""
+    import hashlib
+    wanted = "".join(sorted(set(chars + STAMP_BASE_CHARS)))
+    digest = hashlib.sha1(wanted.encode()).hexdigest()[:12]
+    target = _instance() / "fonts" / f"stamp-{digest}.otf"
+    if not target.exists():
+        from fontTools import subset
+        from fontTools.ttLib import TTCollection
+        face = next((f for f in TTCollection(CJK_TTC).fonts if "SC" in f["name"].getDebugName(1)), None)
+        if face is None:
+            raise FileNotFoundError("no Simplified Chinese face in " + CJK_TTC + " (apt-get install fonts-noto-cjk)")
+        subsetter = subset.Subsetter(subset.Options(layout_features=["*"], name_IDs=["*"]))
+        subsetter.populate(unicodes=[ord(c) for c in wanted])
+        subsetter.subset(face)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".part")
+        face.save(str(tmp))
+        tmp.replace(target)
+    return str(target)
+
+
+def sign_pdf(pdf: bytes, office_name: str, box: tuple[float, float, float, float], page: int,
+             reason: str, number: str) -> bytes:
+    """PAdES signature over the whole file, shown as a stamp with the office's name in `box`."""
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.text import TextBoxStyle
+    from pyhanko.sign import fields, signers
+    from pyhanko.stamp import TextStampStyle
+
+    style = TextStampStyle(
+        stamp_text=f"{office_name}\n电子签章  %(ts)s\n{number}",
+        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(stamp_font_path(office_name + number), font_size=10)),
+        border_width=2, timestamp_format="%Y-%m-%d")
+    meta = signers.PdfSignatureMetadata(field_name="OfficeSeal", subfilter=fields.SigSeedSubFilter.PADES,
+                                        md_algorithm="sha256", reason=reason, location=office_name,
+                                        name=office_name)
+    pdf_signer = signers.PdfSigner(meta, signer(office_name), stamp_style=style,
+                                   new_field_spec=fields.SigFieldSpec("OfficeSeal", on_page=page, box=box))
+    out = pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), bytes_reserved=16384)
+    return out.getvalue()
