@@ -22,6 +22,14 @@ DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
 
 
 @pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch):
+    """scrypt with n=2**14 costs ~70 ms a hash; the cost is stored in each hash, so a cheaper one
+    for test accounts changes nothing else (tests/unit/test_accounts checks the real cost)."""
+    import workflows.accounts
+    monkeypatch.setattr(workflows.accounts, "_N", 2 ** 8)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_caches():
     """Each test's database numbers its cases and definitions from 1 again."""
     WORKFLOWS.clear()
@@ -38,10 +46,25 @@ def _sqlite_template(tmp_path_factory):
     return path
 
 
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database (tests truncate tables)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    import psycopg
+    base, _, name = url.rpartition("/")
+    own = f"{name}_{worker}"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (own,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{own}"')
+    return f"{base}/{own}"
+
+
 @pytest.fixture(scope="session")
 def _pg_migrated():
-    upgrade_database(PG_URL)
-    return PG_URL
+    url = _worker_database(PG_URL)
+    upgrade_database(url)
+    return url
 
 
 @pytest.fixture(params=DATABASES)

@@ -26,13 +26,6 @@ from workflows.migrations import upgrade_database  # noqa: E402
 from credflow_web import Browser, WebWorld  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    """scrypt with n=2**14 costs ~70 ms a hash; the cost is stored in each hash, so a cheaper
-    one for the test accounts changes nothing else and keeps the suite fast."""
-    monkeypatch.setattr(workflows.accounts, "_N", 2 ** 8)
-
-
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory):
     """Overrides tests/conftest.py's template for the web tests: the migrated database with the

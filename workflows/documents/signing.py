@@ -5,10 +5,12 @@ CREDFLOW_SIGNING_CERT (PEM). Without them a self-signed demo certificate is crea
 instance folder (signing/office.p12): fine for a demo, not for production."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -46,11 +48,16 @@ def ensure_demo_certificate(office_name: str) -> Path:
                                          data_encipherment=False, key_agreement=False, key_cert_sign=True,
                                          crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
             .sign(key, hashes.SHA256()))
-    tmp = path.with_suffix(".part")
+    tmp = path.with_suffix(f".part-{os.getpid()}")
     tmp.write_bytes(pkcs12.serialize_key_and_certificates(b"office", key, cert, None,
                                                           serialization.NoEncryption()))
     tmp.chmod(0o600)
-    tmp.replace(path)
+    try:
+        os.link(tmp, path)  # atomic: if another process made one first, everybody uses that one
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
     return path
 
 
@@ -80,6 +87,12 @@ def office_certificate(office_name: str):
     return signer(office_name).signing_cert
 
 
+def _font_cache() -> Path:
+    """Derived from the system font alone, so one cache serves every instance folder."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "credflow" / "fonts"
+
+
 STAMP_BASE_CHARS = "0123456789-:〔〕号年月日电子签章 ()/.ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
@@ -90,7 +103,7 @@ def stamp_font_path(chars: str) -> str:
     import hashlib
     wanted = "".join(sorted(set(chars + STAMP_BASE_CHARS)))
     digest = hashlib.sha1(wanted.encode()).hexdigest()[:12]
-    target = _instance() / "fonts" / f"stamp-{digest}.otf"
+    target = _font_cache() / f"stamp-{digest}.otf"
     if not target.exists():
         from fontTools import subset
         from fontTools.ttLib import TTCollection
@@ -101,7 +114,7 @@ def stamp_font_path(chars: str) -> str:
         subsetter.populate(unicodes=[ord(c) for c in wanted])
         subsetter.subset(face)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".part")
+        tmp = target.with_suffix(f".part-{os.getpid()}")
         face.save(str(tmp))
         tmp.replace(target)
     return str(target)
@@ -125,5 +138,13 @@ def sign_pdf(pdf: bytes, office_name: str, box: tuple[float, float, float, float
                                         name=office_name)
     pdf_signer = signers.PdfSigner(meta, signer(office_name), stamp_style=style,
                                    new_field_spec=fields.SigFieldSpec("OfficeSeal", on_page=page, box=box))
-    out = pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), bytes_reserved=16384)
-    return out.getvalue()
+
+    def sign() -> bytes:
+        return pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), bytes_reserved=16384).getvalue()
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return sign()
+    # pyHanko runs its own event loop; where one already runs in this thread, sign in another thread
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(sign).result()
