@@ -325,3 +325,31 @@ class Document(Base):
     supersede_reason: Mapped[str | None] = mapped_column(Text)
     issued_by: Mapped[str] = mapped_column(String(80))
     issued_at: Mapped[datetime]
+
+
+class ProcessDraft(Base):
+    """A process being edited in the browser: BPMN and forms, saved server-side until deployed."""
+    __tablename__ = "process_draft"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    forms: Mapped[dict[str, Any]]
+    base_version: Mapped[int | None]
+    saved_by: Mapped[str] = mapped_column(String(80))
+    saved_at: Mapped[datetime]
+
+
+class MigrationJob(Base):
+    """Moving running cases from one definition version to another, in batches."""
+    __tablename__ = "migration_job"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100))
+    from_definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))
+    to_definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))
+    status: Mapped[str] = mapped_column(String(20), default="running")   # running, done, failed
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    moved: Mapped[int] = mapped_column(Integer, default=0)
+    blocked: Mapped[list[Any]]            # [{"case_id", "reason"}]
+    started_by: Mapped[str] = mapped_column(String(80))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]

@@ -113,10 +113,10 @@ def bundle_for(key: str, bpmn_files: dict[str, str], dmn_files: dict[str, str], 
                 raise InvalidBundle([Problem(f"forms/{key}/{p.name}", "", f"invalid JSON: {exc}")]) from None
     parser = _parser_for(bpmn_files, {})
     name = parser.get_process_parser(key).get_name() if key in parser.process_parsers else key
-    return Bundle(key, name or key, dict(bpmn_files), _used_dmn(bpmn_files, dmn_files), forms)
+    return Bundle(key, name or key, dict(bpmn_files), used_dmn(bpmn_files, dmn_files), forms)
 
 
-def _used_dmn(bpmn_files: dict[str, str], dmn_files: dict[str, str]) -> dict[str, str]:
+def used_dmn(bpmn_files: dict[str, str], dmn_files: dict[str, str]) -> dict[str, str]:
     """Only the DMN files whose decision ids the BPMN names, so unrelated edits don't version it."""
     text = "".join(bpmn_files.values())
     used = {}

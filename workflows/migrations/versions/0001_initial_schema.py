@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 12:43:00.671124
+Create Date: 2026-11-27 12:47:31.109119
 """
 from alembic import op
 import sqlalchemy as sa
@@ -77,6 +77,15 @@ def upgrade() -> None:
     with op.batch_alter_table('process_definition', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_process_definition_key'), ['key'], unique=False)
 
+    op.create_table('process_draft',
+    sa.Column('key', sa.String(length=100), nullable=False),
+    sa.Column('bpmn_xml', sa.Text(), nullable=False),
+    sa.Column('forms', sa.JSON(), nullable=False),
+    sa.Column('base_version', sa.Integer(), nullable=True),
+    sa.Column('saved_by', sa.String(length=80), nullable=False),
+    sa.Column('saved_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_process_draft'))
+    )
     op.create_table('subject',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
@@ -96,6 +105,23 @@ def upgrade() -> None:
     sa.Column('is_workday', sa.Boolean(), nullable=False),
     sa.Column('note', sa.String(length=200), nullable=False),
     sa.PrimaryKeyConstraint('day', name=op.f('pk_workday_override'))
+    )
+    op.create_table('migration_job',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=100), nullable=False),
+    sa.Column('from_definition_id', sa.Integer(), nullable=False),
+    sa.Column('to_definition_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('done', sa.Integer(), nullable=False),
+    sa.Column('moved', sa.Integer(), nullable=False),
+    sa.Column('blocked', sa.JSON(), nullable=False),
+    sa.Column('started_by', sa.String(length=80), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['from_definition_id'], ['process_definition.id'], name=op.f('fk_migration_job_from_definition_id_process_definition')),
+    sa.ForeignKeyConstraint(['to_definition_id'], ['process_definition.id'], name=op.f('fk_migration_job_to_definition_id_process_definition')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_migration_job'))
     )
     op.create_table('user_account',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -366,11 +392,13 @@ def downgrade() -> None:
 
     op.drop_table('record')
     op.drop_table('user_account')
+    op.drop_table('migration_job')
     op.drop_table('workday_override')
     with op.batch_alter_table('subject', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_subject_name'))
 
     op.drop_table('subject')
+    op.drop_table('process_draft')
     with op.batch_alter_table('process_definition', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_process_definition_key'))
 

@@ -1,0 +1,132 @@
+"""Process managers: definitions and versions, the diagram of any version, upload, diff, migration."""
+from __future__ import annotations
+
+import threading
+
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from workflows.diff import diff_xml
+from workflows.engine.bundle import InvalidBundle
+from workflows.migration import fail_job, plan, run_job, start_job
+from workflows.models import MigrationJob, ProcessDefinition, ProcessDraft
+from workflows.process_admin import deploy_upload, main_file, process_versions
+
+from ..context import actor, clock, db, unit_of_work
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def _managers_only():
+    if not current_user.has_role("manager"):
+        abort(403)
+
+
+def _definition(definition_id: int) -> ProcessDefinition:
+    return db().get(ProcessDefinition, definition_id) or abort(404)
+
+
+@bp.get("/")
+def index():
+    drafts = {d.key: d for d in db().scalars(select(ProcessDraft))}
+    return render_template("admin/index.html", processes=process_versions(db()), drafts=drafts)
+
+
+@bp.get("/definitions/<int:definition_id>")
+def definition(definition_id):
+    d = _definition(definition_id)
+    return render_template("admin/definition.html", definition=d, file_name=main_file(d)[0])
+
+
+@bp.get("/definitions/<int:definition_id>/diagram.bpmn")
+def download(definition_id):
+    d = _definition(definition_id)
+    name, xml = main_file(d)
+    disposition = "attachment" if request.args.get("download") else "inline"
+    return xml, 200, {"Content-Type": "application/xml; charset=utf-8",
+                      "Content-Disposition": f'{disposition}; filename="{d.key}-v{d.version}.bpmn"'}
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+def upload():
+    problems, results = [], []
+    if request.method == "POST":
+        storage = request.files.get("bpmn")
+        if storage is None or not storage.filename:
+            problems = [{"file": "", "element": "", "reason": _("请选择 .bpmn 文件")}]
+        else:
+            data = storage.stream.read(2 * 1024 * 1024 + 1)
+            with unit_of_work() as uow:
+                try:
+                    results = deploy_upload(uow, storage.filename, data)
+                    uow.commit()
+                except InvalidBundle as exc:
+                    problems = [vars(p) for p in exc.problems]
+    status = 422 if problems else 200
+    return render_template("admin/upload.html", problems=problems, results=results), status
+
+
+@bp.get("/processes/<key>/diff")
+def diff(key):
+    versions = db().scalars(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                            .order_by(ProcessDefinition.version)).all()
+    if not versions:
+        abort(404)
+    by_id = {d.id: d for d in versions}
+    a = by_id.get(request.args.get("a", type=int)) or (versions[-2] if len(versions) > 1 else versions[0])
+    b = by_id.get(request.args.get("b", type=int)) or versions[-1]
+    changes = diff_xml(main_file(a)[1], main_file(b)[1])
+    return render_template("admin/diff.html", key=key, versions=versions, a=a, b=b, changes=changes)
+
+
+@bp.route("/processes/<key>/migrate", methods=["GET", "POST"])
+def migrate(key):
+    versions = db().scalars(select(ProcessDefinition).where(ProcessDefinition.key == key)
+                            .order_by(ProcessDefinition.version)).all()
+    if not versions:
+        abort(404)
+    by_id = {d.id: d for d in versions}
+    source = by_id.get(request.values.get("source", type=int)) or versions[0]
+    target = by_id.get(request.values.get("target", type=int)) or versions[-1]
+    if request.method == "POST":
+        if source.id == target.id:
+            flash(_("源版本与目标版本相同。"), "error")
+            return redirect(url_for("admin.migrate", key=key))
+        with unit_of_work() as uow:
+            job = start_job(uow, source, target)
+            uow.commit()
+        _run_in_background(job.id)
+        return redirect(url_for("admin.migration", job_id=job.id))
+    movable, blocked = plan(db(), source, target)
+    return render_template("admin/migrate.html", key=key, versions=versions, source=source, target=target,
+                           movable=movable, blocked=blocked)
+
+
+def _run_in_background(job_id: int) -> None:
+    app = current_app._get_current_object()
+    factory = app.extensions["credflow.session_factory"]
+    who, when, settings = actor(), clock(), app.config["SETTINGS"]
+
+    def work():
+        try:
+            run_job(factory, job_id, who, when, settings)
+        except Exception as exc:  # noqa: BLE001 -- the job shows as failed; the log has the cause
+            fail_job(factory, job_id, repr(exc))
+    threading.Thread(target=work, name=f"migration-{job_id}", daemon=True).start()
+
+
+@bp.get("/migrations/<int:job_id>")
+def migration(job_id):
+    job = db().get(MigrationJob, job_id) or abort(404)
+    return render_template("admin/migration.html", job=job)
+
+
+@bp.get("/migrations/<int:job_id>.json")
+def migration_progress(job_id):
+    db().expire_all()
+    job = db().get(MigrationJob, job_id) or abort(404)
+    return jsonify(status=job.status, total=job.total, done=job.done, moved=job.moved, blocked=job.blocked)

@@ -1,0 +1,174 @@
+"""What process managers do: see versions, edit a draft in the browser, validate, deploy, upload
+a diagram drawn elsewhere. Every change is audited; an invalid bundle deploys nothing."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+from sqlalchemy import func, select
+
+from .definitions import deploy_bundle, latest_definition
+from .engine.bundle import BPMN_NS, Bundle, InvalidBundle, Problem, parse_bundle, used_dmn
+from .models import Case, ProcessDefinition, ProcessDraft
+from .operations import OPERATIONS
+
+MAX_XML_BYTES = 2 * 1024 * 1024
+# BPMN elements SpiffWorkflow parses but credflow does not run (no engine support, or no way for a
+# person or an operation to act on them here)
+UNSUPPORTED = {
+    "complexGateway": "复杂网关 / complex gateways are not supported",
+    "transaction": "事务子流程 / transaction subprocesses are not supported",
+    "compensateEventDefinition": "补偿事件 / compensation is not supported",
+    "conditionalEventDefinition": "条件事件 / conditional events are not supported",
+    "signalEventDefinition": "信号事件 / signals are not supported; use messages",
+    "callActivity": "调用活动 / call activities are not supported; use a sub-case",
+    "sendTask": "发送任务 / send tasks are not supported; use a service task",
+    "receiveTask": "接收任务 / receive tasks are not supported; use a message catch event",
+    "dataStoreReference": "数据存储 / data stores are not supported",
+}
+
+
+@dataclass
+class VersionRow:
+    definition: ProcessDefinition
+    running_cases: int
+    all_cases: int
+
+
+def process_versions(session) -> dict[str, list[VersionRow]]:
+    per_version = select(Case.definition_id, func.count()).group_by(Case.definition_id)
+    totals = dict(session.execute(per_version).all())
+    running = dict(session.execute(per_version.where(Case.status == "running")).all())
+    result: dict[str, list[VersionRow]] = {}
+    for d in session.scalars(select(ProcessDefinition).order_by(ProcessDefinition.key, ProcessDefinition.version.desc())):
+        result.setdefault(d.key, []).append(VersionRow(d, running.get(d.id, 0), totals.get(d.id, 0)))
+    return result
+
+
+def main_file(definition: ProcessDefinition) -> tuple[str, str]:
+    return next(iter(definition.bpmn_files.items()))
+
+
+def load_draft(session, key: str) -> dict:
+    """The draft being edited, or the latest version as a starting point."""
+    draft = session.get(ProcessDraft, key)
+    latest = latest_definition(session, key)
+    if draft is not None:
+        return {"bpmn_xml": draft.bpmn_xml, "forms": draft.forms, "base_version": draft.base_version,
+                "saved_at": draft.saved_at.isoformat(), "saved_by": draft.saved_by, "is_draft": True}
+    if latest is None:
+        raise LookupError(f"no process '{key}'")
+    return {"bpmn_xml": main_file(latest)[1], "forms": latest.forms, "base_version": latest.version,
+            "saved_at": None, "saved_by": None, "is_draft": False}
+
+
+def _check_size(bpmn_xml: str) -> None:
+    if not isinstance(bpmn_xml, str) or not bpmn_xml.strip():
+        raise InvalidBundle([Problem("diagram", "", "the diagram is empty")])
+    if len(bpmn_xml.encode()) > MAX_XML_BYTES:
+        raise InvalidBundle([Problem("diagram", "", "the diagram is larger than 2 MB")])
+
+
+def save_draft(uow, key: str, bpmn_xml: str, forms: dict) -> ProcessDraft:
+    _check_size(bpmn_xml)
+    if not isinstance(forms, dict):
+        raise InvalidBundle([Problem("forms", "", "forms must be an object of file name -> JSON Schema")])
+    draft = uow.session.get(ProcessDraft, key)
+    latest = latest_definition(uow.session, key)
+    if draft is None:
+        draft = ProcessDraft(key=key, bpmn_xml=bpmn_xml, forms=forms, base_version=latest.version if latest else None,
+                             saved_by=uow.actor.name, saved_at=uow.clock.now())
+        uow.session.add(draft)
+    else:
+        draft.bpmn_xml, draft.forms, draft.saved_by, draft.saved_at = bpmn_xml, forms, uow.actor.name, uow.clock.now()
+    uow.audit("definition.draft_saved", key=key, bytes=len(bpmn_xml))
+    return draft
+
+
+def discard_draft(uow, key: str) -> None:
+    draft = uow.session.get(ProcessDraft, key)
+    if draft is not None:
+        uow.session.delete(draft)
+        uow.audit("definition.draft_discarded", key=key)
+
+
+def unsupported_elements(file_name: str, bpmn_xml: str) -> list[Problem]:
+    try:
+        root = etree.fromstring(bpmn_xml.encode())
+    except etree.XMLSyntaxError as exc:
+        return [Problem(file_name, "", f"malformed XML: {exc}")]
+    problems = []
+    for tag, reason in UNSUPPORTED.items():
+        for el in root.iter(f"{{{BPMN_NS}}}{tag}"):
+            owner = el if el.get("id") else el.getparent()
+            problems.append(Problem(file_name, owner.get("id", ""), reason))
+    return problems
+
+
+def _bundle(session, key: str, file_name: str, bpmn_xml: str, forms: dict | None) -> Bundle:
+    latest = latest_definition(session, key)
+    dmn = dict(latest.dmn_files) if latest else {}
+    if not dmn:  # a new process may call the shipped decision tables
+        from .paths import bundled_dir
+        dmn = {p.name: p.read_text(encoding="utf-8") for p in bundled_dir("bpmn").glob("*.dmn")}
+    name = key
+    try:
+        for proc in etree.fromstring(bpmn_xml.encode()).iter(f"{{{BPMN_NS}}}process"):
+            if proc.get("id") == key:
+                name = proc.get("name") or key
+    except etree.XMLSyntaxError:
+        pass
+    return Bundle(key, name, {file_name: bpmn_xml}, used_dmn({file_name: bpmn_xml}, dmn),
+                  dict(forms if forms is not None else (latest.forms if latest else {})))
+
+
+def check_edited(session, key: str, bpmn_xml: str, forms: dict) -> list[Problem]:
+    """Every problem of an edited process (empty: it would deploy)."""
+    _check_size(bpmn_xml)
+    latest = latest_definition(session, key)
+    file_name = main_file(latest)[0] if latest else f"{key}.bpmn"
+    problems = unsupported_elements(file_name, bpmn_xml)
+    try:
+        parse_bundle(_bundle(session, key, file_name, bpmn_xml, forms), set(OPERATIONS))
+    except InvalidBundle as exc:
+        problems.extend(exc.problems)
+    return problems
+
+
+def deploy_edited(uow, key: str, bpmn_xml: str, forms: dict):
+    problems = check_edited(uow.session, key, bpmn_xml, forms)
+    if problems:
+        raise InvalidBundle(problems)
+    latest = latest_definition(uow.session, key)
+    file_name = main_file(latest)[0] if latest else f"{key}.bpmn"
+    result = deploy_bundle(uow, _bundle(uow.session, key, file_name, bpmn_xml, forms))
+    discard_draft(uow, key)
+    return result
+
+
+def deploy_upload(uow, file_name: str, data: bytes) -> list:
+    """A .bpmn drawn elsewhere: every executable process in it deploys, or nothing does."""
+    if len(data) > MAX_XML_BYTES:
+        raise InvalidBundle([Problem(file_name, "", "the file is larger than 2 MB")])
+    try:
+        text = data.decode("utf-8")
+        root = etree.fromstring(data)
+    except (UnicodeDecodeError, etree.XMLSyntaxError) as exc:
+        raise InvalidBundle([Problem(file_name, "", f"not a readable BPMN XML file: {exc}")]) from None
+    keys = [p.get("id") for p in root.iter(f"{{{BPMN_NS}}}process") if p.get("isExecutable") == "true"]
+    if not keys:
+        raise InvalidBundle([Problem(file_name, "", "no executable process (isExecutable=\"true\") in the file")])
+    problems = unsupported_elements(file_name, text)
+    bundles = []
+    for key in keys:
+        bundle = _bundle(uow.session, key, file_name, text, None)
+        try:
+            parse_bundle(bundle, set(OPERATIONS))
+        except InvalidBundle as exc:
+            problems.extend(exc.problems)
+        bundles.append(bundle)
+    if problems:
+        raise InvalidBundle(problems)
+    results = [deploy_bundle(uow, b) for b in bundles]
+    uow.audit("definition.uploaded", file=file_name, keys=keys)
+    return results
