@@ -87,13 +87,14 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = None
     babel.init_app(app, locale_selector=_locale, timezone_selector=lambda: "Asia/Shanghai")
 
-    from . import admin, auth, cases, errors, inbox, portal, public, templating
+    from . import admin, auth, cases, errors, inbox, personnel, portal, public, templating
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(personnel.bp)
     errors.register(app)
     templating.register(app)
 

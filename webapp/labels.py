@@ -15,12 +15,15 @@ STATUS = {"draft": _l("草稿"), "under_review": _l("审核中"), "returned": _l
 CASE_STATUS = {"running": _l("办理中"), "completed": _l("已办结"), "error": _l("出错")}
 SUBJECT_KIND = {"department": _l("政府部门"), "civil_servant": _l("公务员")}
 ROLE = {"clerk": _l("承办人"), "reviewer": _l("审核人"), "leader": _l("分管领导"), "subject": _l("信用主体"),
-        "manager": _l("流程管理员")}
+        "manager": _l("流程管理员"), "personnel": _l("人事（诚信档案）")}
 PROCESS = {"record_lifecycle": _l("失信记录认定与公示"), "objection": _l("异议申请"),
-           "self_correction": _l("主动自新申请"), "credit_repair": _l("信用修复申请")}
+           "self_correction": _l("主动自新申请"), "credit_repair": _l("信用修复申请"),
+           "accountability": _l("问责处理")}
 OUTCOME = {"refused": _l("不予受理/不予采纳"), "lapsed": _l("逾期未补正"), "correct": _l("更正记录"),
            "revoke": _l("撤销记录"), "keep": _l("维持记录"), "lighter": _l("从轻惩戒"), "exempt": _l("免予惩戒"),
-           "approved": _l("准予信用修复")}
+           "approved": _l("准予信用修复"), "not_pursued": _l("不予追责"), "inspection": _l("检查"),
+           "notice": _l("通报"), "admonition": _l("诫勉"), "organisational": _l("组织处理"),
+           "referral": _l("移送纪检监察机关"), "none": _l("不予问责")}
 ACTION = {
     "record.opened": _l("创建记录"), "record.status": _l("记录状态变更"), "record.corrected": _l("记录更正"),
     "record.repair_eligible": _l("最短公示期满，可申请信用修复"), "case.started": _l("案件开始"),

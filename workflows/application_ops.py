@@ -167,3 +167,60 @@ def issue_decision(ctx, kind: str):
         notify_users(ctx.uow, accounts_of_subject(ctx.uow.session, record.subject_id), "document",
                      f"{KIND_NAMES[kind]}已出具：{document.number}", f"/portal/documents/{document.id}", ctx.case.id)
     return {"document_id": document.id, "number": document.number, "verification_code": document.verification_code}
+
+
+# -- accountability --------------------------------------------------------------------------
+
+@operation("open_accountability_cases", "对责任人启动问责 / open accountability cases for the responsible people")
+def open_accountability_cases(ctx):
+    from .accountability import open_cases_for_record
+    cases = open_cases_for_record(ctx.uow, ctx.record)
+    return {"accountability_cases": [c.id for c in cases]}
+
+
+@operation("close_accountability", "办结问责（不予追责、免予问责） / close without a measure", outcome="str", reason="str")
+def close_accountability(ctx, outcome: str, reason: str):
+    ctx.case.outcome, ctx.case.outcome_reason = outcome, reason
+    ctx.audit("accountability.closed", outcome=outcome, reason=reason)
+
+
+@operation("replace_person", "更正责任人 / correct the responsible person")
+def replace_person(ctx):
+    from .accountability import civil_servant_by_id_number
+    from .identifiers import InvalidIdentifier
+    code = ctx.task.data.get("replacement_code")
+    if not code:
+        raise OperationError("请填写更正后的责任人身份号码 / give the replacement person's citizen ID")
+    try:
+        person = civil_servant_by_id_number(ctx.uow.session, code, "")
+    except InvalidIdentifier as exc:
+        raise OperationError(str(exc)) from exc
+    old = ctx.case.party_id
+    ctx.case.party_id = person.id
+    ctx.audit("accountability.person_replaced", old=old, new=person.id)
+    return {"person_id": person.id, "person_name": person.name}
+
+
+@operation("decide_accountability", "作出问责决定 / decide the measure", measure="str", reason="str")
+def decide_accountability(ctx, measure: str, reason: str):
+    from .accountability import MEASURES
+    if measure not in MEASURES:
+        raise OperationError(f"未知问责措施 {measure} / unknown measure")
+    ctx.case.outcome, ctx.case.outcome_reason = measure, reason
+    ctx.audit("accountability.decided", measure=measure, reason=reason)
+    notify_users(ctx.uow, accounts_of_subject(ctx.uow.session, ctx.case.party_id), "decision",
+                 f"对您的问责处理（案件 #{ctx.case.id}）已作出决定：{MEASURES[measure]}。",
+                 f"/portal/applications/{ctx.case.id}", ctx.case.id)
+
+
+@operation("record_integrity_entry", "记入公务员诚信档案 / enter the outcome in the integrity file")
+def record_integrity_entry(ctx):
+    from .accountability import MEASURES, add_entry
+    record, data = ctx.record, ctx.task.data
+    document = next((v for k, v in data.items() if k.endswith("_document") and isinstance(v, dict)), {})
+    outcome = MEASURES.get(ctx.case.outcome, ctx.case.outcome or "")
+    entry = add_entry(ctx.uow, ctx.case.party_id, "accountability",
+                      f"因{record.subject.name}政务失信记录（#{record.id}）被问责：{outcome}。{ctx.case.outcome_reason or ''}",
+                      f"问责案件 #{ctx.case.id}" + (f"，{document.get('number')}" if document.get("number") else ""),
+                      ctx.uow.clock.today(), case_id=ctx.case.id, document_id=document.get("document_id"))
+    return {"entry_id": entry.id}

@@ -22,7 +22,7 @@ from .engine.pruning import prune_finished_loop_iterations
 from .engine.script_engine import CredflowScriptEngine, sandbox_helpers
 from .engine.serializer import dump_state, load_state
 from .forms import validate_form
-from .models import AuditEvent, Case, HumanTask, ProcessDefinition, Record, User
+from .models import AuditEvent, Case, HumanTask, ProcessDefinition, Record, Subject, User
 from .notifications import notify_users
 from .operations import OperationContext, run_operation
 from .runtime import WORKFLOWS, Actor, UnitOfWork
@@ -128,6 +128,7 @@ def _refresh_task_rows(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, befo
                             .execution_options(synchronize_session="fetch"))
     new = [(task_id, task) for task_id, task in ready.items() if task_id not in before]
     record = uow.session.get(Record, case.record_id) if new and case.record_id else None
+    party = uow.session.get(Subject, case.party_id) if new and case.party_id else None
     for task_id, task in new:
         spec = task.task_spec
         props = (spec.extensions or {}).get("properties", {})
@@ -135,8 +136,9 @@ def _refresh_task_rows(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, befo
         uow.session.add(HumanTask(
             case_id=case.id, task_id=task_id, bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
             process_key=case.process_key, lane=spec.lane, form_key=props.get(FORM_PROPERTY), due_at=due,
-            record_id=case.record_id, subject_id=record.subject_id if record else None,
-            subject_name=record.subject.name if record else None,
+            record_id=case.record_id,
+            subject_id=party.id if party else (record.subject_id if record else None),
+            subject_name=party.name if party else (record.subject.name if record else None),
             field=record.field if record else None, severity=record.severity if record else None,
             created_at=uow.clock.now()))
 
@@ -160,7 +162,7 @@ def _task_due(uow: UnitOfWork, workflow: BpmnWorkflow, task, props: dict) -> dat
 # -- starting ---------------------------------------------------------------------------------
 
 def start_case(uow: UnitOfWork, process_key: str, data: dict | None = None, record_id: int | None = None,
-               parent_case_id: int | None = None) -> Case:
+               parent_case_id: int | None = None, party_id: int | None = None) -> Case:
     definition = latest_definition(uow.session, process_key)
     if definition is None:
         raise NotFound(f"流程未部署 / no process '{process_key}' is deployed")
@@ -168,7 +170,8 @@ def start_case(uow: UnitOfWork, process_key: str, data: dict | None = None, reco
     workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs)
     now = uow.clock.now()
     case = Case(definition_id=definition.id, process_key=process_key, record_id=record_id,
-                parent_case_id=parent_case_id, status="running", state="", started_by=uow.actor.name,
+                parent_case_id=parent_case_id, party_id=party_id, status="running", state="",
+                started_by=uow.actor.name,
                 created_at=now, updated_at=now)
     uow.session.add(case)
     uow.session.flush()  # the case id is needed by operations and task rows

@@ -8,7 +8,7 @@ from sqlalchemy import (JSON, text, Boolean, Date, DateTime, ForeignKey, Index, 
                         String, Text, TypeDecorator, UniqueConstraint, MetaData)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-ROLES = ("clerk", "reviewer", "leader", "subject", "manager")
+ROLES = ("clerk", "reviewer", "leader", "subject", "manager", "personnel")
 SUBJECT_KINDS = ("department", "civil_servant")
 SEVERITIES = ("minor", "general", "serious")
 RECORD_STATUSES = ("draft", "under_review", "returned", "rejected", "confirmed", "sanctioned", "exempted",
@@ -95,6 +95,9 @@ class Record(Base):
     legal_basis: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     decision_date: Mapped[date | None] = mapped_column(Date)
+    conduct_date: Mapped[date | None] = mapped_column(Date)      # when the conduct happened
+    project: Mapped[str | None] = mapped_column(String(200))     # a PPP or investment project, if any
+    project_phase: Mapped[str | None] = mapped_column(String(40))
     publication_start: Mapped[date | None] = mapped_column(Date)
     publication_min_end: Mapped[date | None] = mapped_column(Date)
     publication_max_end: Mapped[date | None] = mapped_column(Date)
@@ -138,6 +141,9 @@ class Case(Base):
     process_key: Mapped[str] = mapped_column(String(100))
     record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"), index=True)
     parent_case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    # the party who works the case's subject-lane tasks when it is not the record's subject
+    # (the responsible person of an accountability case)
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("subject.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="running")
     state: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -353,3 +359,34 @@ class MigrationJob(Base):
     started_by: Mapped[str] = mapped_column(String(80))
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+
+
+class PostHolding(Base):
+    """Who held which post in which department (or project phase), from when to when."""
+    __tablename__ = "post_holding"
+    __table_args__ = (Index("ix_post_holding_lookup", "department_id", "post", "start_date"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("subject.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    post: Mapped[str] = mapped_column(String(30))          # principal, official_in_charge, project_lead
+    title: Mapped[str] = mapped_column(String(200), default="")
+    project: Mapped[str | None] = mapped_column(String(200))
+    project_phase: Mapped[str | None] = mapped_column(String(40))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)     # None: still in post
+    created_at: Mapped[datetime]
+
+
+class IntegrityEntry(Base):
+    """An entry of a civil servant's integrity file (公务员诚信档案)."""
+    __tablename__ = "integrity_entry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))   # personal_report, integrity, appraisal, violation, accountability, commendation
+    summary: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(200))
+    entry_date: Mapped[date] = mapped_column(Date)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]

@@ -81,6 +81,10 @@ def update_record(ctx, **values):
         if getattr(record, name) != value:
             changes[name] = str(value)
             setattr(record, name, value)
+    data = ctx.task.data   # optional fields: absent when left empty
+    record.conduct_date = as_date(data["conduct_date"]) if data.get("conduct_date") else None
+    record.project = data.get("project") or None
+    record.project_phase = data.get("project_phase") or None
     rule = ctx.uow.settings.rule_in_force(record.decision_date)
     record.publication_rule, record.rule_snapshot = rule["code"], rule
     set_record_status(ctx, record, "under_review", changes=changes)

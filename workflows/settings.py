@@ -34,11 +34,17 @@ class Settings:
     # document numbers 代字〔year〕N号: the 代字 per kind of document
     document_prefixes: dict = field(default_factory=lambda: {
         "sanction": "榆信惩决", "objection": "榆信异决", "self_correction": "榆信自决", "repair": "榆信修决",
-        "receipt": "榆信受字", "supplement_request": "榆信补字"})
+        "receipt": "榆信受字", "supplement_request": "榆信补字", "accountability": "榆信问决",
+        "credit_check": "榆信审字"})
     # remedy notices: departments (administrative review / litigation), civil servants (复核 / 申诉)
     remedy_periods: dict = field(default_factory=lambda: {
         "administrative_review_days": 60, "litigation_months": 6,
         "review_days_civil_servant": 30, "appeal_after_review_days": 15, "appeal_direct_days": 30})
+    statement_workdays: int = 5           # a person's time to state their case (陈述申辩)
+    # how long each kind of integrity-file entry stays in view, in months
+    integrity_view_months: dict = field(default_factory=lambda: {
+        "personal_report": 60, "integrity": 60, "appraisal": 60, "violation": 60, "accountability": 60,
+        "commendation": 60})
     # where the public verification page is reached (printed on documents and in their QR codes)
     public_url: str = field(default_factory=lambda: os.environ.get("CREDFLOW_PUBLIC_URL", "http://127.0.0.1:5000"))
 

@@ -31,7 +31,7 @@ def test_deploying_the_same_bundle_again_changes_nothing(world):
         results = deploy_folder(uow)
         uow.commit()
     assert sorted((r.key, r.version, r.created) for r in results) == [
-        ("credit_repair", 1, False), ("objection", 1, False), ("record_lifecycle", 1, False),
+        ("accountability", 1, False), ("credit_repair", 1, False), ("objection", 1, False), ("record_lifecycle", 1, False),
         ("self_correction", 1, False)]
 
 

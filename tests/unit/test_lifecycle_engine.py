@@ -101,7 +101,7 @@ def test_user_tasks_sit_in_their_roles_lanes(run):
 def test_approved_record_is_sanctioned_from_the_dmn_and_published(run):
     publish(run)
     assert run.ops() == ["update_record", "confirm_record", "check_mitigation", "sanction_record", "issue_decision",
-                         "publish_record"]
+                         "open_accountability_cases", "publish_record"]
     sanction = dict(run.calls)["sanction_record"]
     assert (sanction["min_months"], sanction["max_months"], sanction["publish"]) == (3, 12, True)
     assert sanction["sanctions"] and all(isinstance(s, str) for s in sanction["sanctions"])

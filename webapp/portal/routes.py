@@ -6,14 +6,14 @@ import io
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from workflows.applications import (APPLICATION_PROCESSES, file_credit_repair, file_objection, file_self_correction,
                                     open_application, repair_eligibility, subject_record)
 from workflows.cases import CaseError, NotFound, complete_task, task_form
 from workflows.definitions import latest_definition, specs_for
 from workflows.forms import FormInvalid, validate_form
-from workflows.models import Attachment, Case, Document, HumanTask, Record
+from workflows.models import Attachment, Case, Document, HumanTask, Record, Subject
 
 from ..context import actor, clock, db, unit_of_work
 from ..formkit import fields_of, parse_post
@@ -37,10 +37,14 @@ def _my_record(record_id: int) -> Record:
 
 
 def _my_case(case_id: int) -> Case:
+    """An application of mine, or an accountability case about me."""
     case = db().get(Case, case_id)
     record = db().get(Record, case.record_id) if case and case.record_id else None
-    if case is None or record is None or record.subject_id != current_user.subject_id \
-            or case.process_key not in APPLICATION_PROCESSES:
+    mine = case is not None and (
+        (case.process_key == "accountability" and case.party_id == current_user.subject_id)
+        or (case.process_key in APPLICATION_PROCESSES and record is not None
+            and record.subject_id == current_user.subject_id))
+    if not mine:
         abort(404)
     return case
 
@@ -50,8 +54,10 @@ def index():
     records = db().scalars(select(Record).where(Record.subject_id == current_user.subject_id)
                            .order_by(Record.id.desc())).all()
     ids = [r.id for r in records]
-    applications = db().scalars(select(Case).where(Case.record_id.in_(ids), Case.process_key.in_(APPLICATION_PROCESSES))
-                                .order_by(Case.id.desc())).all() if ids else []
+    applications = db().scalars(select(Case).where(or_(
+        Case.record_id.in_(ids) & Case.process_key.in_(APPLICATION_PROCESSES),
+        (Case.process_key == "accountability") & (Case.party_id == current_user.subject_id)))
+        .order_by(Case.id.desc())).all()
     tasks = db().scalars(select(HumanTask).where(HumanTask.lane == "subject",
                                                  HumanTask.subject_id == current_user.subject_id)).all()
     return render_template("portal/index.html", records=records, applications=applications, tasks=tasks)
@@ -183,3 +189,26 @@ def document(document_id):
         abort(404)
     return send_file(io.BytesIO(doc.pdf), mimetype="application/pdf", as_attachment=True,
                      download_name=f"{doc.number}.pdf")
+
+
+@bp.post("/applications/<int:case_id>/review")
+def request_review(case_id):
+    """复核: the person asks for an accountability decision to be reconsidered."""
+    _my_case(case_id)
+    from workflows.accountability import request_review as file_review
+    with unit_of_work() as uow:
+        case = file_review(uow, case_id)
+        uow.commit()
+    flash(_("复核申请已提交（案件 #%(id)s）。", id=case.id), "success")
+    return redirect(url_for("portal.application", case_id=case.id))
+
+
+@bp.get("/integrity")
+def integrity():
+    """My own integrity file (civil servants)."""
+    from workflows.accountability import ENTRY_KINDS, integrity_file
+    me = db().get(Subject, current_user.subject_id)
+    if me is None or me.kind != "civil_servant":
+        abort(404)
+    entries = integrity_file(db(), me.id, _settings(), clock().today())
+    return render_template("portal/integrity.html", person=me, entries=entries, kinds=ENTRY_KINDS)

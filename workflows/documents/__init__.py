@@ -23,9 +23,10 @@ def _verification_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
 
 
-def issue_document(uow, kind: str, case: Case, record: Record, data: dict, supersedes: Document | None = None,
-                   reason: str | None = None) -> Document:
-    """Render, number, sign and store one document in the caller's transaction."""
+def issue_document(uow, kind: str, case: Case | None, record: Record | None, data: dict,
+                   supersedes: Document | None = None, reason: str | None = None, party=None) -> Document:
+    """Render, number, sign and store one document in the caller's transaction. `party` is the
+    addressee when it is not the record's subject (an accountability case's person)."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind of document '{kind}'")
     settings, today = uow.settings, uow.clock.today()
@@ -33,14 +34,19 @@ def issue_document(uow, kind: str, case: Case, record: Record, data: dict, super
     number = format_number(settings.document_prefixes[kind], today.year, serial)
     code = _verification_code()
     verify_url = settings.public_url.rstrip("/") + f"/public/verify/{code}"
-    context = document_context(kind, case, record, data, settings, today)
+    if party is None and case is not None and case.party_id:
+        from ..models import Subject
+        party = uow.session.get(Subject, case.party_id)
+    context = document_context(kind, case, record, data, settings, today, party)
     context.update(office_name=settings.office_name, number=number, verification_code=code, verify_url=verify_url,
                    qr_data_uri=qr_data_uri(verify_url),
                    supersedes={"number": supersedes.number, "reason": reason} if supersedes else None)
     pdf, page, box = render_pdf(render_html(kind, context))
     signed = sign_pdf(pdf, settings.office_name, box, page, reason=context["title"], number=number)
     document = Document(kind=kind, year=today.year, serial=serial, number=number, title=context["title"],
-                        verification_code=code, case_id=case.id, record_id=record.id, subject_id=record.subject_id,
+                        verification_code=code, case_id=case.id if case else None,
+                        record_id=record.id if record else None,
+                        subject_id=party.id if party is not None else record.subject_id,
                         pdf=signed, sha256=hashlib.sha256(signed).hexdigest(), source_data=data,
                         supersedes_id=supersedes.id if supersedes else None, supersede_reason=reason,
                         issued_by=uow.actor.name, issued_at=uow.clock.now())
@@ -48,7 +54,8 @@ def issue_document(uow, kind: str, case: Case, record: Record, data: dict, super
     uow.session.flush()
     if supersedes is not None:
         supersedes.superseded_by_id = document.id
-    uow.audit("document.issued", case_id=case.id, record_id=record.id, document_id=document.id, number=number,
+    uow.audit("document.issued", case_id=case.id if case else None, record_id=record.id if record else None,
+              document_id=document.id, number=number,
               kind=kind, sha256=document.sha256, supersedes=supersedes.number if supersedes else None)
     return document
 
@@ -62,9 +69,12 @@ def correct_document(uow, document_id: int, reason: str) -> Document:
         raise ValueError("this document is already superseded")
     if not (reason or "").strip():
         raise ValueError("a correction needs its reason")
-    case = uow.session.get(Case, old.case_id)
-    record = uow.session.get(Record, old.record_id)
-    return issue_document(uow, old.kind, case, record, dict(old.source_data), supersedes=old, reason=reason.strip())
+    case = uow.session.get(Case, old.case_id) if old.case_id else None
+    record = uow.session.get(Record, old.record_id) if old.record_id else None
+    from ..models import Subject
+    party = uow.session.get(Subject, old.subject_id) if record is None or old.subject_id != record.subject_id else None
+    return issue_document(uow, old.kind, case, record, dict(old.source_data), supersedes=old, reason=reason.strip(),
+                          party=party)
 
 
 @dataclass

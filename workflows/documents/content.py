@@ -6,10 +6,12 @@ from datetime import date
 from ..dates import as_date
 
 TITLES = {"sanction": "失信惩戒决定书", "objection": "异议处理决定书", "self_correction": "主动自新申请处理决定书",
-          "repair": "信用修复决定书", "receipt": "受理回执", "supplement_request": "补正材料通知书"}
+          "repair": "信用修复决定书", "receipt": "受理回执", "supplement_request": "补正材料通知书",
+          "accountability": "问责处理决定书", "credit_check": "公务员诚信档案查询摘录"}
 KIND_NAMES = {"sanction": "失信惩戒决定", "objection": "异议处理决定", "self_correction": "主动自新处理决定",
-              "repair": "信用修复决定", "receipt": "受理回执", "supplement_request": "补正材料通知"}
-DECISIONS = ("sanction", "objection", "self_correction", "repair")
+              "repair": "信用修复决定", "receipt": "受理回执", "supplement_request": "补正材料通知",
+              "accountability": "问责处理决定", "credit_check": "诚信档案查询摘录"}
+DECISIONS = ("sanction", "objection", "self_correction", "repair", "accountability")
 SEVERITY = {"minor": "轻微", "general": "一般", "serious": "严重"}
 SOURCE = {"court_judgment": "司法判决", "administrative_penalty": "行政处罚", "disciplinary_sanction": "纪律处分",
           "accountability": "问责处理", "breach_of_promise": "违约/失信承诺"}
@@ -35,9 +37,13 @@ def remedy_notice(kind: str, subject_kind: str, settings) -> str:
             f"或者自收到本决定书之日起{r['litigation_months']}个月内依法提起行政诉讼。")
 
 
-def document_context(kind: str, case, record, data: dict, settings, today: date) -> dict:
-    """The template variables for one document, from the case's task data and the record."""
-    subject = record.subject
+def document_context(kind: str, case, record, data: dict, settings, today: date, party=None) -> dict:
+    """The template variables for one document, from the case's task data and the record. `party`
+    is the addressee when it is not the record's subject (the person of an accountability case)."""
+    subject = party or record.subject
+    if case is None:  # a document about a person, not a case (the integrity file extract)
+        return {"title": TITLES[kind], "addressee": "", "person": subject, "remedy": "",
+                "date_text": chinese_date(today), **data}
     outcome = case.outcome or data.get("final_outcome") or data.get("mitigation_decision")
     title = TITLES[kind]
     if kind == "sanction" and record.status == "exempted":
@@ -46,6 +52,8 @@ def document_context(kind: str, case, record, data: dict, settings, today: date)
         title = "不予信用修复决定书"
     if kind == "objection" and outcome == "refused":
         title = "异议不予受理决定书"
+    if kind == "accountability" and outcome in ("exempt", "none"):
+        title = "免予问责决定书"
     filed = as_date(case.created_at) if case.created_at else today
     measures = data.get("measures") or []
     due = data.get("supplement_request", {}).get("due_at") if isinstance(data.get("supplement_request"), dict) else None
@@ -62,7 +70,7 @@ def document_context(kind: str, case, record, data: dict, settings, today: date)
         "exempted": record.status == "exempted",
         "filed_date": chinese_date(filed),
         "grounds_text": GROUNDS.get(data.get("grounds"), data.get("grounds", "")),
-        "statement": data.get("statement", ""),
+        "statement": data.get("statement") or data.get("statement_text", ""),
         "reason": case.outcome_reason or data.get("decision_reason") or "",
         "corrected_facts": data.get("corrected_facts"),
         "measures_text": "、".join(MEASURES.get(m, m) for m in measures),
@@ -74,5 +82,10 @@ def document_context(kind: str, case, record, data: dict, settings, today: date)
         "missing_items": data.get("missing_items", ""),
         "due_text": chinese_date(as_date(due)) if due else "",
         "remedy": remedy_notice(kind, subject.kind, settings),
+        "measure_text": {"inspection": "检查", "notice": "通报", "admonition": "诫勉", "organisational": "组织处理",
+                         "referral": "移送纪检监察机关"}.get(outcome, ""),
+        "department_name": record.subject.name,
+        "post_text": {"principal": "主要负责人", "official_in_charge": "分管负责人", "project_lead": "项目负责人"}.get(
+            data.get("post"), "相关职务"),
         "date_text": chinese_date(today),
     }

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 12:47:31.109119
+Create Date: 2026-11-27 13:16:50.763855
 """
 from alembic import op
 import sqlalchemy as sa
@@ -123,6 +123,25 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['to_definition_id'], ['process_definition.id'], name=op.f('fk_migration_job_to_definition_id_process_definition')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_migration_job'))
     )
+    op.create_table('post_holding',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('department_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('post', sa.String(length=30), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('project', sa.String(length=200), nullable=True),
+    sa.Column('project_phase', sa.String(length=40), nullable=True),
+    sa.Column('start_date', sa.Date(), nullable=False),
+    sa.Column('end_date', sa.Date(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['department_id'], ['subject.id'], name=op.f('fk_post_holding_department_id_subject')),
+    sa.ForeignKeyConstraint(['person_id'], ['subject.id'], name=op.f('fk_post_holding_person_id_subject')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_post_holding'))
+    )
+    with op.batch_alter_table('post_holding', schema=None) as batch_op:
+        batch_op.create_index('ix_post_holding_lookup', ['department_id', 'post', 'start_date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_post_holding_person_id'), ['person_id'], unique=False)
+
     op.create_table('user_account',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=80), nullable=False),
@@ -146,6 +165,9 @@ def upgrade() -> None:
     sa.Column('legal_basis', sa.Text(), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('decision_date', sa.Date(), nullable=True),
+    sa.Column('conduct_date', sa.Date(), nullable=True),
+    sa.Column('project', sa.String(length=200), nullable=True),
+    sa.Column('project_phase', sa.String(length=40), nullable=True),
     sa.Column('publication_start', sa.Date(), nullable=True),
     sa.Column('publication_min_end', sa.Date(), nullable=True),
     sa.Column('publication_max_end', sa.Date(), nullable=True),
@@ -180,6 +202,7 @@ def upgrade() -> None:
     sa.Column('process_key', sa.String(length=100), nullable=False),
     sa.Column('record_id', sa.Integer(), nullable=True),
     sa.Column('parent_case_id', sa.Integer(), nullable=True),
+    sa.Column('party_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('state', sa.Text(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -193,12 +216,14 @@ def upgrade() -> None:
     sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['definition_id'], ['process_definition.id'], name=op.f('fk_case_definition_id_process_definition')),
     sa.ForeignKeyConstraint(['parent_case_id'], ['case.id'], name=op.f('fk_case_parent_case_id_case')),
+    sa.ForeignKeyConstraint(['party_id'], ['subject.id'], name=op.f('fk_case_party_id_subject')),
     sa.ForeignKeyConstraint(['record_id'], ['record.id'], name=op.f('fk_case_record_id_record')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case'))
     )
     with op.batch_alter_table('case', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_definition_id'), ['definition_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_next_due_at'), ['next_due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_party_id'), ['party_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_record_id'), ['record_id'], unique=False)
 
     op.create_table('sharing_item',
@@ -333,6 +358,25 @@ def upgrade() -> None:
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.create_index('ix_notification_user_unread', ['user_id', 'read_at'], unique=False)
 
+    op.create_table('integrity_entry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('source', sa.String(length=200), nullable=False),
+    sa.Column('entry_date', sa.Date(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=True),
+    sa.Column('document_id', sa.Integer(), nullable=True),
+    sa.Column('created_by', sa.String(length=80), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['case.id'], name=op.f('fk_integrity_entry_case_id_case')),
+    sa.ForeignKeyConstraint(['document_id'], ['document.id'], name=op.f('fk_integrity_entry_document_id_document')),
+    sa.ForeignKeyConstraint(['person_id'], ['subject.id'], name=op.f('fk_integrity_entry_person_id_subject')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_integrity_entry'))
+    )
+    with op.batch_alter_table('integrity_entry', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_integrity_entry_person_id'), ['person_id'], unique=False)
+
     op.create_table('task_draft',
     sa.Column('task_row_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -348,6 +392,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_table('task_draft')
+    with op.batch_alter_table('integrity_entry', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_integrity_entry_person_id'))
+
+    op.drop_table('integrity_entry')
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_index('ix_notification_user_unread')
 
@@ -381,6 +429,7 @@ def downgrade() -> None:
     op.drop_table('sharing_item')
     with op.batch_alter_table('case', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_record_id'))
+        batch_op.drop_index(batch_op.f('ix_case_party_id'))
         batch_op.drop_index(batch_op.f('ix_case_next_due_at'))
         batch_op.drop_index(batch_op.f('ix_case_definition_id'))
 
@@ -392,6 +441,11 @@ def downgrade() -> None:
 
     op.drop_table('record')
     op.drop_table('user_account')
+    with op.batch_alter_table('post_holding', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_post_holding_person_id'))
+        batch_op.drop_index('ix_post_holding_lookup')
+
+    op.drop_table('post_holding')
     op.drop_table('migration_job')
     op.drop_table('workday_override')
     with op.batch_alter_table('subject', schema=None) as batch_op:

@@ -1,0 +1,138 @@
+"""Personnel staff: the post roster, opening accountability cases by hand, integrity files and
+the credit check for appointment. Integrity files are for `personnel` only (and the person)."""
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+
+from workflows.accountability import (ENTRY_KINDS, POSTS, ROSTER_COLUMNS, add_entry, add_holding,
+                                      credit_check_extract, import_roster, integrity_file, open_accountability)
+from workflows.cases import CaseError
+from workflows.dates import as_date
+from workflows.models import Case, PostHolding, Record, Subject
+
+from ..context import clock, db, page_arg, unit_of_work
+
+bp = Blueprint("personnel", __name__, url_prefix="/personnel")
+
+
+@bp.before_request
+@login_required
+def _personnel_only():
+    if not current_user.has_role("personnel"):
+        abort(403)
+
+
+@bp.get("/")
+def index():
+    q = (request.args.get("q") or "").strip()[:100]
+    query = select(Subject).where(Subject.kind == "civil_servant")
+    if q:
+        query = query.where(or_(Subject.name.contains(q, autoescape=True), Subject.code == q.upper()))
+    people = db().scalars(query.order_by(Subject.name).offset((page_arg() - 1) * 50).limit(50)).all()
+    return render_template("personnel/index.html", people=people, q=q)
+
+
+def _person(person_id: int) -> Subject:
+    person = db().get(Subject, person_id)
+    if person is None or person.kind != "civil_servant":
+        abort(404)
+    return person
+
+
+@bp.route("/people/<int:person_id>", methods=["GET", "POST"])
+def person(person_id):
+    person = _person(person_id)
+    if request.method == "POST":
+        form = request.form
+        try:
+            with unit_of_work() as uow:
+                add_entry(uow, person.id, form.get("kind", ""), form.get("summary", ""), form.get("source", ""),
+                          as_date(form.get("entry_date") or clock().today()))
+                uow.commit()
+            flash(_("已记入诚信档案。"), "success")
+        except (CaseError, ValueError) as exc:
+            flash(str(exc), "error")
+        return redirect(url_for("personnel.person", person_id=person.id))
+    entries = integrity_file(db(), person.id, _settings(), clock().today())
+    cases = db().scalars(select(Case).where(Case.party_id == person.id).order_by(Case.id.desc())).all()
+    holdings = db().scalars(select(PostHolding).where(PostHolding.person_id == person.id)
+                            .order_by(PostHolding.start_date.desc())).all()
+    return render_template("personnel/person.html", person=person, entries=entries, cases=cases,
+                           holdings=holdings, kinds=ENTRY_KINDS, posts=POSTS, names=_department_names(holdings))
+
+
+def _department_names(holdings) -> dict:
+    ids = {h.department_id for h in holdings}
+    return {s.id: s.name for s in db().scalars(select(Subject).where(Subject.id.in_(ids)))} if ids else {}
+
+
+def _settings():
+    from flask import current_app
+    return current_app.config["SETTINGS"]
+
+
+@bp.post("/people/<int:person_id>/credit-check")
+def credit_check(person_id):
+    person = _person(person_id)
+    with unit_of_work() as uow:
+        document = credit_check_extract(uow, person.id, request.form.get("purpose", ""))
+        uow.commit()
+    return send_file(io.BytesIO(document.pdf), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{document.number}.pdf")
+
+
+@bp.route("/roster", methods=["GET", "POST"])
+def roster():
+    errors = []
+    if request.method == "POST":
+        form = request.form
+        with unit_of_work() as uow:
+            try:
+                if request.files.get("sheet") and request.files["sheet"].filename:
+                    storage = request.files["sheet"]
+                    result = import_roster(uow, storage.filename, storage.stream.read(5 * 1024 * 1024))
+                    errors = result.errors
+                    if not errors:
+                        flash(_("已导入 %(n)s 条任职记录。", n=result.added), "success")
+                else:
+                    from workflows.accountability import civil_servant_by_id_number as person_by_id_number
+                    from workflows.identifiers import check_uscc
+                    department = db().scalars(select(Subject).where(
+                        Subject.code == check_uscc(form.get("department_code", "")))).first()
+                    if department is None:
+                        raise CaseError(_("部门未登记"))
+                    person = person_by_id_number(uow.session, form.get("person_id_number", ""),
+                                                 form.get("person_name", ""), department.id)
+                    add_holding(uow, department.id, person, form.get("post", ""), as_date(form.get("start_date")),
+                                as_date(form["end_date"]) if form.get("end_date") else None, form.get("title", ""),
+                                form.get("project") or None, form.get("project_phase") or None)
+                    flash(_("已添加任职记录。"), "success")
+                if not errors:
+                    uow.commit()
+            except (CaseError, ValueError) as exc:
+                errors = [str(exc)]
+    holdings = db().scalars(select(PostHolding).order_by(PostHolding.department_id, PostHolding.start_date.desc())
+                            .limit(500)).all()
+    people = {s.id: s for s in db().scalars(select(Subject).where(
+        Subject.id.in_({h.person_id for h in holdings} | {h.department_id for h in holdings})))} if holdings else {}
+    return render_template("personnel/roster.html", holdings=holdings, people=people, posts=POSTS, errors=errors,
+                           columns=ROSTER_COLUMNS), (422 if errors else 200)
+
+
+@bp.post("/accountability")
+def open_case():
+    """Open an accountability case by hand: a department's record and a person with their post."""
+    record = db().get(Record, request.form.get("record_id", type=int) or 0)
+    if record is None:
+        abort(404)
+    with unit_of_work() as uow:
+        case = open_accountability(uow, record, request.form.get("person_id", type=int) or 0,
+                                   request.form.get("post", "principal"))
+        uow.commit()
+    flash(_("已启动问责案件 #%(id)s。", id=case.id), "success")
+    return redirect(url_for("personnel.person", person_id=request.form.get("person_id", type=int)))
