@@ -9,15 +9,16 @@ from .accounts import create_user
 from .cases import complete_task, send_message
 from .clock import CST, FixedClock
 from .identifiers import _ID_CHECK, _ID_WEIGHTS, USCC_ALPHABET, _USCC_WEIGHTS, _ORG_WEIGHTS, _org_value
+from .accountability import add_holding
 from .applications import file_objection
-from .models import HumanTask, Record, User
+from .models import HumanTask, Record, Subject, User
 from .records import open_record, register_subject
 from .runtime import Actor, UnitOfWork
 from .worker import run_once
 
 DEMO_PASSWORD = "credflow-demo"
 DEMO_USERS = [("clerk", "张承办", ["clerk"]), ("reviewer", "李审核", ["reviewer"]),
-              ("leader", "王领导", ["leader"]), ("manager", "赵管理", ["manager"])]
+              ("leader", "王领导", ["leader"]), ("manager", "赵管理", ["manager"]), ("personnel", "钱人事", ["personnel"])]
 
 
 def make_uscc(body16: str) -> str:
@@ -57,6 +58,11 @@ def load_demo(session_factory, settings=None) -> list[str]:
         subject_account = create_user(uow, "subject", DEMO_PASSWORD, SUBJECTS[0][1], ["subject"],
                                       subject_id=subject_ids[0])
         create_user(uow, "subject2", DEMO_PASSWORD, SUBJECTS[3][1], ["subject"], subject_id=subject_ids[3])
+        # the roster: who held the department's posts when (the accountability cases follow it)
+        department, first, second = subject_ids[0], uow.session.get(Subject, subject_ids[3]), \
+            uow.session.get(Subject, subject_ids[4])
+        add_holding(uow, department, first, "principal", date(2020, 1, 1), None, "局长")
+        add_holding(uow, department, second, "official_in_charge", date(2021, 6, 1), None, "副局长")
         uow.commit()
         actors = {name: Actor.of(u) for name, u in users.items()}
 
