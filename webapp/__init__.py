@@ -87,7 +87,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = None
     babel.init_app(app, locale_selector=_locale, timezone_selector=lambda: "Asia/Shanghai")
 
-    from . import admin, auth, cases, errors, inbox, personnel, portal, public, templating
+    from . import admin, auth, cases, errors, inbox, observability, personnel, portal, public, templating
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(cases.bp)
@@ -97,6 +97,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(personnel.bp)
     errors.register(app)
     templating.register(app)
+    observability.register(app)
 
     @app.teardown_appcontext
     def _close_session(_exc):

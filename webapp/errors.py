@@ -39,8 +39,9 @@ def register(app) -> None:
 
     @app.errorhandler(Exception)
     def server_error(exc):
-        log.exception("unhandled error on %s %s", request.method, request.path)
         from flask import g
+        log.exception("unhandled error on %s %s", request.method, request.path,
+                      extra={"request_id": g.get("request_id"), "method": request.method, "path": request.path})
         if "db" in g:
             g.db.rollback()  # the page itself reads (notifications); not through a failed transaction
         return render_error(500, _("出错了，我们已记录此问题。请稍后重试。"))

@@ -44,3 +44,27 @@ def create_user(uow, username: str, password: str, display_name: str, roles: lis
     uow.session.flush()
     uow.audit("user.created", username=username, roles=sorted(roles))
     return user
+
+
+def create_api_token(uow, user_id: int, name: str) -> str:
+    """A new bearer token for the JSON API; the plain token is shown once, only its hash is kept."""
+    import secrets
+    from .models import ApiToken
+    token = "cf_" + secrets.token_urlsafe(32)
+    uow.session.add(ApiToken(user_id=user_id, name=name[:100], created_at=uow.clock.now(),
+                             token_sha256=hashlib.sha256(token.encode()).hexdigest()))
+    uow.audit("api_token.created", user_id=user_id, name=name[:100])
+    return token
+
+
+def user_for_token(session, token: str):
+    """The active user a bearer token belongs to, or None."""
+    from .models import ApiToken
+    if not token or len(token) > 200:
+        return None
+    row = session.scalars(select(ApiToken).where(ApiToken.token_sha256 == hashlib.sha256(token.encode()).hexdigest(),
+                                                 ApiToken.revoked_at.is_(None))).first()
+    if row is None:
+        return None
+    user = session.get(User, row.user_id)
+    return user if user is not None and user.active else None

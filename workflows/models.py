@@ -390,3 +390,15 @@ class IntegrityEntry(Base):
     document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API; only its sha256 is stored. It acts as its user."""
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
