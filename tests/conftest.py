@@ -21,6 +21,29 @@ DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
     not PG_URL, reason="TEST_DATABASE_URL not set"))]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_office_certificate(tmp_path_factory):
+    """Tests move CREDFLOW_INSTANCE around; the office certificate must stay the same for the
+    whole run, as it does for one installation, or documents signed in one test would not verify
+    in the next."""
+    if os.environ.get("CREDFLOW_SIGNING_P12"):
+        yield
+        return
+    folder = tmp_path_factory.mktemp("office-certificate")
+    old = os.environ.get("CREDFLOW_INSTANCE")
+    os.environ["CREDFLOW_INSTANCE"] = str(folder)
+    from workflows.documents.signing import ensure_demo_certificate
+    from workflows.settings import Settings
+    path = ensure_demo_certificate(Settings().office_name)
+    if old is None:
+        del os.environ["CREDFLOW_INSTANCE"]
+    else:
+        os.environ["CREDFLOW_INSTANCE"] = old
+    os.environ["CREDFLOW_SIGNING_P12"] = str(path)
+    yield
+    del os.environ["CREDFLOW_SIGNING_P12"]
+
+
 @pytest.fixture(autouse=True)
 def _cheap_password_hashing(monkeypatch):
     """scrypt with n=2**14 costs ~70 ms a hash; the cost is stored in each hash, so a cheaper one

@@ -86,8 +86,13 @@ def import_roster(uow, filename: str, data: bytes) -> ImportResult:
             person = civil_servant_by_id_number(uow.session, str(row.get("person_id_number") or ""), str(row.get("person_name") or ""),
                              department.id)
             end = row.get("end_date")
-            pending.append((department.id, person, str(row.get("post") or ""), as_date(row["start_date"]),
-                            as_date(end) if end else None, str(row.get("title") or ""),
+            post, start = str(row.get("post") or ""), as_date(row["start_date"])
+            end = as_date(end) if end else None
+            if post not in POSTS:
+                raise CaseError(f"未知职务类型 {post} / unknown post; one of {', '.join(POSTS)}")
+            if end is not None and end < start:
+                raise CaseError("任职结束日期早于开始日期 / the end date is before the start date")
+            pending.append((department.id, person, post, start, end, str(row.get("title") or ""),
                             row.get("project") or None, row.get("project_phase") or None))
         except (CaseError, InvalidIdentifier, KeyError, ValueError, TypeError) as exc:
             errors.append(f"第 {number} 行 / row {number}: {exc}")

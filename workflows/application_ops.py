@@ -146,12 +146,16 @@ def approve_repair(ctx, reason: str):
 
 @operation("notify", "发送提醒 / notify a role", kind="str", lane="str")
 def notify(ctx, kind: str, lane: str):
-    text = {"overdue": f"案件 #{ctx.case.id} 已超过决定期限，请尽快办理。"}.get(kind, f"案件 #{ctx.case.id}：{kind}")
+    texts = {"overdue": f"案件 #{ctx.case.id} 已超过决定期限，请尽快办理。",
+             "statement": f"您被列为问责案件 #{ctx.case.id} 的责任人，可以在期限内进行陈述申辩。"}
+    text = texts.get(kind, f"案件 #{ctx.case.id}：{kind}")
     if lane == "subject":
-        users = accounts_of_subject(ctx.uow.session, ctx.record.subject_id)
+        users = accounts_of_subject(ctx.uow.session, ctx.case.party_id or ctx.record.subject_id)
+        link = f"/portal/applications/{ctx.case.id}"
     else:
         users = holders_of_role(ctx.uow.session, lane)
-    notify_users(ctx.uow, users, kind, text, f"/cases/{ctx.case.id}", ctx.case.id)
+        link = f"/cases/{ctx.case.id}"
+    notify_users(ctx.uow, users, kind, text, link, ctx.case.id)
     ctx.audit("notification.sent", kind=kind, lane=lane, users=len(users))
 
 
@@ -164,7 +168,8 @@ def issue_decision(ctx, kind: str):
     data = {k: v for k, v in ctx.task.data.items() if not k.startswith("spiff__")}
     document = issue_document(ctx.uow, kind, ctx.case, record, data)
     if kind in DECISIONS or kind == "supplement_request":
-        notify_users(ctx.uow, accounts_of_subject(ctx.uow.session, record.subject_id), "document",
+        addressee = ctx.case.party_id or record.subject_id
+        notify_users(ctx.uow, accounts_of_subject(ctx.uow.session, addressee), "document",
                      f"{KIND_NAMES[kind]}已出具：{document.number}", f"/portal/documents/{document.id}", ctx.case.id)
     return {"document_id": document.id, "number": document.number, "verification_code": document.verification_code}
 
@@ -218,9 +223,9 @@ def record_integrity_entry(ctx):
     from .accountability import MEASURES, add_entry
     record, data = ctx.record, ctx.task.data
     document = next((v for k, v in data.items() if k.endswith("_document") and isinstance(v, dict)), {})
-    outcome = MEASURES.get(ctx.case.outcome, ctx.case.outcome or "")
+    outcome = {**MEASURES, "exempt": "免予问责", "not_pursued": "不予追责"}.get(ctx.case.outcome, ctx.case.outcome or "")
     entry = add_entry(ctx.uow, ctx.case.party_id, "accountability",
-                      f"因{record.subject.name}政务失信记录（#{record.id}）被问责：{outcome}。{ctx.case.outcome_reason or ''}",
+                      f"因{record.subject.name}政务失信记录（#{record.id}）问责处理结果：{outcome}。{ctx.case.outcome_reason or ''}",
                       f"问责案件 #{ctx.case.id}" + (f"，{document.get('number')}" if document.get("number") else ""),
                       ctx.uow.clock.today(), case_id=ctx.case.id, document_id=document.get("document_id"))
     return {"entry_id": entry.id}

@@ -24,7 +24,7 @@ def end_of_day_cst(day: date) -> datetime:
 
 def as_date(value) -> date:
     if isinstance(value, datetime):
-        return value.astimezone(CST).date()
+        return value.astimezone(CST).date() if value.tzinfo else value.date()
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])

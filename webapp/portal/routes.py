@@ -68,7 +68,9 @@ def record(record_id):
     rec = _my_record(record_id)
     eligibility = repair_eligibility(db(), rec, _settings(), clock().today())
     open_cases = {p: open_application(db(), rec.id, p) for p in APPLICATION_PROCESSES}
-    documents = db().scalars(select(Document).where(Document.record_id == rec.id).order_by(Document.id)).all()
+    documents = db().scalars(select(Document).where(Document.record_id == rec.id,
+                                                    Document.subject_id == current_user.subject_id)
+                             .order_by(Document.id)).all()
     return render_template("portal/record.html", record=rec, eligibility=eligibility, open_cases=open_cases,
                            documents=documents)
 
@@ -148,6 +150,7 @@ def _my_task(row_id: int) -> HumanTask:
 @bp.route("/tasks/<int:row_id>", methods=["GET", "POST"])
 def task(row_id):
     row = _my_task(row_id)
+    case_id = row.case_id   # the row is gone once the task is completed
     schema = task_form(db(), row)
     fields = fields_of(schema)
     values, errors = {}, {}
@@ -163,7 +166,7 @@ def task(row_id):
                     complete_task(uow, row_id, values)
                     uow.commit()
                     flash(_("已提交。"), "success")
-                    return redirect(url_for("portal.application", case_id=row.case_id))
+                    return redirect(url_for("portal.application", case_id=case_id))
                 except FormInvalid as exc:
                     errors = exc.errors
             uow.commit()

@@ -42,7 +42,8 @@ def issue_document(uow, kind: str, case: Case | None, record: Record | None, dat
                    qr_data_uri=qr_data_uri(verify_url),
                    supersedes={"number": supersedes.number, "reason": reason} if supersedes else None)
     pdf, page, box = render_pdf(render_html(kind, context))
-    signed = sign_pdf(pdf, settings.office_name, box, page, reason=context["title"], number=number)
+    signed = sign_pdf(pdf, settings.office_name, box, page, reason=context["title"], number=number,
+                      date_text=today.isoformat())
     document = Document(kind=kind, year=today.year, serial=serial, number=number, title=context["title"],
                         verification_code=code, case_id=case.id if case else None,
                         record_id=record.id if record else None,
@@ -69,6 +70,8 @@ def correct_document(uow, document_id: int, reason: str) -> Document:
         raise ValueError("this document is already superseded")
     if not (reason or "").strip():
         raise ValueError("a correction needs its reason")
+    if len(reason.strip()) > 2000:
+        raise ValueError("更正理由不能超过 2000 字 / the reason has at most 2000 characters")
     case = uow.session.get(Case, old.case_id) if old.case_id else None
     record = uow.session.get(Record, old.record_id) if old.record_id else None
     from ..models import Subject

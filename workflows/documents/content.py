@@ -68,6 +68,8 @@ def document_context(kind: str, case, record, data: dict, settings, today: date,
         "severity_text": SEVERITY.get(record.severity, record.severity or ""),
         "rule_title": (record.rule_snapshot or {}).get("title", "").split(" / ")[0],
         "exempted": record.status == "exempted",
+        # the decision is issued before publication starts: whether it will be published comes from the case
+        "published": bool(data.get("publish")) or record.publication_start is not None,
         "filed_date": chinese_date(filed),
         "grounds_text": GROUNDS.get(data.get("grounds"), data.get("grounds", "")),
         "statement": data.get("statement") or data.get("statement_text", ""),

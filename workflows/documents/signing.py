@@ -121,7 +121,7 @@ def stamp_font_path(chars: str) -> str:
 
 
 def sign_pdf(pdf: bytes, office_name: str, box: tuple[float, float, float, float], page: int,
-             reason: str, number: str) -> bytes:
+             reason: str, number: str, date_text: str) -> bytes:
     """PAdES signature over the whole file, shown as a stamp with the office's name in `box`."""
     from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -130,9 +130,9 @@ def sign_pdf(pdf: bytes, office_name: str, box: tuple[float, float, float, float
     from pyhanko.stamp import TextStampStyle
 
     style = TextStampStyle(
-        stamp_text=f"{office_name}\n电子签章  %(ts)s\n{number}",
+        stamp_text=f"{office_name}\n电子签章  {date_text}\n{number}",
         text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(stamp_font_path(office_name + number), font_size=10)),
-        border_width=2, timestamp_format="%Y-%m-%d")
+        border_width=2)
     meta = signers.PdfSignatureMetadata(field_name="OfficeSeal", subfilter=fields.SigSeedSubFilter.PADES,
                                         md_algorithm="sha256", reason=reason, location=office_name,
                                         name=office_name)

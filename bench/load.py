@@ -1,0 +1,868 @@
+"""bench/load.py -- N reviewers working the legality-review queue through gunicorn, over HTTP.
+
+Prepares a PostgreSQL database (BENCH_DATABASE_URL, default
+postgresql://postgres@127.0.0.1:5432/credflow_bench_load; its name must contain "bench"): the shipped
+processes deployed (`deploy_folder`), a clerk and 50 reviewers (reviewer01..reviewer50), a few
+subjects, and records opened with capture data (`open_record`), so each waits at `legality_review`
+in the reviewers' group tab. A rerun reuses the database: tasks a previous run left claimed are
+released and records are added until --records wait (--fresh rebuilds everything; so does a schema
+that differs from the models).
+
+Then it starts `gunicorn -w W -b 127.0.0.1:<free port> 'webapp:create_app()'` (DATABASE_URL set,
+CREDFLOW_INSTANCE a temporary folder) and N simulated staff (threads, one reviewer each, default 50;
+each its own cookie jar and http.client connection; traffic goes to 127.0.0.1 only). Each logs in
+once (the login form with the CSRF token from /login), then, for a fixed duration (default 30 s,
+at most 600), loops:
+
+    GET  /inbox?tab=group           -> the first task row (data-task-row)
+    POST /tasks/<id>/claim          -> 302; 409 when another reviewer claimed or completed it first
+    GET  /tasks/<id>                -> 200; the form's csrf_token and task_id
+    POST /tasks/<id>                -> 302 (review_decision=approve, review_opinion, csrf_token,
+                                       task_id, action=complete)
+
+409s are expected and counted as conflicts, not errors; a conflict sends the reviewer back to the
+inbox. (--pick random takes a random row of the first page instead of the first, to show what the
+contention on the first row costs.) It prints task completions per second; p50/p95/p99 latency per
+request kind; status counts per kind and errors by status; the CPU used by gunicorn (master and
+workers, from /proc, before and after the timed window), by the database's PostgreSQL backends
+and by this client; how the workers' time splits into on a CPU / waiting for a CPU / blocked
+(/proc/<pid>/schedstat) and what the backends were doing (pg_stat_activity, sampled); the load
+average (other sessions share the machine). Then (unless --no-profile) it profiles a few cycles of the
+same four requests in-process (Flask test client, no HTTP): wall time, SQL time and statements per
+request kind, and where the Python time goes by library. The target: >= 200 completions/s with a
+p95 under 100 ms. The script stops by itself: gunicorn is terminated at the end (or on an error).
+The last line is one JSON object with every figure.
+
+    python bench/load.py [--users 50] [--workers 2] [--duration 30] [--records 2000] [--fresh]
+                         [--threads 1] [--pick first|random] [--no-profile]
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import http.client
+import json
+import math
+import os
+import pstats
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+from psycopg import sql  # noqa: E402
+from sqlalchemy import event, func, select, update  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from workflows.accounts import create_user  # noqa: E402
+from workflows.clock import SYSTEM_CLOCK  # noqa: E402
+from workflows.db import make_engine, make_session_factory  # noqa: E402
+from workflows.definitions import deploy_folder  # noqa: E402
+from workflows.demo import CAPTURE, SUBJECTS  # noqa: E402
+from workflows.migrations import upgrade_database  # noqa: E402
+from workflows.models import Base, HumanTask, Subject, User  # noqa: E402
+from workflows.records import open_record, register_subject  # noqa: E402
+from workflows.runtime import Actor, UnitOfWork  # noqa: E402
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/credflow_bench_load"
+HOST = "127.0.0.1"
+PASSWORD = "bench-load"
+TARGET_RATE = 200.0
+TARGET_P95_MS = 100.0
+MAX_DURATION = 600.0
+REVIEWERS = 50
+KINDS = ("inbox", "claim", "task", "complete")
+OK = {"inbox": 200, "claim": 302, "task": 200, "complete": 302, "login_page": 200, "login": 302}
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+ROW = re.compile(r'data-task-row="(\d+)"')
+TASK_ID = re.compile(r'name="task_id" value="([^"]+)"')
+OPINION = "事实清楚，证据确实充分，依据正确，程序合法。"
+
+
+# -- the database --------------------------------------------------------------------------------
+
+def pg_conninfo(url: str, database: str | None = None) -> str:
+    u = make_url(url).set(drivername="postgresql")
+    if database is not None:
+        u = u.set(database=database)
+    return u.render_as_string(hide_password=False)
+
+
+def schema_problems(url: str) -> list[str]:
+    """Where the tables and columns differ from the models (another revision of the migration)."""
+    from sqlalchemy import inspect
+    engine = make_engine(url)
+    try:
+        inspector = inspect(engine)
+        have = set(inspector.get_table_names())
+        problems = []
+        for table in Base.metadata.sorted_tables:
+            if table.name not in have:
+                problems.append(f"table {table.name} missing")
+                continue
+            columns = {c["name"] for c in inspector.get_columns(table.name)}
+            problems += [f"column {table.name}.{c.name} missing" for c in table.columns if c.name not in columns]
+        return problems
+    finally:
+        engine.dispose()
+
+
+def ensure_database(url: str, fresh: bool) -> bool:
+    """Create the database when missing; rebuild the schema when asked or when it differs. True: rebuilt."""
+    name = make_url(url).database
+    with psycopg.connect(pg_conninfo(url, "postgres"), autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"created database {name}", flush=True)
+    rebuild = fresh
+    if not rebuild:
+        upgrade_database(url)
+        problems = schema_problems(url)
+        if problems:
+            print("the schema differs from the models (" + "; ".join(problems[:5]) + "): rebuilding", flush=True)
+            rebuild = True
+    if rebuild:
+        with psycopg.connect(pg_conninfo(url), autocommit=True) as conn:
+            conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+            conn.execute("CREATE SCHEMA public")
+        upgrade_database(url)
+    return rebuild
+
+
+def reviewer_name(i: int) -> str:
+    return f"reviewer{i:02d}"
+
+
+def waiting_tasks(session) -> int:
+    return session.scalar(select(func.count()).select_from(HumanTask).where(
+        HumanTask.bpmn_id == "legality_review", HumanTask.assignee_id.is_(None)))
+
+
+def prepare(url: str, records: int, fresh: bool) -> dict:
+    """Users, processes and enough records waiting at legality_review; returns what was done."""
+    t0 = time.perf_counter()
+    rebuilt = ensure_database(url, fresh)
+    factory = make_session_factory(make_engine(url))
+    system = Actor.system("bench-load")
+    facts = {"rebuilt": rebuilt}
+    with UnitOfWork(factory, system) as uow:
+        deployed = deploy_folder(uow)
+        facts["deployed"] = {r.key: r.version for r in deployed}
+        subjects = []
+        for kind, name, code in SUBJECTS:
+            known = uow.session.scalars(select(Subject.id).where(Subject.code == code)).first()
+            subjects.append(known if known is not None else register_subject(uow, kind, name, code).id)
+        clerk = uow.session.scalars(select(User).where(User.username == "bench-clerk")).first()
+        if clerk is None:
+            clerk = create_user(uow, "bench-clerk", PASSWORD, "承办人", ["clerk"])
+        have_users = set(uow.session.scalars(select(User.username).where(User.username.like("reviewer%"))))
+        for i in range(1, REVIEWERS + 1):
+            if reviewer_name(i) not in have_users:
+                create_user(uow, reviewer_name(i), PASSWORD, f"审核人{i:02d}", ["reviewer"])
+        facts["created_users"] = REVIEWERS - len(have_users & {reviewer_name(i) for i in range(1, REVIEWERS + 1)})
+        # tasks a previous run left claimed go back to the group tab
+        released = uow.session.execute(update(HumanTask).where(HumanTask.bpmn_id == "legality_review",
+                                                               HumanTask.assignee_id.is_not(None))
+                                       .values(assignee_id=None, claimed_at=None)).rowcount
+        facts["released_claims"] = released
+        clerk_actor = Actor.of(clerk)
+        have = waiting_tasks(uow.session)
+        uow.commit()
+    facts["waiting_before"] = have
+    missing = max(0, records - have)
+    if missing:
+        print(f"opening {missing:,} records (capture completed, so each waits at legality_review) ...", flush=True)
+        capture = {**CAPTURE, "decision_date": (SYSTEM_CLOCK.today() - timedelta(days=3)).isoformat()}
+        t1 = time.perf_counter()
+        done = 0
+        while done < missing:
+            n = min(100, missing - done)
+            with UnitOfWork(factory, clerk_actor) as uow:
+                for k in range(n):
+                    open_record(uow, subjects[(done + k) % len(subjects)], capture)
+                uow.commit()
+            done += n
+            if done % 500 == 0 or done == missing:
+                print(f"  {done:,} records ({time.perf_counter() - t1:.1f} s)", flush=True)
+        facts["records_opened"] = missing
+        facts["records_s"] = round(time.perf_counter() - t1, 1)
+        facts["ms_per_record"] = round((time.perf_counter() - t1) / missing * 1000, 1)
+    with factory() as session:
+        facts["waiting"] = waiting_tasks(session)
+    factory.kw["bind"].dispose()
+    with psycopg.connect(pg_conninfo(url), autocommit=True) as conn:
+        conn.execute('VACUUM (ANALYZE) human_task, "case", record, audit_event, audit_head, user_account')
+    facts["prepare_s"] = round(time.perf_counter() - t0, 1)
+    return facts
+
+
+# -- CPU accounting ------------------------------------------------------------------------------
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, utime + stime in seconds) from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def schedstat(pid: int) -> tuple[float, float]:
+    """(seconds on a CPU, seconds runnable but waiting for a CPU) of all a process's threads."""
+    run = wait = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0.0, 0.0
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as fh:
+                a, b, _ = fh.read().split()
+        except (OSError, ValueError):
+            continue
+        run, wait = run + int(a), wait + int(b)
+    return run / 1e9, wait / 1e9
+
+
+def tree_cpu(root: int) -> dict[int, float]:
+    """CPU seconds of a process and its children (gunicorn's master and its workers)."""
+    out = {}
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            st = proc_stat(int(entry))
+            if st:
+                parents[int(entry)] = st
+    for pid, (ppid, cpu) in parents.items():
+        if pid == root or ppid == root:
+            out[pid] = cpu
+    return out
+
+
+class BackendCpu:
+    """Polls the CPU time of the PostgreSQL backends connected to this database (a backend's last
+    reading is at most one poll old when it exits; a backend existing before `start` counts from then)."""
+
+    def __init__(self, url: str, interval: float = 0.1):
+        self.url, self.interval = url, interval
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.lock = threading.Lock()
+        self.states: Counter = Counter()    # backend samples by state / wait event, in the window
+        self.sampling = False
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        with psycopg.connect(pg_conninfo(self.url), autocommit=True) as conn:
+            me = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+            while not self.stop.is_set():
+                for pid, state, wait_type, wait in conn.execute(
+                        "SELECT pid, state, wait_event_type, wait_event FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> %s", (me,)).fetchall():
+                    if self.sampling:
+                        label = state if state != "active" or not wait_type else f"active, waiting: {wait_type}/{wait}"
+                        self.states[label] += 1
+                    st = proc_stat(pid)
+                    if st:
+                        with self.lock:
+                            self.first.setdefault(pid, st[1])
+                            self.last[pid] = st[1]
+                self.stop.wait(self.interval)
+
+    def start(self):
+        self.thread.start()
+        time.sleep(self.interval * 2)
+
+    def mark(self) -> None:
+        """Count from now on for the backends already seen."""
+        with self.lock:
+            for pid in list(self.last):
+                st = proc_stat(pid)
+                if st:
+                    self.first[pid] = self.last[pid] = st[1]
+                else:
+                    del self.first[pid], self.last[pid]
+            self.sched_before = {pid: schedstat(pid) for pid in self.last}
+            self.sampling = True
+
+    def sched(self) -> tuple[float, float]:
+        """On-CPU and runqueue-wait seconds of the backends since `mark` (those still connected)."""
+        run = wait = 0.0
+        for pid, (r0, w0) in self.sched_before.items():
+            r1, w1 = schedstat(pid)
+            if r1 or w1:
+                run, wait = run + r1 - r0, wait + w1 - w0
+        return run, wait
+
+    def finish(self) -> float:
+        self.sampling = False
+        self.stop.set()
+        self.thread.join()
+        return sum(self.last[p] - self.first[p] for p in self.last)
+
+
+# -- gunicorn ------------------------------------------------------------------------------------
+
+def backend_cpu(url: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend connected to the database (but the one asking)."""
+    with psycopg.connect(pg_conninfo(url), autocommit=True) as conn:
+        pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                           "AND pid <> pg_backend_pid()").fetchall()]
+    return {pid: st[1] for pid in pids if (st := proc_stat(pid))}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, url: str, workers: int, threads: int, folder: Path):
+        self.port = free_port()
+        self.log = folder / "gunicorn.log"
+        env = {**os.environ, "DATABASE_URL": url, "CREDFLOW_INSTANCE": str(folder / "instance"),
+               "CREDFLOW_SECRET_KEY": "bench-load-secret"}
+        for key in ("CREDFLOW_SETTINGS", "CREDFLOW_TRUSTED_PROXIES", "CREDFLOW_SECURE_COOKIES"):
+            env.pop(key, None)
+        exe = Path(sys.executable).parent / "gunicorn"
+        self.command = [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else ["-m", "gunicorn"]),
+                        "-w", str(workers), "-b", f"{HOST}:{self.port}", "--error-logfile", str(self.log),
+                        "--log-level", "warning", "--timeout", "60"]
+        if threads > 1:
+            self.command += ["--threads", str(threads)]
+        self.command.append("webapp:create_app()")
+        self.proc = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        self.workers = workers
+
+    def wait_ready(self, timeout: float = 60.0) -> float:
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < timeout:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"gunicorn exited ({self.proc.returncode}): {self.log_tail()}")
+            try:
+                conn = http.client.HTTPConnection(HOST, self.port, timeout=5)
+                conn.request("GET", "/login")
+                ok = conn.getresponse().status == 200
+                conn.close()
+                # every worker has imported the app once all of them answer; give them a moment
+                if ok and len(tree_cpu(self.proc.pid)) >= self.workers + 1:
+                    return time.perf_counter() - t0
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s: {self.log_tail()}")
+
+    def log_tail(self, n: int = 10) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)   # gunicorn's master stops its workers gracefully
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)  # its own session: only gunicorn's processes
+                self.proc.wait()
+
+
+# -- the simulated staff -------------------------------------------------------------------------
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.latency = defaultdict(list)          # kind -> seconds
+        self.status = defaultdict(Counter)        # kind -> status -> count
+        self.completed_at: list[float] = []
+        self.empty_inbox = 0
+        self.cycles_lost = 0                      # cycles that ended in a 409
+        self.deadline = 0.0
+
+
+class Staff(threading.Thread):
+    def __init__(self, username: str, port: int, stats: Stats, start_gate: threading.Barrier, pick: str):
+        super().__init__(daemon=True, name=username)
+        self.username, self.port, self.stats, self.gate, self.pick = username, port, stats, start_gate, pick
+        self.cookies: dict[str, str] = {}
+        self.conn = http.client.HTTPConnection(HOST, port, timeout=30)
+        self.token = ""
+        self.deadline = 0.0
+        self.login_s = None
+        self.rng = random.Random(username)
+        self.failed: str | None = None
+
+    # one request; returns (status, body, location) or None on a transport error
+    def call(self, kind: str, method: str, path: str, form: dict | None = None, record: bool = True):
+        headers = {"Host": f"{HOST}:{self.port}", "User-Agent": "credflow-bench-load"}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        t0 = time.perf_counter()
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            self.conn.close()
+            if record:
+                with self.stats.lock:
+                    self.stats.status[kind][f"exception:{type(exc).__name__}"] += 1
+            return None
+        elapsed = time.perf_counter() - t0
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            value = rest.split(";", 1)[0]
+            if value and "expires=thu, 01 jan 1970" not in header.lower():
+                self.cookies[name.strip()] = value
+            else:
+                self.cookies.pop(name.strip(), None)
+        if response.will_close:
+            self.conn.close()
+        if record:
+            with self.stats.lock:
+                self.stats.latency[kind].append(elapsed)
+                self.stats.status[kind][response.status] += 1
+        return response.status, data.decode("utf-8", "replace"), response.getheader("Location")
+
+    def login(self) -> None:
+        t0 = time.perf_counter()
+        page = self.call("login_page", "GET", "/login", record=False)
+        if page is None or page[0] != 200:
+            raise RuntimeError(f"GET /login: {page and page[0]}")
+        token = TOKEN.search(page[1]).group(1)
+        result = self.call("login", "POST", "/login", {"csrf_token": token, "username": self.username,
+                                                       "password": PASSWORD}, record=False)
+        if result is None or result[0] != 302:
+            raise RuntimeError(f"POST /login as {self.username}: {result and result[0]}")
+        self.login_s = time.perf_counter() - t0
+
+    def run(self) -> None:
+        try:
+            self.login()
+        except Exception as exc:  # noqa: BLE001 -- reported, the others go on
+            self.failed = f"login: {exc}"
+        try:
+            self.gate.wait(timeout=300)
+        except threading.BrokenBarrierError:
+            return
+        if self.failed:
+            return
+        self.deadline = self.stats.deadline
+        while time.perf_counter() < self.deadline:
+            self.cycle()
+
+    def cycle(self) -> None:
+        stats = self.stats
+        inbox = self.call("inbox", "GET", "/inbox?tab=group")
+        if inbox is None or inbox[0] != 200:
+            return
+        m = TOKEN.search(inbox[1])
+        if m:
+            self.token = m.group(1)
+        rows = ROW.findall(inbox[1])
+        if not rows:
+            with stats.lock:
+                stats.empty_inbox += 1
+            time.sleep(0.05)
+            return
+        row = rows[0] if self.pick == "first" else self.rng.choice(rows)
+        if time.perf_counter() >= self.deadline:
+            return
+        claim = self.call("claim", "POST", f"/tasks/{row}/claim", {"csrf_token": self.token})
+        if claim is None or claim[0] != 302:
+            if claim is not None and claim[0] == 409:
+                with stats.lock:
+                    stats.cycles_lost += 1
+            return
+        if time.perf_counter() >= self.deadline:
+            return
+        page = self.call("task", "GET", f"/tasks/{row}")
+        if page is None or page[0] != 200:
+            return
+        token, task_id = TOKEN.search(page[1]), TASK_ID.search(page[1])
+        if not (token and task_id):
+            with stats.lock:
+                stats.status["task"]["no form on the page"] += 1
+            return
+        self.token = token.group(1)
+        if time.perf_counter() >= self.deadline:
+            return
+        done = self.call("complete", "POST", f"/tasks/{row}",
+                         {"csrf_token": self.token, "task_id": task_id.group(1), "review_decision": "approve",
+                          "review_opinion": OPINION, "action": "complete"})
+        if done is not None and done[0] == 302:
+            with stats.lock:
+                stats.completed_at.append(time.perf_counter())
+        elif done is not None and done[0] == 409:
+            with stats.lock:
+                stats.cycles_lost += 1
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
+
+
+def run_load(url: str, users: int, workers: int, threads: int, duration: float, pick: str) -> dict:
+    with tempfile.TemporaryDirectory(prefix="credflow-bench-load-") as tmp:
+        server = Server(url, workers, threads, Path(tmp))
+        try:
+            ready_s = server.wait_ready()
+            print(f"gunicorn ({' '.join(server.command[1:])}) ready after {ready_s:.1f} s on {HOST}:{server.port}",
+                  flush=True)
+            stats = Stats()
+            backends = BackendCpu(url)
+            backends.start()
+            window = {}
+
+            def open_window():  # run by the last thread to reach the gate, before any is released
+                window["server_before"] = tree_cpu(server.proc.pid)
+                window["sched_before"] = {pid: schedstat(pid) for pid in window["server_before"]}
+                backends.mark()
+                window["load_before"] = os.getloadavg()
+                window["client_before"] = time.process_time()
+                window["start"] = time.perf_counter()
+                stats.deadline = window["start"] + duration
+            gate = threading.Barrier(users + 1, action=open_window)
+            staff = [Staff(reviewer_name(i % REVIEWERS + 1), server.port, stats, gate, pick) for i in range(users)]
+            t_login = time.perf_counter()
+            for s in staff:
+                s.start()
+            gate.wait(timeout=300)   # everyone has logged in (scrypt: the logins are not part of the window)
+            login_wall = window["start"] - t_login
+            failed = [s.failed for s in staff if s.failed]
+            logins = [s.login_s for s in staff if s.login_s is not None]
+            print(f"{len(logins)} reviewers logged in ({login_wall:.1f} s for all; median login "
+                  f"{ms(statistics.median(logins)) if logins else '-'} ms)" + (f"; failed: {failed[:3]}" if failed else ""),
+                  flush=True)
+            start, server_before = window["start"], window["server_before"]
+            load_before, client_before = window["load_before"], window["client_before"]
+            hard_end = start + duration + 60   # a request in flight at the deadline has 30 s to answer
+            for s in staff:
+                s.join(timeout=max(0.0, hard_end - time.perf_counter()))
+            end = time.perf_counter()
+            client_cpu = time.process_time() - client_before
+            server_after = tree_cpu(server.proc.pid)
+            sched_after = {pid: schedstat(pid) for pid in server_after}
+            pg_sched = backends.sched()
+            load_after = os.getloadavg()
+            postgres_cpu = backends.finish()
+            stuck = [s.name for s in staff if s.is_alive()]
+            log_tail = server.log_tail()
+        finally:
+            server.stop()
+    # CPU of processes alive at both readings, plus the whole life of workers started in between
+    server_cpu = sum(cpu - server_before.get(pid, 0.0) for pid, cpu in server_after.items())
+    # what the workers' time went to: on a CPU, waiting for a CPU, neither (blocked: the database, locks, sockets)
+    sched_before = window["sched_before"]
+    worker_pids = [pid for pid in sched_after if pid != server.proc.pid]
+    on_cpu = sum(sched_after[p][0] - sched_before.get(p, (0, 0))[0] for p in worker_pids)
+    runqueue = sum(sched_after[p][1] - sched_before.get(p, (0, 0))[1] for p in worker_pids)
+    span = (end - start) * len(worker_pids)
+    samples = sum(backends.states.values()) or 1
+    in_window = [t for t in stats.completed_at if t <= start + duration]
+    result = {
+        "users": users, "gunicorn_workers": workers, "gunicorn_threads": threads, "pick": pick,
+        "duration_s": duration, "elapsed_s": round(end - start, 2),
+        "completions": len(in_window), "completions_after_window": len(stats.completed_at) - len(in_window),
+        "completions_per_s": round(len(in_window) / duration, 2),
+        "cycles_lost_to_conflicts": stats.cycles_lost, "empty_inbox": stats.empty_inbox,
+        "login": {"wall_s": round(login_wall, 2), "median_ms": ms(statistics.median(logins)) if logins else None,
+                  "failed": len(failed)},
+        "latency_ms": {}, "status": {}, "requests": 0,
+        "errors_by_status": {}, "conflicts": 0,
+        "server_cpu_s": round(server_cpu, 2), "server_processes": len(server_after),
+        "postgres_backend_cpu_s": round(postgres_cpu, 2), "client_cpu_s": round(client_cpu, 2),
+        "load_average_before": [round(x, 2) for x in load_before], "load_average_after": [round(x, 2) for x in load_after],
+        "worker_time": {"on_cpu_s": round(on_cpu, 2), "waiting_for_cpu_s": round(runqueue, 2),
+                        "blocked_s": round(max(0.0, span - on_cpu - runqueue), 2), "of_s": round(span, 2)},
+        "postgres_backends": {"on_cpu_s": round(pg_sched[0], 2), "waiting_for_cpu_s": round(pg_sched[1], 2),
+                              "state_samples": {k: round(v / samples, 3) for k, v in backends.states.most_common()}},
+        "stuck_threads": stuck, "gunicorn_log_tail": log_tail.splitlines()[-5:],
+    }
+    errors = Counter()
+    for kind in KINDS:
+        samples = stats.latency.get(kind, [])
+        counts = stats.status.get(kind, Counter())
+        result["requests"] += sum(counts.values())
+        result["status"][kind] = {str(k): v for k, v in sorted(counts.items(), key=lambda kv: str(kv[0]))}
+        if samples:
+            result["latency_ms"][kind] = {"n": len(samples), "p50": ms(percentile(samples, 0.5)),
+                                          "p95": ms(percentile(samples, 0.95)), "p99": ms(percentile(samples, 0.99)),
+                                          "max": ms(max(samples))}
+        for status, n in counts.items():
+            if status == OK[kind]:
+                continue
+            if status == 409:
+                result["conflicts"] += n
+            else:
+                errors[f"{kind} {status}"] += n
+    everything = [x for kind in KINDS for x in stats.latency.get(kind, [])]
+    if everything:
+        result["latency_ms"]["all"] = {"n": len(everything), "p50": ms(percentile(everything, 0.5)),
+                                       "p95": ms(percentile(everything, 0.95)), "p99": ms(percentile(everything, 0.99)),
+                                       "max": ms(max(everything))}
+    result["errors_by_status"] = dict(errors)
+    result["errors"] = sum(errors.values())
+    result["requests_per_s"] = round(result["requests"] / duration, 1)
+    result["server_cpu_per_completion_ms"] = (round(server_cpu / len(in_window) * 1000, 1) if in_window else None)
+    return result
+
+
+# -- where the time goes -------------------------------------------------------------------------
+
+AREAS = [("SpiffWorkflow", "SpiffWorkflow"), ("sqlalchemy", "SQLAlchemy"), ("psycopg", "psycopg (driver)"),
+         ("jinja2", "Jinja2 (templates)"), ("markupsafe", "Jinja2 (templates)"), ("/work/main/webapp/", "credflow webapp"),
+         ("/work/main/workflows/", "credflow workflows"), ("flask", "Flask/Werkzeug/extensions"),
+         ("werkzeug", "Flask/Werkzeug/extensions"), ("babel", "Flask/Werkzeug/extensions"),
+         ("wtforms", "Flask/Werkzeug/extensions"), ("itsdangerous", "Flask/Werkzeug/extensions"),
+         ("jsonschema", "jsonschema"), ("lxml", "lxml"), ("json/", "json (stdlib)"), ("uuid", "uuid (stdlib)")]
+
+
+def area_of(filename: str) -> str:
+    if filename.startswith("~") or filename.startswith("<"):
+        return "builtins / C calls"
+    for needle, name in AREAS:
+        if needle in filename:
+            return name
+    return "other"
+
+
+def profile_cycles(url: str, cycles: int) -> dict:
+    """The four requests in-process (test client): wall, SQL time and statements, Python time by library."""
+    os.environ.setdefault("CREDFLOW_INSTANCE", tempfile.mkdtemp(prefix="credflow-bench-load-"))
+    import logging
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from webapp import create_app
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-load-profile"})
+    engine = app.extensions["credflow.session_factory"].kw["bind"]
+    sql_time = {"s": 0.0, "n": 0}
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["bench_t0"] = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        sql_time["s"] += time.perf_counter() - conn.info.pop("bench_t0")
+        sql_time["n"] += 1
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post("/login", data={"csrf_token": TOKEN.search(page).group(1), "username": reviewer_name(REVIEWERS),
+                                           "password": PASSWORD})
+    if response.status_code != 302:
+        raise RuntimeError(f"profile login: HTTP {response.status_code}")
+    figures = {k: {"wall": [], "cpu": [], "sql": [], "statements": []} for k in KINDS}
+    # CPU time, not wall time: on a busy machine wall time charges the waits for a CPU to whatever runs
+    profiles = {k: cProfile.Profile(time.process_time) for k in KINDS}
+    mode = {"record": False, "profile": False}
+
+    def timed(kind, fn):
+        sql_time.update(s=0.0, n=0)
+        if mode["profile"]:
+            profiles[kind].enable()
+        t0, c0 = time.perf_counter(), time.process_time()
+        r = fn()
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        if mode["profile"]:
+            profiles[kind].disable()
+        if mode["record"]:
+            figures[kind]["wall"].append(wall)
+            figures[kind]["cpu"].append(cpu)
+            figures[kind]["sql"].append(sql_time["s"])
+            figures[kind]["statements"].append(sql_time["n"])
+        return r
+
+    def cycle() -> bool:
+        html = timed("inbox", lambda: client.get("/inbox?tab=group")).get_data(as_text=True)
+        rows = ROW.findall(html)
+        if not rows:
+            return False
+        token = TOKEN.search(html).group(1)
+        row = rows[0]
+        r = timed("claim", lambda: client.post(f"/tasks/{row}/claim", data={"csrf_token": token}))
+        if r.status_code != 302:
+            raise RuntimeError(f"profile claim: HTTP {r.status_code}")
+        page = timed("task", lambda: client.get(f"/tasks/{row}")).get_data(as_text=True)
+        data = {"csrf_token": TOKEN.search(page).group(1), "task_id": TASK_ID.search(page).group(1),
+                "review_decision": "approve", "review_opinion": OPINION, "action": "complete"}
+        r = timed("complete", lambda: client.post(f"/tasks/{row}", data=data))
+        if r.status_code != 302:
+            raise RuntimeError(f"profile complete: HTTP {r.status_code}")
+        return True
+
+    for _ in range(2):  # warm-up (the first parse of the process's specs, the templates)
+        cycle()
+    done = profiled = 0
+    mode["record"] = True            # timed without the profiler
+    pg_before = backend_cpu(url)
+    c0 = time.process_time()
+    while done < cycles and cycle():
+        done += 1
+    app_cpu = time.process_time() - c0
+    pg_cpu = sum(v - pg_before.get(k, 0.0) for k, v in backend_cpu(url).items())
+    mode.update(record=False, profile=True)   # then the same again under cProfile, for the shares
+    while profiled < cycles and cycle():
+        profiled += 1
+    out = {"cycles": done, "profiled_cycles": profiled,
+           "app_cpu_ms_per_cycle": ms(app_cpu / max(done, 1)), "postgres_cpu_ms_per_cycle": ms(pg_cpu / max(done, 1))}
+    for kind in KINDS:
+        f = figures[kind]
+        if not f["wall"]:
+            continue
+        st = pstats.Stats(profiles[kind])
+        total = sum(v[2] for v in st.stats.values()) or 1e-9
+        by_area = Counter()
+        for (filename, _line, _name), (_cc, _nc, tt, _ct, _callers) in st.stats.items():
+            by_area[area_of(filename)] += tt
+        top = sorted(st.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:6]
+        out[kind] = {
+            "wall_ms": ms(statistics.median(f["wall"])), "sql_ms": ms(statistics.median(f["sql"])),
+            "outside_sql_ms": ms(statistics.median(w - q for w, q in zip(f["wall"], f["sql"]))),
+            "app_cpu_ms": ms(statistics.median(f["cpu"])),
+            "statements": int(statistics.median(f["statements"])),
+            "python_share_by_area": {k: round(v / total, 3) for k, v in by_area.most_common(8)},
+            "top_functions": [f"{Path(fn).name}:{line}({name}) {ms(v[2] / max(profiled, 1))} ms"
+                              for (fn, line, name), v in top],
+        }
+    engine.dispose()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--users", type=int, default=50, help="simulated staff (threads)")
+    parser.add_argument("--workers", "-w", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (>1: gthread)")
+    parser.add_argument("--duration", type=float, default=30.0, help=f"seconds (at most {MAX_DURATION:.0f})")
+    parser.add_argument("--records", type=int, default=2000, help="tasks waiting at legality_review before the run")
+    parser.add_argument("--pick", choices=("first", "random"), default="first",
+                        help="which row of the group tab's first page a reviewer claims")
+    parser.add_argument("--fresh", action="store_true", help="rebuild the database")
+    parser.add_argument("--profile-cycles", type=int, default=20)
+    parser.add_argument("--no-profile", action="store_true")
+    args = parser.parse_args()
+    duration = max(1.0, min(args.duration, MAX_DURATION))
+    import logging
+    logging.getLogger("spiff").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
+    u = make_url(url)
+    if u.get_backend_name() != "postgresql" or "bench" not in (u.database or ""):
+        raise SystemExit(f"refusing to run against {u.render_as_string()}: this benchmark rebuilds and consumes "
+                         "the data, so it wants a PostgreSQL database whose name contains 'bench'")
+    if u.host not in (None, "127.0.0.1", "localhost", "::1"):
+        raise SystemExit(f"refusing a database on {u.host}: the benchmark runs against this machine only")
+    started = time.perf_counter()
+    print(f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
+          "(other processes skew the figures)", flush=True)
+    reserve = 0 if args.no_profile else 2 * args.profile_cycles + 2
+    facts = prepare(url, args.records + reserve, args.fresh)
+    print(f"database ready in {facts['prepare_s']} s: {facts['waiting']:,} tasks waiting at legality_review "
+          f"({facts.get('records_opened', 0):,} records opened now"
+          + (f", {facts['ms_per_record']} ms each" if facts.get("records_opened") else "")
+          + f"; {facts['released_claims']} claims from an earlier run released)", flush=True)
+    print(f"\n{args.users} reviewers x {duration:.0f} s against gunicorn -w {args.workers}"
+          + (f" --threads {args.threads}" if args.threads > 1 else "") + f" (claiming the {args.pick} row) ...",
+          flush=True)
+    r = run_load(url, args.users, args.workers, args.threads, duration, args.pick)
+    print(f"completions: {r['completions']} in {duration:.0f} s = {r['completions_per_s']}/s "
+          f"(target >= {TARGET_RATE:.0f}/s); {r['requests']} requests = {r['requests_per_s']}/s; "
+          f"cycles lost to a 409: {r['cycles_lost_to_conflicts']}; empty inbox: {r['empty_inbox']}")
+    if r["empty_inbox"]:
+        print(f"WARNING: the group tab ran empty {r['empty_inbox']} times: the run ran out of tasks, so the rate is a "
+              "lower bound; raise --records")
+    print("latency (ms)       n      p50      p95      p99      max")
+    for kind in (*KINDS, "all"):
+        lat = r["latency_ms"].get(kind)
+        if lat:
+            print(f"  {kind:9} {lat['n']:7} {lat['p50']:8} {lat['p95']:8} {lat['p99']:8} {lat['max']:8}")
+    print("status per kind: " + "; ".join(f"{k} {v}" for k, v in r["status"].items()))
+    print(f"conflicts (409, expected): {r['conflicts']}; errors: {r['errors']} {r['errors_by_status'] or ''}")
+    window_cpu = duration * os.cpu_count()
+    print(f"CPU in the window: gunicorn {r['server_cpu_s']} s ({r['server_processes']} processes; "
+          f"{r['server_cpu_per_completion_ms']} ms per completion), PostgreSQL backends {r['postgres_backend_cpu_s']} s, "
+          f"this client {r['client_cpu_s']} s -- of {window_cpu:.0f} CPU-s the {os.cpu_count()} cores offer "
+          f"(the rest went to other processes or idled); load average {r['load_average_before'][0]} -> "
+          f"{r['load_average_after'][0]}")
+    wt, pb = r["worker_time"], r["postgres_backends"]
+    print(f"gunicorn workers' time ({wt['of_s']} worker-seconds): on a CPU {wt['on_cpu_s']} s, runnable but waiting "
+          f"for a CPU {wt['waiting_for_cpu_s']} s, blocked (database round trips, row/audit locks, sockets, idle) "
+          f"{wt['blocked_s']} s; PostgreSQL backends: on a CPU {pb['on_cpu_s']} s, waiting for a CPU "
+          f"{pb['waiting_for_cpu_s']} s; backend states (sampled every 0.1 s): "
+          + ", ".join(f"{k} {v:.0%}" for k, v in pb["state_samples"].items()))
+    if r["stuck_threads"]:
+        print(f"threads still running at the end: {len(r['stuck_threads'])}")
+    if r["errors"] and r["gunicorn_log_tail"]:
+        print("gunicorn log tail:\n  " + "\n  ".join(r["gunicorn_log_tail"]))
+
+    profile = None
+    if not args.no_profile:
+        print(f"\nwhere the time goes: {args.profile_cycles} cycles in-process, one request at a time (Flask test "
+              "client, no HTTP), median per request kind; then as many again under cProfile for the shares of "
+              "Python time by library (self time; the profiler inflates many small calls):")
+        profile = profile_cycles(url, args.profile_cycles)
+        for kind in KINDS:
+            p = profile.get(kind)
+            if not p:
+                continue
+            areas = ", ".join(f"{k} {v:.0%}" for k, v in p["python_share_by_area"].items())
+            print(f"  {kind:9} {p['wall_ms']:6} ms wall, {p['app_cpu_ms']} ms CPU in the app; SQL (cursor.execute) "
+                  f"{p['sql_ms']} ms in {p['statements']} statements, the rest {p['outside_sql_ms']} ms")
+            print(f"            app CPU by library: {areas}")
+            print(f"            top (self CPU per request): {'; '.join(p['top_functions'][:4])}")
+        per_cycle = profile["app_cpu_ms_per_cycle"] + profile["postgres_cpu_ms_per_cycle"]
+        profile["cpu_ms_per_cycle"] = round(per_cycle, 1)
+        profile["ceiling_completions_per_s"] = round(os.cpu_count() * 1000 / per_cycle, 1) if per_cycle else None
+        print(f"  one cycle (4 requests, no conflict) costs {profile['app_cpu_ms_per_cycle']} ms of app CPU + "
+              f"{profile['postgres_cpu_ms_per_cycle']} ms of PostgreSQL CPU = {per_cycle:.1f} ms: {os.cpu_count()} idle "
+              f"cores with nothing else to do would top out near {profile['ceiling_completions_per_s']} completions/s "
+              "(HTTP and gunicorn not counted, every claim won)")
+
+    p95 = r["latency_ms"].get("all", {}).get("p95")
+    met = r["completions_per_s"] >= TARGET_RATE and p95 is not None and p95 < TARGET_P95_MS
+    print(f"\ntarget (>= {TARGET_RATE:.0f} completions/s, p95 < {TARGET_P95_MS:.0f} ms): {'met' if met else 'NOT met'} -- "
+          f"{r['completions_per_s']}/s, p95 {p95} ms over all requests")
+    print(f"total run time {time.perf_counter() - started:.1f} s", flush=True)
+    with psycopg.connect(pg_conninfo(url)) as conn:
+        server = conn.execute("SHOW server_version").fetchone()[0]
+    out = {"bench": "load", **r, "prepare": facts, "profile": profile,
+           "target": {"completions_per_s": TARGET_RATE, "p95_ms": TARGET_P95_MS, "met": met},
+           "machine": {"cpu_count": os.cpu_count(), "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+                       "postgresql": server, "python": sys.version.split()[0]}}
+    print(json.dumps(out, ensure_ascii=False, default=str))
+
+
+if __name__ == "__main__":
+    main()
