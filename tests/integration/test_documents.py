@@ -130,8 +130,10 @@ def pyhanko_status(pdf: bytes):
     from pyhanko_certvalidator import ValidationContext
     signatures = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
     assert len(signatures) == 1, f"expected one signature, found {len(signatures)}"
-    return validate_pdf_signature(signatures[0], ValidationContext(
-        trust_roots=[office_certificate(SETTINGS.office_name)]))
+    # pyHanko runs an event loop; a browser test earlier in this worker may have one running
+    from workflows.documents.signing import outside_event_loop
+    return outside_event_loop(lambda: validate_pdf_signature(signatures[0], ValidationContext(
+        trust_roots=[office_certificate(SETTINGS.office_name)])))
 
 
 def signed_ranges(pdf: bytes) -> tuple[int, int, int, int]:

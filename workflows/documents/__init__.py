@@ -13,7 +13,7 @@ from ..models import Case, Document, Record
 from .content import KIND_NAMES, TITLES, document_context
 from .numbering import format_number, next_serial
 from .render import qr_data_uri, render_html, render_pdf
-from .signing import office_certificate, sign_pdf
+from .signing import office_certificate, outside_event_loop, sign_pdf
 
 KINDS = tuple(TITLES)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -99,8 +99,8 @@ def verify_pdf(session, data: bytes, office_name: str) -> Verification:
         from pyhanko_certvalidator import ValidationContext
         signatures = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
         if signatures:
-            status = validate_pdf_signature(signatures[0], ValidationContext(
-                trust_roots=[office_certificate(office_name)]))
+            status = outside_event_loop(lambda: validate_pdf_signature(signatures[0], ValidationContext(
+                trust_roots=[office_certificate(office_name)])))
             valid, intact = bool(status.bottom_line), bool(status.intact)
     except Exception:  # noqa: BLE001 -- any unreadable or forged file is simply not valid
         valid = intact = False

@@ -139,12 +139,16 @@ def sign_pdf(pdf: bytes, office_name: str, box: tuple[float, float, float, float
     pdf_signer = signers.PdfSigner(meta, signer(office_name), stamp_style=style,
                                    new_field_spec=fields.SigFieldSpec("OfficeSeal", on_page=page, box=box))
 
-    def sign() -> bytes:
-        return pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), bytes_reserved=16384).getvalue()
+    return outside_event_loop(lambda: pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)),
+                                                          bytes_reserved=16384).getvalue())
+
+
+def outside_event_loop(fn):
+    """pyHanko's signing and validation run their own event loop; where one already runs in this
+    thread (an async server, a browser-test session), call them from another thread."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return sign()
-    # pyHanko runs its own event loop; where one already runs in this thread, sign in another thread
+        return fn()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(sign).result()
+        return pool.submit(fn).result()
