@@ -58,7 +58,8 @@ def _tab_condition(actor: Actor, tab: str):
     return HumanTask.id.is_(None)  # nothing
 
 
-def _filters(q: InboxQuery, now: datetime) -> list:
+def task_filters(q: InboxQuery, now: datetime) -> list:
+    """The WHERE conditions of an inbox query's filters (shared by the pages and the API)."""
     conditions = []
     if q.process:
         conditions.append(HumanTask.process_key == q.process)
@@ -82,7 +83,7 @@ def tabs_for(actor: Actor) -> list[str]:
 def list_tasks(session, actor: Actor, q: InboxQuery, now: datetime) -> InboxPage:
     if q.tab not in tabs_for(actor):
         q.tab = "group"
-    filters = _filters(q, now)
+    filters = task_filters(q, now)
     column = SORTS.get(q.sort, HumanTask.due_at)
     order = [column.desc() if q.descending else column.asc(), HumanTask.id]
     page = max(1, q.page)

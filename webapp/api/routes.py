@@ -25,7 +25,7 @@ from workflows.clock import SYSTEM_CLOCK
 from workflows.definitions import latest_definition, specs_for
 from workflows.forms import FormInvalid, validate_form
 from workflows.identifiers import InvalidIdentifier, check_subject_code
-from workflows.inbox import SORTS, TABS, InboxQuery, list_tasks, staff_lanes, tabs_for, visible_to
+from workflows.inbox import SORTS, TABS, InboxQuery, list_tasks, staff_lanes, tabs_for, task_filters, visible_to
 from workflows.models import RECORD_STATUSES, SEVERITIES, SUBJECT_KINDS, Case, HumanTask, Record, Subject, User
 from workflows.records import LIFECYCLE, lifecycle_case, open_record, register_subject
 from workflows.runtime import Actor, UnitOfWork
@@ -537,19 +537,7 @@ def list_open_tasks():
 
 
 def _subject_tasks(actor: Actor, q: InboxQuery, now):
-    where = [HumanTask.lane == "subject", HumanTask.subject_id == actor.subject_id]
-    if q.process:
-        where.append(HumanTask.process_key == q.process)
-    if q.task:
-        where.append(HumanTask.bpmn_id == q.task)
-    if q.field:
-        where.append(HumanTask.field == q.field)
-    if q.severity:
-        where.append(HumanTask.severity == q.severity)
-    if q.subject:
-        where.append(HumanTask.subject_name.contains(q.subject.strip(), autoescape=True))
-    if q.overdue:
-        where.append(HumanTask.due_at < now)
+    where = [HumanTask.lane == "subject", HumanTask.subject_id == actor.subject_id, *task_filters(q, now)]
     mine = db().scalar(select(func.count()).select_from(HumanTask).where(*where))
     counts = {"mine": mine, "group": 0}
     if q.tab != "mine":
