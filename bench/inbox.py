@@ -46,8 +46,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 from sqlalchemy import event  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.benchdb import (create_database_if_missing, drop_schema, pg_conninfo,  # noqa: E402
+                          refuse_unless_bench, schema_problems)
 from workflows.accounts import hash_password  # noqa: E402
 from workflows.clock import FixedClock  # noqa: E402
 from workflows.migrations import upgrade_database  # noqa: E402
@@ -66,54 +67,13 @@ LOGIN_AS = "reviewer01"
 SUBJECT_FILTER = "延安"     # a city: about 3% of subjects (departments of that city) carry it
 
 
-def pg_conninfo(url: str, database: str | None = None) -> str:
-    u = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        u = u.set(database=database)
-    return u.render_as_string(hide_password=False)
-
-
-def ensure_database(url: str) -> None:
-    name = make_url(url).database
-    with psycopg.connect(pg_conninfo(url, "postgres"), autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"created database {name}", flush=True)
-
-
-def schema_problems(url: str) -> list[str]:
-    """Where the database's tables, columns and indexes differ from the models (say, an older 0001 applied)."""
-    from sqlalchemy import create_engine, inspect
-    engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
-    try:
-        inspector = inspect(engine)
-        have_tables = set(inspector.get_table_names())
-        problems = []
-        for table in Base.metadata.sorted_tables:
-            if table.name not in have_tables:
-                problems.append(f"table {table.name} missing")
-                continue
-            columns = {c["name"] for c in inspector.get_columns(table.name)}
-            problems += [f"column {table.name}.{c.name} missing" for c in table.columns if c.name not in columns]
-            have = {i["name"]: i["column_names"] for i in inspector.get_indexes(table.name)}
-            for index in table.indexes:
-                want = [c.name for c in index.columns]
-                if have.get(index.name) != want:
-                    problems.append(f"index {index.name}: {have.get(index.name)} instead of {want}")
-        return problems
-    finally:
-        engine.dispose()
-
-
 def ensure_schema(url: str) -> None:
     upgrade_database(url)
     problems = schema_problems(url)
     if problems:
         # A bench database whose schema came from an older revision of the same migration: start over.
         print("the schema differs from the models (" + "; ".join(problems) + "): recreating it", flush=True)
-        with psycopg.connect(pg_conninfo(url), autocommit=True) as conn:
-            conn.execute("DROP SCHEMA public CASCADE")
-            conn.execute("CREATE SCHEMA public")
+        drop_schema(url)
         upgrade_database(url)
         problems = schema_problems(url)
         if problems:
@@ -389,13 +349,10 @@ def main() -> None:
     args = parser.parse_args()
 
     url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
-    name = make_url(url).database or ""
-    if make_url(url).get_backend_name() != "postgresql" or "bench" not in name:
-        raise SystemExit(f"refusing to run against {make_url(url).render_as_string()}: this benchmark truncates "
-                         "every table, so it wants a PostgreSQL database whose name contains 'bench'")
+    refuse_unless_bench(url, "truncates every table")
     size = QUICK if args.quick else FULL
     started = time.perf_counter()
-    ensure_database(url)
+    create_database_if_missing(url)
     ensure_schema(url)
     anchor, load_figures, counts = prepare_data(url, size, args.reload)
 

@@ -64,17 +64,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
 from sqlalchemy import event, func, select, update  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.benchdb import (create_database_if_missing, drop_schema, pg_conninfo,  # noqa: E402
+                          refuse_unless_bench, schema_problems)
 from workflows.accounts import create_user  # noqa: E402
 from workflows.clock import SYSTEM_CLOCK  # noqa: E402
 from workflows.db import make_engine, make_session_factory  # noqa: E402
 from workflows.definitions import deploy_folder  # noqa: E402
 from workflows.demo import CAPTURE, SUBJECTS  # noqa: E402
 from workflows.migrations import upgrade_database  # noqa: E402
-from workflows.models import Base, HumanTask, Subject, User  # noqa: E402
+from workflows.models import HumanTask, Subject, User  # noqa: E402
 from workflows.records import open_record, register_subject  # noqa: E402
 from workflows.runtime import Actor, UnitOfWork  # noqa: E402
 
@@ -95,39 +95,9 @@ OPINION = "事实清楚，证据确实充分，依据正确，程序合法。"
 
 # -- the database --------------------------------------------------------------------------------
 
-def pg_conninfo(url: str, database: str | None = None) -> str:
-    u = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        u = u.set(database=database)
-    return u.render_as_string(hide_password=False)
-
-
-def schema_problems(url: str) -> list[str]:
-    """Where the tables and columns differ from the models (another revision of the migration)."""
-    from sqlalchemy import inspect
-    engine = make_engine(url)
-    try:
-        inspector = inspect(engine)
-        have = set(inspector.get_table_names())
-        problems = []
-        for table in Base.metadata.sorted_tables:
-            if table.name not in have:
-                problems.append(f"table {table.name} missing")
-                continue
-            columns = {c["name"] for c in inspector.get_columns(table.name)}
-            problems += [f"column {table.name}.{c.name} missing" for c in table.columns if c.name not in columns]
-        return problems
-    finally:
-        engine.dispose()
-
-
 def ensure_database(url: str, fresh: bool) -> bool:
     """Create the database when missing; rebuild the schema when asked or when it differs. True: rebuilt."""
-    name = make_url(url).database
-    with psycopg.connect(pg_conninfo(url, "postgres"), autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"created database {name}", flush=True)
+    create_database_if_missing(url)
     rebuild = fresh
     if not rebuild:
         upgrade_database(url)
@@ -136,9 +106,7 @@ def ensure_database(url: str, fresh: bool) -> bool:
             print("the schema differs from the models (" + "; ".join(problems[:5]) + "): rebuilding", flush=True)
             rebuild = True
     if rebuild:
-        with psycopg.connect(pg_conninfo(url), autocommit=True) as conn:
-            conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-            conn.execute("CREATE SCHEMA public")
+        drop_schema(url)
         upgrade_database(url)
     return rebuild
 
@@ -778,12 +746,7 @@ def main() -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
-    u = make_url(url)
-    if u.get_backend_name() != "postgresql" or "bench" not in (u.database or ""):
-        raise SystemExit(f"refusing to run against {u.render_as_string()}: this benchmark rebuilds and consumes "
-                         "the data, so it wants a PostgreSQL database whose name contains 'bench'")
-    if u.host not in (None, "127.0.0.1", "localhost", "::1"):
-        raise SystemExit(f"refusing a database on {u.host}: the benchmark runs against this machine only")
+    refuse_unless_bench(url, "rebuilds and consumes the data")
     started = time.perf_counter()
     print(f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           "(other processes skew the figures)", flush=True)

@@ -40,9 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.benchdb import create_database_if_missing, drop_schema, pg_conninfo, refuse_unless_bench  # noqa: E402
 from workflows.cases import start_case  # noqa: E402
 from workflows.clock import FixedClock  # noqa: E402
 from workflows.db import make_engine, make_session_factory  # noqa: E402
@@ -77,23 +76,10 @@ BPMN = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def pg_conninfo(url: str, database: str | None = None) -> str:
-    u = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        u = u.set(database=database)
-    return u.render_as_string(hide_password=False)
-
-
 def fresh_database(url: str) -> None:
     """Create the database when missing, drop its schema, migrate to the newest revision."""
-    name = make_url(url).database
-    with psycopg.connect(pg_conninfo(url, "postgres"), autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"created database {name}", flush=True)
-    with psycopg.connect(pg_conninfo(url), autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.execute("CREATE SCHEMA public")
+    create_database_if_missing(url)
+    drop_schema(url)
     upgrade_database(url)
 
 
@@ -291,10 +277,7 @@ def main() -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
-    u = make_url(url)
-    if u.get_backend_name() != "postgresql" or "bench" not in (u.database or ""):
-        raise SystemExit(f"refusing to run against {u.render_as_string()}: this benchmark drops the schema, so it "
-                         "wants a PostgreSQL database whose name contains 'bench'")
+    refuse_unless_bench(url, "drops the schema")
     started = time.perf_counter()
     fresh_database(url)
     print(f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
