@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from workflows.cases import CaseError
@@ -13,7 +14,27 @@ from workflows.cases import CaseError
 log = logging.getLogger("credflow.web")
 
 TITLES = {400: _l("请求无效"), 401: _l("请先登录"), 403: _l("无权访问"), 404: _l("页面不存在"), 409: _l("操作冲突"),
-          413: _l("文件过大"), 429: _l("请求过于频繁"), 500: _l("服务器内部错误")}
+          413: _l("文件过大"), 429: _l("请求过于频繁"), 500: _l("服务器内部错误"), 503: _l("服务暂时不可用")}
+RETRY_AFTER_S = 5
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database could not be reached or dropped the connection (a restart, a failover): the
+    transaction was rolled back, nothing was written, and the same request may simply be retried."""
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
+def forget_failed_read_session() -> None:
+    """Roll back this request's read session (the page reads notifications through it) and, when
+    the database itself failed, drop it so nothing reuses a dead connection."""
+    from flask import g
+    if "db" not in g:
+        return
+    try:
+        g.db.rollback()
+    except Exception:  # noqa: BLE001 -- a dead connection cannot roll back; closing discards it
+        g.db.close()
+        g.pop("db")
 
 
 def render_error(status: int, message: str | None = None):
@@ -40,8 +61,16 @@ def register(app) -> None:
     @app.errorhandler(Exception)
     def server_error(exc):
         from flask import g
-        log.exception("unhandled error on %s %s", request.method, request.path,
-                      extra={"request_id": g.get("request_id"), "method": request.method, "path": request.path})
-        if "db" in g:
-            g.db.rollback()  # the page itself reads (notifications); not through a failed transaction
+        extra = {"request_id": g.get("request_id"), "method": request.method, "path": request.path}
+        if database_unavailable(exc):
+            log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                        str(exc).splitlines()[0] if str(exc) else type(exc).__name__, extra=extra)
+            forget_failed_read_session()
+            # The page must not reach for the database again: no signed-in user, no notice count.
+            g._login_user = current_app.login_manager.anonymous_user()
+            g.database_down = True
+            body, status = render_error(503, _("数据库暂时不可用，您的操作没有保存。请稍后重试。"))
+            return body, status, {"Retry-After": str(RETRY_AFTER_S)}
+        log.exception("unhandled error on %s %s", request.method, request.path, extra=extra)
+        forget_failed_read_session()
         return render_error(500, _("出错了，我们已记录此问题。请稍后重试。"))

@@ -63,7 +63,7 @@ def url_with(**changes) -> str:
 
 def _unread_notifications() -> dict:
     from flask_login import current_user
-    if not current_user.is_authenticated:
+    if g.get("database_down") or not current_user.is_authenticated:
         return {}
     from workflows.notifications import unread_count
     return {"unread_notifications": unread_count(db(), current_user.id)}

@@ -30,3 +30,55 @@ def test_every_response_carries_a_request_id_and_logs_it_as_json(app, caplog):
     lines = [json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == "credflow.access"]
     assert {"request_id": "req-42", "method": "GET", "path": "/login", "status": 200}.items() <= lines[0].items()
     assert lines[1]["request_id"] == made.headers["X-Request-ID"]
+
+
+def _database_goes_away(app):
+    """Point both session factories at a PostgreSQL port nobody listens on: the driver's real
+    connection error, as during a database restart."""
+    from workflows.db import make_engine, make_read_session_factory, make_session_factory
+    gone = make_engine("postgresql://postgres@127.0.0.1:9/credflow_gone", connect_args={"connect_timeout": 2})
+    app.extensions["credflow.session_factory"] = make_session_factory(gone)
+    app.extensions["credflow.read_session_factory"] = make_read_session_factory(gone)
+
+
+def test_a_signed_in_page_says_the_database_is_unavailable_with_503(web, world, app):
+    from credflow_web import Page
+    b = web("reviewer")
+    assert b.get("/inbox").status_code == 200
+    _database_goes_away(app)
+    response = b.get("/inbox")
+    page = Page(response)
+    assert page.status == 503
+    assert response.headers["Retry-After"] == "5"
+    assert page.text_of("error-message") == "数据库暂时不可用，您的操作没有保存。请稍后重试。"
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_a_post_while_the_database_is_gone_is_refused_with_503_and_saves_nothing(web, world, app):
+    from credflow_web import Page
+    _, case_id = world.open_record()
+    row = world.task(case_id, "legality_review")
+    b = web("reviewer")
+    b.get("/inbox")
+    real = (app.extensions["credflow.session_factory"], app.extensions["credflow.read_session_factory"])
+    _database_goes_away(app)
+    page = Page(b.post(f"/tasks/{row.id}/claim"))
+    assert page.status == 503
+    assert "没有保存" in page.text_of("error-message")
+    # the database comes back: the same request now works, and it was not half-done before
+    app.extensions["credflow.session_factory"], app.extensions["credflow.read_session_factory"] = real
+    assert world.task(case_id, "legality_review").assignee_id is None
+    assert b.post(f"/tasks/{row.id}/claim").status_code == 302
+    assert world.task(case_id, "legality_review").assignee_id == world.user_ids["reviewer"]
+
+
+def test_the_api_answers_503_in_json_when_the_database_is_gone(app, world):
+    from workflows.accounts import create_api_token
+    with world.uow("reviewer") as uow:
+        token = create_api_token(uow, world.user_ids["reviewer"], "faults")
+        uow.commit()
+    _database_goes_away(app)
+    response = app.test_client().get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "database unavailable" in response.get_json()["error"]

@@ -31,6 +31,7 @@ from workflows.records import LIFECYCLE, lifecycle_case, open_record, register_s
 from workflows.runtime import Actor, UnitOfWork
 
 from ..context import MAX_PAGE, db
+from ..errors import RETRY_AFTER_S, database_unavailable, forget_failed_read_session
 from ..formkit import fields_of
 from ..uploads import check_attachment_ids
 from . import openapi
@@ -66,7 +67,8 @@ def _error(status: int, message: str, fields: dict | None = None, headers: dict 
 MESSAGES = {400: "请求无效 / bad request", 401: "需要 API 令牌 / authentication required",
             403: "无权访问 / forbidden", 404: "不存在 / not found", 405: "不支持此方法 / method not allowed",
             409: "操作冲突 / conflict", 413: "请求过大 / request too large",
-            415: "需要 JSON / expected application/json", 500: "服务器内部错误 / internal error"}
+            415: "需要 JSON / expected application/json", 500: "服务器内部错误 / internal error",
+            503: "数据库暂时不可用，操作未保存，请稍后重试 / database unavailable, nothing was saved: retry later"}
 
 
 @bp.errorhandler(ApiError)
@@ -95,10 +97,12 @@ def _http_error(exc: HTTPException):
 
 @bp.errorhandler(Exception)
 def _server_error(exc: Exception):
-    log.exception("unhandled API error on %s %s", request.method, request.path,
-                  extra={"request_id": g.get("request_id"), "method": request.method, "path": request.path})
-    if "db" in g:
-        g.db.rollback()
+    extra = {"request_id": g.get("request_id"), "method": request.method, "path": request.path}
+    forget_failed_read_session()
+    if database_unavailable(exc):
+        log.warning("database unavailable on %s %s", request.method, request.path, extra=extra)
+        return _error(503, MESSAGES[503], headers={"Retry-After": str(RETRY_AFTER_S)})
+    log.exception("unhandled API error on %s %s", request.method, request.path, extra=extra)
     return _error(500, MESSAGES[500])
 
 
