@@ -40,17 +40,12 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import http.client
 import json
-import math
 import os
 import pstats
 import random
 import re
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -58,7 +53,6 @@ import time
 from collections import Counter, defaultdict
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -66,6 +60,8 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 from sqlalchemy import event, func, select, update  # noqa: E402
 
+from bench.procstat import BackendCpu, backend_cpu, schedstat, tree_cpu  # noqa: E402
+from bench.webclient import HOST, TOKEN, Server, WebUser, ms, percentile  # noqa: E402
 from bench.benchdb import (create_database_if_missing, drop_schema, pg_conninfo,  # noqa: E402
                           refuse_unless_bench, schema_problems)
 from workflows.accounts import create_user  # noqa: E402
@@ -79,7 +75,6 @@ from workflows.records import open_record, register_subject  # noqa: E402
 from workflows.runtime import Actor, UnitOfWork  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/credflow_bench_load"
-HOST = "127.0.0.1"
 PASSWORD = "bench-load"
 TARGET_RATE = 200.0
 TARGET_P95_MS = 100.0
@@ -87,7 +82,6 @@ MAX_DURATION = 600.0
 REVIEWERS = 50
 KINDS = ("inbox", "claim", "task", "complete")
 OK = {"inbox": 200, "claim": 302, "task": 200, "complete": 302, "login_page": 200, "login": 302}
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 ROW = re.compile(r'data-task-row="(\d+)"')
 TASK_ID = re.compile(r'name="task_id" value="([^"]+)"')
 OPINION = "事实清楚，证据确实充分，依据正确，程序合法。"
@@ -178,185 +172,6 @@ def prepare(url: str, records: int, fresh: bool) -> dict:
     return facts
 
 
-# -- CPU accounting ------------------------------------------------------------------------------
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def proc_stat(pid: int) -> tuple[int, float] | None:
-    """(parent pid, utime + stime in seconds) from /proc."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def schedstat(pid: int) -> tuple[float, float]:
-    """(seconds on a CPU, seconds runnable but waiting for a CPU) of all a process's threads."""
-    run = wait = 0
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return 0.0, 0.0
-    for tid in tasks:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as fh:
-                a, b, _ = fh.read().split()
-        except (OSError, ValueError):
-            continue
-        run, wait = run + int(a), wait + int(b)
-    return run / 1e9, wait / 1e9
-
-
-def tree_cpu(root: int) -> dict[int, float]:
-    """CPU seconds of a process and its children (gunicorn's master and its workers)."""
-    out = {}
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            st = proc_stat(int(entry))
-            if st:
-                parents[int(entry)] = st
-    for pid, (ppid, cpu) in parents.items():
-        if pid == root or ppid == root:
-            out[pid] = cpu
-    return out
-
-
-class BackendCpu:
-    """Polls the CPU time of the PostgreSQL backends connected to this database (a backend's last
-    reading is at most one poll old when it exits; a backend existing before `start` counts from then)."""
-
-    def __init__(self, url: str, interval: float = 0.1):
-        self.url, self.interval = url, interval
-        self.first: dict[int, float] = {}
-        self.last: dict[int, float] = {}
-        self.lock = threading.Lock()
-        self.states: Counter = Counter()    # backend samples by state / wait event, in the window
-        self.sampling = False
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def run(self):
-        with psycopg.connect(pg_conninfo(self.url), autocommit=True) as conn:
-            me = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-            while not self.stop.is_set():
-                for pid, state, wait_type, wait in conn.execute(
-                        "SELECT pid, state, wait_event_type, wait_event FROM pg_stat_activity "
-                        "WHERE datname = current_database() AND pid <> %s", (me,)).fetchall():
-                    if self.sampling:
-                        label = state if state != "active" or not wait_type else f"active, waiting: {wait_type}/{wait}"
-                        self.states[label] += 1
-                    st = proc_stat(pid)
-                    if st:
-                        with self.lock:
-                            self.first.setdefault(pid, st[1])
-                            self.last[pid] = st[1]
-                self.stop.wait(self.interval)
-
-    def start(self):
-        self.thread.start()
-        time.sleep(self.interval * 2)
-
-    def mark(self) -> None:
-        """Count from now on for the backends already seen."""
-        with self.lock:
-            for pid in list(self.last):
-                st = proc_stat(pid)
-                if st:
-                    self.first[pid] = self.last[pid] = st[1]
-                else:
-                    del self.first[pid], self.last[pid]
-            self.sched_before = {pid: schedstat(pid) for pid in self.last}
-            self.sampling = True
-
-    def sched(self) -> tuple[float, float]:
-        """On-CPU and runqueue-wait seconds of the backends since `mark` (those still connected)."""
-        run = wait = 0.0
-        for pid, (r0, w0) in self.sched_before.items():
-            r1, w1 = schedstat(pid)
-            if r1 or w1:
-                run, wait = run + r1 - r0, wait + w1 - w0
-        return run, wait
-
-    def finish(self) -> float:
-        self.sampling = False
-        self.stop.set()
-        self.thread.join()
-        return sum(self.last[p] - self.first[p] for p in self.last)
-
-
-# -- gunicorn ------------------------------------------------------------------------------------
-
-def backend_cpu(url: str) -> dict[int, float]:
-    """CPU seconds of each PostgreSQL backend connected to the database (but the one asking)."""
-    with psycopg.connect(pg_conninfo(url), autocommit=True) as conn:
-        pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                                           "AND pid <> pg_backend_pid()").fetchall()]
-    return {pid: st[1] for pid in pids if (st := proc_stat(pid))}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, url: str, workers: int, threads: int, folder: Path):
-        self.port = free_port()
-        self.log = folder / "gunicorn.log"
-        env = {**os.environ, "DATABASE_URL": url, "CREDFLOW_INSTANCE": str(folder / "instance"),
-               "CREDFLOW_SECRET_KEY": "bench-load-secret"}
-        for key in ("CREDFLOW_SETTINGS", "CREDFLOW_TRUSTED_PROXIES", "CREDFLOW_SECURE_COOKIES"):
-            env.pop(key, None)
-        exe = Path(sys.executable).parent / "gunicorn"
-        self.command = [str(exe) if exe.exists() else sys.executable, *([] if exe.exists() else ["-m", "gunicorn"]),
-                        "-w", str(workers), "-b", f"{HOST}:{self.port}", "--error-logfile", str(self.log),
-                        "--log-level", "warning", "--timeout", "60"]
-        if threads > 1:
-            self.command += ["--threads", str(threads)]
-        self.command.append("webapp:create_app()")
-        self.proc = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
-        self.workers = workers
-
-    def wait_ready(self, timeout: float = 60.0) -> float:
-        t0 = time.perf_counter()
-        while time.perf_counter() - t0 < timeout:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"gunicorn exited ({self.proc.returncode}): {self.log_tail()}")
-            try:
-                conn = http.client.HTTPConnection(HOST, self.port, timeout=5)
-                conn.request("GET", "/login")
-                ok = conn.getresponse().status == 200
-                conn.close()
-                # every worker has imported the app once all of them answer; give them a moment
-                if ok and len(tree_cpu(self.proc.pid)) >= self.workers + 1:
-                    return time.perf_counter() - t0
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise SystemExit(f"gunicorn did not answer within {timeout:.0f} s: {self.log_tail()}")
-
-    def log_tail(self, n: int = 10) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)   # gunicorn's master stops its workers gracefully
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)  # its own session: only gunicorn's processes
-                self.proc.wait()
-
-
 # -- the simulated staff -------------------------------------------------------------------------
 
 class Stats:
@@ -370,69 +185,32 @@ class Stats:
         self.deadline = 0.0
 
 
-class Staff(threading.Thread):
+class Staff(WebUser, threading.Thread):
     def __init__(self, username: str, port: int, stats: Stats, start_gate: threading.Barrier, pick: str):
-        super().__init__(daemon=True, name=username)
-        self.username, self.port, self.stats, self.gate, self.pick = username, port, stats, start_gate, pick
-        self.cookies: dict[str, str] = {}
-        self.conn = http.client.HTTPConnection(HOST, port, timeout=30)
-        self.token = ""
+        WebUser.__init__(self, username, PASSWORD, port)
+        threading.Thread.__init__(self, daemon=True, name=username)
+        self.stats, self.gate, self.pick = stats, start_gate, pick
         self.deadline = 0.0
         self.login_s = None
         self.rng = random.Random(username)
         self.failed: str | None = None
 
-    # one request; returns (status, body, location) or None on a transport error
-    def call(self, kind: str, method: str, path: str, form: dict | None = None, record: bool = True):
-        headers = {"Host": f"{HOST}:{self.port}", "User-Agent": "credflow-bench-load"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urlencode(form).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        t0 = time.perf_counter()
-        try:
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException) as exc:
-            self.conn.close()
-            if record:
-                with self.stats.lock:
-                    self.stats.status[kind][f"exception:{type(exc).__name__}"] += 1
-            return None
-        elapsed = time.perf_counter() - t0
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            value = rest.split(";", 1)[0]
-            if value and "expires=thu, 01 jan 1970" not in header.lower():
-                self.cookies[name.strip()] = value
-            else:
-                self.cookies.pop(name.strip(), None)
-        if response.will_close:
-            self.conn.close()
-        if record:
+    def on_response(self, kind: str, status: int, elapsed: float) -> None:
+        if kind in KINDS:
             with self.stats.lock:
                 self.stats.latency[kind].append(elapsed)
-                self.stats.status[kind][response.status] += 1
-        return response.status, data.decode("utf-8", "replace"), response.getheader("Location")
+                self.stats.status[kind][status] += 1
 
-    def login(self) -> None:
-        t0 = time.perf_counter()
-        page = self.call("login_page", "GET", "/login", record=False)
-        if page is None or page[0] != 200:
-            raise RuntimeError(f"GET /login: {page and page[0]}")
-        token = TOKEN.search(page[1]).group(1)
-        result = self.call("login", "POST", "/login", {"csrf_token": token, "username": self.username,
-                                                       "password": PASSWORD}, record=False)
-        if result is None or result[0] != 302:
-            raise RuntimeError(f"POST /login as {self.username}: {result and result[0]}")
-        self.login_s = time.perf_counter() - t0
+    def on_failure(self, kind: str, exc: Exception) -> None:
+        if kind in KINDS:
+            with self.stats.lock:
+                self.stats.status[kind][f"exception:{type(exc).__name__}"] += 1
 
     def run(self) -> None:
         try:
+            t0 = time.perf_counter()
             self.login()
+            self.login_s = time.perf_counter() - t0
         except Exception as exc:  # noqa: BLE001 -- reported, the others go on
             self.failed = f"login: {exc}"
         try:
@@ -450,9 +228,6 @@ class Staff(threading.Thread):
         inbox = self.call("inbox", "GET", "/inbox?tab=group")
         if inbox is None or inbox[0] != 200:
             return
-        m = TOKEN.search(inbox[1])
-        if m:
-            self.token = m.group(1)
         rows = ROW.findall(inbox[1])
         if not rows:
             with stats.lock:
@@ -473,12 +248,11 @@ class Staff(threading.Thread):
         page = self.call("task", "GET", f"/tasks/{row}")
         if page is None or page[0] != 200:
             return
-        token, task_id = TOKEN.search(page[1]), TASK_ID.search(page[1])
-        if not (token and task_id):
+        task_id = TASK_ID.search(page[1])
+        if not task_id:
             with stats.lock:
                 stats.status["task"]["no form on the page"] += 1
             return
-        self.token = token.group(1)
         if time.perf_counter() >= self.deadline:
             return
         done = self.call("complete", "POST", f"/tasks/{row}",
@@ -490,15 +264,6 @@ class Staff(threading.Thread):
         elif done is not None and done[0] == 409:
             with stats.lock:
                 stats.cycles_lost += 1
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
-def ms(seconds: float) -> float:
-    return round(seconds * 1000, 1)
 
 
 def run_load(url: str, users: int, workers: int, threads: int, duration: float, pick: str) -> dict:

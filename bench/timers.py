@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 
 from bench.benchdb import create_database_if_missing, drop_schema, pg_conninfo, refuse_unless_bench  # noqa: E402
+from bench.procstat import proc_stat, schedstat  # noqa: E402
 from workflows.cases import start_case  # noqa: E402
 from workflows.clock import FixedClock  # noqa: E402
 from workflows.db import make_engine, make_session_factory  # noqa: E402
@@ -121,30 +122,6 @@ def worker_command(batch: int) -> list[str]:
     return cli_command("worker", "--once", "--batch", str(batch))
 
 
-def proc_cpu_s(pid: int) -> float | None:
-    """utime + stime of a process from /proc, in seconds."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def schedstat(pid: int) -> tuple[float, float] | None:
-    """(seconds on a CPU, seconds runnable but waiting for one) of a process's threads, from /proc."""
-    run = wait = 0
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-        for tid in tids:
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as fh:
-                a, b, _ = fh.read().split()
-            run, wait = run + int(a), wait + int(b)
-    except (OSError, ValueError):
-        return None
-    return run / 1e9, wait / 1e9
-
-
 class BackendCpu:
     """Polls the CPU time of the PostgreSQL backends serving this database while the workers run,
     and how long the workers and the backends waited for a CPU (/proc/<pid>/schedstat). A process's
@@ -165,14 +142,14 @@ class BackendCpu:
                 pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
                                                    "AND pid <> %s", (me,)).fetchall()]
                 for pid in pids:
-                    cpu, sched = proc_cpu_s(pid), schedstat(pid)
-                    if cpu is not None:
-                        self.seen[pid] = cpu
-                    if sched is not None:
+                    stat, sched = proc_stat(pid), schedstat(pid)
+                    if stat is not None:
+                        self.seen[pid] = stat[1]
+                    if any(sched):
                         self.sched[pid] = sched
                 for pid in list(self.workers):
                     sched = schedstat(pid)
-                    if sched is not None:
+                    if any(sched):
                         self.workers[pid] = sched
                 self.stop.wait(self.interval)
 
