@@ -1,0 +1,402 @@
+"""bench/faults.py -- staff working the review queue while the machinery crashes under them.
+
+On a PostgreSQL cluster of its own (initdb into a temporary folder, a free port: restarting it
+disturbs nobody), it prepares --records records waiting at `legality_review` (bench/load.py's
+set-up) and --timers cases of a timer-only process all due a few seconds later (bench/timers.py's
+set-up). Then it starts gunicorn (-w 2), two `credflow worker` processes and --users reviewers,
+each looping over HTTP until no review is left:
+
+    GET  /inbox?tab=mine   -> a task this reviewer claimed earlier and has not finished, if any;
+    GET  /inbox?tab=group  -> otherwise a random unclaimed row;  POST /tasks/<id>/claim
+    GET  /tasks/<id>       -> the form;                          POST /tasks/<id>  (complete)
+
+and, in the middle of that, three faults:
+
+1. SIGKILL one gunicorn worker (the master starts another; requests on it lose their connection);
+2. SIGKILL one timer worker while the timers are being fired (its transaction dies with it);
+3. restart PostgreSQL (`pg_ctl restart -m fast`: every connection is cut, new ones are refused
+   for a moment).
+
+A client whose request failed (a lost connection, a 503) does not know whether it took effect:
+it goes back to its inbox, where a task it claimed shows up under "mine" until it is completed,
+so every task is completed in the end. Afterwards it checks, from the database:
+
+- every record's review was completed exactly once (one `task.completed` event per case and no
+  review task left), and no completion answered 302 twice or answered 302 without being saved;
+- every timer fired exactly once and none was missed (bench/timers.py's counts);
+- the audit chain verifies (`credflow verify-audit`);
+- what the clients saw: responses by status, lost connections, and that no answer was a 500 and
+  every 503 said the database was unavailable and nothing was saved.
+
+The last line is one JSON object with every figure. tests/integration/test_faults.py runs it small.
+
+    python bench/faults.py [--records 300] [--timers 3000] [--users 20]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+
+from bench import load, timers  # noqa: E402
+from bench.benchdb import pg_conninfo  # noqa: E402
+from bench.webclient import Server, WebUser, free_port  # noqa: E402
+
+DATABASE = "credflow_bench_faults"
+UNAVAILABLE = "数据库暂时不可用，您的操作没有保存。请稍后重试。"
+REVIEW = {"review_decision": "approve", "review_opinion": load.OPINION, "action": "complete"}
+GIVE_UP_S = 240.0
+
+
+# -- a PostgreSQL cluster of our own -------------------------------------------------------------
+
+class PrivatePostgres:
+    """initdb + pg_ctl in a temporary folder of its own (removed by `stop`); as root the server
+    runs as the `postgres` account, which owns the folder."""
+
+    def __init__(self):
+        versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+        if not versions:
+            raise SystemExit("PostgreSQL's server binaries (/usr/lib/postgresql/*/bin) are not installed")
+        self.bin = versions[-1].parent
+        self.folder = Path(tempfile.mkdtemp(prefix="credflow-pg-"))
+        self.data, self.port, self.log = self.folder / "data", free_port(), self.folder / "postgresql.log"
+
+    def _run(self, *args: str) -> None:
+        command = [str(self.bin / args[0]), *args[1:]]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=120)
+        if done.returncode:
+            raise RuntimeError(f"{' '.join(args[:2])} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+
+    def start(self) -> "PrivatePostgres":
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres", "postgres")
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+        self._ctl("start")
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {DATABASE}")
+        return self
+
+    def _ctl(self, action: str, *extra: str) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c max_connections=100"
+        self._run("pg_ctl", action, "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "-o", options, *extra)
+
+    def restart(self) -> None:
+        self._ctl("restart", "-m", "fast")
+
+    def stop(self) -> None:
+        try:
+            self._ctl("stop", "-m", "immediate")
+        except RuntimeError:
+            pass   # it was not running
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def url(self, database: str = DATABASE) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def started_at(self) -> datetime:
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            return conn.execute("SELECT pg_postmaster_start_time()").fetchone()[0]
+
+
+# -- the reviewers -------------------------------------------------------------------------------
+
+class Outcomes:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.status: Counter = Counter()          # "kind status" -> count
+        self.lost: Counter = Counter()            # kind -> requests whose connection failed
+        self.successes: Counter = Counter()       # task row id -> completions answered with 302
+        self.unclear_503: list[str] = []          # 503 bodies without the message
+        self.server_errors: list[str] = []        # "kind path status"
+
+
+class Reviewer(WebUser, threading.Thread):
+    def __init__(self, username: str, port: int, outcomes: Outcomes, stop: threading.Event):
+        WebUser.__init__(self, username, load.PASSWORD, port)
+        threading.Thread.__init__(self, daemon=True, name=username)
+        self.outcomes, self.stop = outcomes, stop
+        self.rng = random.Random(username)
+        self.signed_in = False
+        self.error: str | None = None
+
+    def on_failure(self, kind: str, exc: Exception) -> None:
+        with self.outcomes.lock:
+            self.outcomes.lost[kind] += 1
+
+    def request(self, kind: str, method: str, path: str, form: dict | None = None):
+        answer = self.call(kind, method, path, form)
+        if answer is None:
+            time.sleep(0.2)
+            return None
+        status, body, _ = answer
+        with self.outcomes.lock:
+            self.outcomes.status[f"{kind} {status}"] += 1
+            if status == 503 and UNAVAILABLE not in body and "database unavailable" not in body:
+                self.outcomes.unclear_503.append(body[:200])
+            if status >= 500 and status != 503:
+                self.outcomes.server_errors.append(f"{kind} {path} {status}")
+        if status == 503:
+            time.sleep(0.2)
+        return answer
+
+    def run(self) -> None:
+        try:
+            while not self.stop.is_set():
+                if not self.signed_in:
+                    self.login()   # a login lost to a fault is tried again
+                else:
+                    self.cycle()
+        except Exception as exc:  # noqa: BLE001 -- reported; the check then finds the work undone
+            self.error = f"{type(exc).__name__}: {exc}"
+
+    def login(self) -> None:
+        try:
+            super().login()
+            self.signed_in = True
+        except RuntimeError:
+            time.sleep(0.2)
+
+    def cycle(self) -> None:
+        mine = self.request("inbox", "GET", "/inbox?tab=mine")
+        if mine is not None and mine[0] == 302:
+            self.signed_in = False   # the session is gone: sign in again
+        if mine is None or mine[0] != 200:
+            return
+        rows = load.ROW.findall(mine[1])
+        if rows:
+            row = rows[0]
+        else:
+            group = self.request("inbox", "GET", "/inbox?tab=group")
+            if group is None or group[0] != 200:
+                return
+            rows = load.ROW.findall(group[1])
+            if not rows:
+                time.sleep(0.5)   # nothing left to do (or not yet): look again later
+                return
+            row = self.rng.choice(rows)
+            claim = self.request("claim", "POST", f"/tasks/{row}/claim", {"csrf_token": self.token})
+            if claim is None or claim[0] != 302:
+                return
+        page = self.request("task", "GET", f"/tasks/{row}")
+        if page is None or page[0] != 200:
+            return
+        task_id = load.TASK_ID.search(page[1])
+        if not task_id:
+            return
+        done = self.request("complete", "POST", f"/tasks/{row}",
+                            {**REVIEW, "csrf_token": self.token, "task_id": task_id.group(1)})
+        if done is not None and done[0] == 302:
+            with self.outcomes.lock:
+                self.outcomes.successes[int(row)] += 1
+
+
+# -- the faults ----------------------------------------------------------------------------------
+
+def timers_fired(url: str) -> int:
+    with psycopg.connect(pg_conninfo(url), autocommit=True, connect_timeout=5) as conn:
+        return conn.execute("SELECT count(*) FROM audit_event WHERE action = 'case.timers_fired'").fetchone()[0]
+
+
+def review_tasks_left(url: str) -> int:
+    with psycopg.connect(pg_conninfo(url), autocommit=True, connect_timeout=5) as conn:
+        return conn.execute("SELECT count(*) FROM human_task WHERE bpmn_id = 'legality_review'").fetchone()[0]
+
+
+def wait_until(predicate, timeout: float, step: float = 0.05) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            if predicate():
+                return True
+        except psycopg.Error:
+            pass
+        time.sleep(step)
+    return False
+
+
+def inflict(server: Server, timer_workers: list[subprocess.Popen], pg: PrivatePostgres, url: str,
+            due: datetime, total_reviews: int, total_timers: int, t0: float) -> list[dict]:
+    """The three faults, each while work is under way; returns what was done and when."""
+    done = []
+
+    def note(what: str, **facts):
+        done.append({"fault": what, "at_s": round(time.perf_counter() - t0, 2), **facts})
+        print(f"  {done[-1]['at_s']:6.2f} s  {what}  {facts}", flush=True)
+
+    # 1. a timer worker, once the timers have started to fire
+    seconds = (due - datetime.now(timezone.utc)).total_seconds()
+    if seconds > 0:
+        time.sleep(seconds)
+    wait_until(lambda: timers_fired(url) >= min(50, total_timers // 10), 60, 0.01)
+    fired = timers_fired(url)
+    timer_workers[0].kill()
+    note("SIGKILL timer worker", pid=timer_workers[0].pid, timers_fired=fired, of=total_timers)
+    # 2. a web worker, once the reviewers have completed a few reviews
+    wait_until(lambda: review_tasks_left(url) <= total_reviews - 5, 60)
+    victim = server.worker_pids()[0]
+    left = review_tasks_left(url)
+    os.kill(victim, signal.SIGKILL)
+    note("SIGKILL gunicorn worker", pid=victim, reviews_left=left, of=total_reviews)
+    # 3. the database, while both the reviewers and the other timer worker are busy
+    time.sleep(0.3)
+    before = pg.started_at()
+    left, fired = review_tasks_left(url), timers_fired(url)
+    pg.restart()
+    note("PostgreSQL restarted", reviews_left=left, timers_fired=fired,
+         restarted=pg.started_at() > before)
+    return done
+
+
+# -- the checks ----------------------------------------------------------------------------------
+
+def check(url: str, outcomes: Outcomes, instance: str) -> dict:
+    with psycopg.connect(pg_conninfo(url), autocommit=True) as conn:
+        q = lambda sql, *a: conn.execute(sql, a).fetchone()[0]  # noqa: E731
+        per_case = dict(conn.execute(
+            """SELECT c.id, count(e.id) FROM "case" c LEFT JOIN audit_event e
+               ON e.case_id = c.id AND e.action = 'task.completed' AND e.data ->> 'task' = 'legality_review'
+               WHERE c.process_key = 'record_lifecycle' GROUP BY c.id""").fetchall())
+        completed_rows = {int(r) for (r,) in conn.execute(
+            """SELECT data ->> 'task_row_id' FROM audit_event
+               WHERE action = 'task.completed' AND data ->> 'task' = 'legality_review'""").fetchall()}
+        reviews = {
+            "records": len(per_case),
+            "completed_once": sum(1 for n in per_case.values() if n == 1),
+            "completed_twice": sum(1 for n in per_case.values() if n > 1),
+            "not_completed": sum(1 for n in per_case.values() if n == 0),
+            "review_tasks_left": q("SELECT count(*) FROM human_task WHERE bpmn_id = 'legality_review'"),
+            # after the review each case waits at exactly one next task
+            "cases_not_at_one_next_task": q("""SELECT count(*) FROM "case" c WHERE c.process_key = 'record_lifecycle'
+                AND (SELECT count(*) FROM human_task h WHERE h.case_id = c.id) <> 1"""),
+        }
+    with outcomes.lock:
+        reviews["answered_302_twice"] = sum(1 for n in outcomes.successes.values() if n > 1)
+        reviews["answered_302_not_saved"] = sum(1 for row in outcomes.successes if row not in completed_rows)
+    reviews["wrong_answers"] = reviews["answered_302_twice"] + reviews["answered_302_not_saved"]
+    env = {**os.environ, "DATABASE_URL": url, "CREDFLOW_INSTANCE": instance}
+    verify = subprocess.run(timers.cli_command("verify-audit"), cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=300)
+    return {"reviews": reviews, "timers": timers.count(url),
+            "audit": {"exit_code": verify.returncode, "output": (verify.stdout + verify.stderr).strip()[-300:]}}
+
+
+# -- the run -------------------------------------------------------------------------------------
+
+def run(records: int = 300, timer_cases: int = 3000, users: int = 20, web_workers: int = 2) -> dict:
+    t_start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="credflow-bench-faults-") as tmp:
+        tmp = Path(tmp)
+        pg = PrivatePostgres().start()
+        url = pg.url()
+        server, timer_procs, staff, stop = None, [], [], threading.Event()
+        try:
+            prepared = load.prepare(url, records, fresh=True)
+            due, _ = timers.set_up(url, timer_cases, 500)
+            users = min(users, load.REVIEWERS)
+            server = Server(url, web_workers, 1, tmp)
+            server.wait_ready()
+            instance = str(tmp / "instance")
+            env = {**os.environ, "DATABASE_URL": url, "CREDFLOW_INSTANCE": instance}
+            env.pop("CREDFLOW_SETTINGS", None)
+            for i in range(2):
+                with open(tmp / f"worker{i}.log", "w") as log:
+                    timer_procs.append(subprocess.Popen(
+                        timers.cli_command("worker", "--interval", "0.5", "--batch", "50"), cwd=ROOT, env=env,
+                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+            outcomes = Outcomes()
+            staff = [Reviewer(load.reviewer_name(i + 1), server.port, outcomes, stop) for i in range(users)]
+            t0 = time.perf_counter()
+            for s in staff:
+                s.start()
+            faults = inflict(server, timer_procs, pg, url, due, records, timer_cases, t0)
+            finished = wait_until(lambda: review_tasks_left(url) == 0, GIVE_UP_S, 0.2)
+            timers_done = wait_until(lambda: timers_fired(url) >= timer_cases, GIVE_UP_S, 0.2)
+            elapsed = time.perf_counter() - t0
+            stop.set()
+            for s in staff:
+                s.join(timeout=40)
+            for p in timer_procs:
+                p.send_signal(signal.SIGTERM)
+            for p in timer_procs:
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+            workers_after = server.worker_pids()
+            result = {"bench": "faults", "records": records, "timer_cases": timer_cases, "users": users,
+                      "gunicorn_workers": web_workers, "timer_workers": len(timer_procs),
+                      "prepare_s": prepared["prepare_s"], "work_s": round(elapsed, 1),
+                      "all_reviews_done": finished, "all_timers_fired": timers_done, "faults": faults,
+                      "gunicorn_workers_after": len(workers_after),
+                      "reviewer_errors": [s.error for s in staff if s.error]}
+            result.update(check(url, outcomes, instance))
+            result["clients"] = {"responses": dict(sorted(outcomes.status.items())),
+                                 "connections_lost": dict(outcomes.lost),
+                                 "server_errors": outcomes.server_errors[:10],
+                                 "unclear_503": len(outcomes.unclear_503),
+                                 "answered_503": sum(n for k, n in outcomes.status.items() if k.endswith(" 503"))}
+            result["gunicorn_log_tail"] = [line for line in server.log_tail(400).splitlines()
+                                           if "Traceback" in line or "ERROR" in line][-5:]
+        finally:
+            stop.set()
+            for p in timer_procs:
+                if p.poll() is None:
+                    p.kill()
+            if server is not None:
+                server.stop()
+            pg.stop()
+    result["total_s"] = round(time.perf_counter() - t_start, 1)
+    result["ok"] = ok(result)
+    return result
+
+
+def ok(result: dict) -> bool:
+    r, t, c = result["reviews"], result["timers"], result["clients"]
+    return (result["all_reviews_done"] and result["all_timers_fired"] and len(result["faults"]) == 3
+            and r["completed_once"] == r["records"] == result["records"] and r["wrong_answers"] == 0
+            and r["review_tasks_left"] == 0 and r["cases_not_at_one_next_task"] == 0
+            and t["fired_twice"] == 0 and t["missed"] == 0 and result["audit"]["exit_code"] == 0
+            and not c["server_errors"] and c["unclear_503"] == 0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--records", type=int, default=300)
+    parser.add_argument("--timers", type=int, default=3000)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--web-workers", type=int, default=2)
+    args = parser.parse_args()
+    import logging
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    print(f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    result = run(args.records, args.timers, args.users, args.web_workers)
+    r, t, c = result["reviews"], result["timers"], result["clients"]
+    print(f"reviews: {r['completed_once']}/{r['records']} completed exactly once, {r['completed_twice']} twice, "
+          f"{r['wrong_answers']} wrong answers; timers: {t['fired_twice']} fired twice, {t['missed']} missed; "
+          f"audit chain exit code {result['audit']['exit_code']}; clients: {c['answered_503']} answers 503, "
+          f"{sum(c['connections_lost'].values())} connections lost, {len(c['server_errors'])} server errors; "
+          f"work {result['work_s']} s -> {'OK' if result['ok'] else 'NOT OK'}", flush=True)
+    print(json.dumps(result, ensure_ascii=False, default=str))
+
+
+if __name__ == "__main__":
+    main()
