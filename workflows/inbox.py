@@ -84,8 +84,7 @@ def list_tasks(session, actor: Actor, q: InboxQuery, now: datetime) -> InboxPage
     if q.tab not in tabs_for(actor):
         q.tab = "group"
     filters = task_filters(q, now)
-    column = SORTS.get(q.sort, HumanTask.due_at)
-    order = [column.desc() if q.descending else column.asc(), HumanTask.id]
+    order = _order(q)
     page = max(1, q.page)
     per_page = min(max(1, q.per_page), 100)
     # ids first (an index-only walk, cheap even deep into the list), then just those rows
@@ -99,6 +98,30 @@ def list_tasks(session, actor: Actor, q: InboxQuery, now: datetime) -> InboxPage
     return InboxPage(rows, counts[q.tab], page, per_page, counts)
 
 
+def _order(q: InboxQuery) -> list:
+    column = SORTS.get(q.sort, HumanTask.due_at)
+    return [column.desc() if q.descending else column.asc(), HumanTask.id]
+
+
+def claim_next_task(uow, q: InboxQuery) -> HumanTask | None:
+    """Claim the first task of the actor's group tab, in the tab's order and with its filters
+    (the "next task" button). On PostgreSQL rows another user is claiming right now are skipped
+    (SKIP LOCKED), so people pressing it together each get a different task instead of a conflict;
+    on SQLite the unit of work's write lock already serializes them. None: the queue is empty."""
+    actor = uow.actor
+    query = (select(HumanTask).where(_tab_condition(actor, "group"), *task_filters(q, uow.clock.now()))
+             .order_by(*_order(q)).limit(1))
+    if uow.session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    row = uow.session.scalars(query).first()
+    if row is None:
+        return None
+    row.assignee_id, row.claimed_at = actor.user_id, uow.clock.now()
+    uow.audit("task.claimed", case_id=row.case_id, record_id=row.record_id, task=row.bpmn_id, task_row_id=row.id,
+              next=True)
+    return row
+
+
 def visible_to(actor: Actor, row: HumanTask) -> bool:
     """Who may open a task's page: its assignee, anyone whose lane it is, leaders."""
     if row.lane == "subject":
@@ -106,4 +129,4 @@ def visible_to(actor: Actor, row: HumanTask) -> bool:
     return row.assignee_id == actor.user_id or row.lane in actor.roles or "leader" in actor.roles
 
 
-__all__ = ["InboxQuery", "InboxPage", "list_tasks", "tabs_for", "visible_to", "staff_lanes"]
+__all__ = ["InboxQuery", "InboxPage", "claim_next_task", "list_tasks", "tabs_for", "visible_to", "staff_lanes"]

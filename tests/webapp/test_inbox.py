@@ -185,3 +185,55 @@ def test_huge_page_number_is_not_a_server_error(web, world):
     b = web("reviewer")
     assert b.get("/inbox?page=100000000000000000000").status_code == 200
     assert b.get("/records?page=100000000000000000000").status_code == 200
+
+
+# -- the "next task" button -----------------------------------------------------------------------
+
+def _claim_next(browser, inbox_url: str = "/inbox?tab=group"):
+    """Press the button on the inbox page, sending the hidden fields the page rendered."""
+    page = Page(browser.get(inbox_url))
+    form = page.one("claim-next")
+    fields = {i.get("name"): i.get("value") for i in form.xpath(".//input[@type='hidden']")}
+    return browser.post(form.get("action"), fields, csrf=False)
+
+
+def test_next_task_claims_the_first_row_of_the_group_tab_and_opens_it(web, world, items):
+    b = web("reviewer")
+    first = _by_due(_group(items))[0]
+    response = _claim_next(b)
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/tasks/{first}")
+    assert "已认领下一个任务。" in Page(b.get(f"/tasks/{first}")).alerts
+    mine = Page(b.get("/inbox?tab=mine"))
+    assert first in mine.task_rows and mine.counts == {"mine": 4, "group": TOTAL - 6}
+
+
+def test_next_task_follows_the_filters_and_order_on_screen(web, items):
+    b = web("reviewer")
+    expected = _by_due([it for it in _group(items) if it.severity == "serious"])
+    response = _claim_next(b, "/inbox?tab=group&severity=serious&sort=due&desc=1")
+    # the last-due serious task first: due descending, then by id
+    latest = max(it.due_day for it in _group(items) if it.severity == "serious")
+    wanted = [r for r in expected if next(it for it in items if it.row_id == r).due_day == latest][0]
+    assert response.headers["Location"].endswith(f"/tasks/{wanted}")
+
+
+def test_two_reviewers_pressing_next_get_different_tasks(web, items):
+    first, second = _by_due(_group(items))[:2]
+    a, b = _claim_next(web("reviewer")), _claim_next(web("reviewer2"))
+    assert a.headers["Location"].endswith(f"/tasks/{first}")
+    assert b.headers["Location"].endswith(f"/tasks/{second}")
+
+
+def test_next_task_on_an_empty_queue_says_so(web, world):
+    b = web("reviewer")
+    assert Page(b.get("/inbox?tab=group")).xpath('//*[@id="claim-next"]') == []   # no button with nothing to claim
+    response = b.post("/tasks/next", {})
+    assert response.status_code == 302 and "tab=group" in response.headers["Location"]
+    assert "组任务中没有可认领的任务。" in Page(b.get("/inbox?tab=group")).alerts
+
+
+def test_next_task_never_hands_out_another_lanes_task(web, world):
+    world.leader_task()     # a task in the leaders' lane only
+    b = web("reviewer")
+    assert b.post("/tasks/next", {}).headers["Location"].endswith("tab=group")
+    assert [t.assignee_id for t in world.tasks() if t.lane == "leader"] == [None]

@@ -10,7 +10,7 @@ from workflows.cases import (assign_task, claim_task, complete_task, task_form, 
                              unclaim_task)
 from workflows.drafts import draft_for, save_draft
 from workflows.forms import FormInvalid
-from workflows.inbox import InboxQuery, list_tasks, staff_lanes, tabs_for, visible_to
+from workflows.inbox import InboxQuery, claim_next_task, list_tasks, staff_lanes, tabs_for, visible_to
 from workflows.models import Attachment, Case, HumanTask, Record, User, UserRole
 
 from ..context import actor, clock, db, page_arg, safe_local_url, unit_of_work
@@ -31,15 +31,19 @@ def _require_login():
     _staff_required()
 
 
-@bp.get("/inbox")
-def index():
-    args = request.args
-    query = InboxQuery(
-        tab=args.get("tab", "mine" if _has_mine() else "group"), process=args.get("process") or None,
-        task=args.get("task") or None, field=args.get("field") or None, severity=args.get("severity") or None,
+def _query_from(args, tab: str) -> InboxQuery:
+    """The inbox's filters and order from a query string (the page) or a form (the next-task button)."""
+    return InboxQuery(
+        tab=tab, process=args.get("process") or None, task=args.get("task") or None,
+        field=args.get("field") or None, severity=args.get("severity") or None,
         subject=args.get("subject") or None, overdue=args.get("overdue") == "1",
         sort=args.get("sort", "due"), descending=args.get("desc") == "1",
         page=page_arg(), per_page=args.get("per_page", 25, type=int))
+
+
+@bp.get("/inbox")
+def index():
+    query = _query_from(request.args, request.args.get("tab") or ("mine" if _has_mine() else "group"))
     page = list_tasks(db(), actor(), query, clock().now())
     assignees = {}
     ids = {r.assignee_id for r in page.rows if r.assignee_id}
@@ -76,6 +80,19 @@ def _act(fn, row_id, *args, message=None):
 def claim(row_id):
     _act(claim_task, row_id, message=_("已认领任务。"))
     return redirect(url_for("inbox.task", row_id=row_id))
+
+
+@bp.post("/tasks/next")
+def claim_next():
+    """Claim the first task of the group tab, with the filters and order the inbox showed."""
+    with unit_of_work() as uow:
+        row = claim_next_task(uow, _query_from(request.form, "group"))
+        uow.commit()
+    if row is None:
+        flash(_("组任务中没有可认领的任务。"), "info")
+        return redirect(url_for("inbox.index", tab="group"))
+    flash(_("已认领下一个任务。"), "success")
+    return redirect(url_for("inbox.task", row_id=row.id))
 
 
 @bp.post("/tasks/<int:row_id>/unclaim")
