@@ -14,15 +14,17 @@ each its own cookie jar and http.client connection; traffic goes to 127.0.0.1 on
 once (the login form with the CSRF token from /login), then, for a fixed duration (default 30 s,
 at most 600), loops:
 
-    GET  /inbox?tab=group           -> the first task row (data-task-row)
-    POST /tasks/<id>/claim          -> 302; 409 when another reviewer claimed or completed it first
+    GET  /inbox?tab=group           -> the group tab (its rows and the "claim next task" button)
+    POST /tasks/next                -> 302 to /tasks/<id>: the first unclaimed task, claimed (the
+                                       button; on PostgreSQL rows being claimed are skipped)
     GET  /tasks/<id>                -> 200; the form's csrf_token and task_id
     POST /tasks/<id>                -> 302 (review_decision=approve, review_opinion, csrf_token,
                                        task_id, action=complete)
 
+--pick first / random instead claim a row of the page (POST /tasks/<id>/claim): the first, as
+everyone looking at the same list would, or a random one, to show what such contention costs. Then
 409s are expected and counted as conflicts, not errors; a conflict sends the reviewer back to the
-inbox. (--pick random takes a random row of the first page instead of the first, to show what the
-contention on the first row costs.) It prints task completions per second; p50/p95/p99 latency per
+inbox. It prints task completions per second; p50/p95/p99 latency per
 request kind; status counts per kind and errors by status; the CPU used by gunicorn (master and
 workers, from /proc, before and after the timed window), by the database's PostgreSQL backends
 and by this client; how the workers' time splits into on a CPU / waiting for a CPU / blocked
@@ -34,7 +36,7 @@ p95 under 100 ms. The script stops by itself: gunicorn is terminated at the end 
 The last line is one JSON object with every figure.
 
     python bench/load.py [--users 50] [--workers 2] [--duration 30] [--records 2000] [--fresh]
-                         [--threads 1] [--pick first|random] [--no-profile]
+                         [--threads 1] [--pick next|first|random] [--no-profile]
 """
 from __future__ import annotations
 
@@ -83,6 +85,7 @@ REVIEWERS = 50
 KINDS = ("inbox", "claim", "task", "complete")
 OK = {"inbox": 200, "claim": 302, "task": 200, "complete": 302, "login_page": 200, "login": 302}
 ROW = re.compile(r'data-task-row="(\d+)"')
+TASK_URL = re.compile(r"/tasks/(\d+)$")
 TASK_ID = re.compile(r'name="task_id" value="([^"]+)"')
 OPINION = "事实清楚，证据确实充分，依据正确，程序合法。"
 
@@ -234,10 +237,17 @@ class Staff(WebUser, threading.Thread):
                 stats.empty_inbox += 1
             time.sleep(0.05)
             return
-        row = rows[0] if self.pick == "first" else self.rng.choice(rows)
         if time.perf_counter() >= self.deadline:
             return
-        claim = self.call("claim", "POST", f"/tasks/{row}/claim", {"csrf_token": self.token})
+        if self.pick == "next":
+            claim = self.call("claim", "POST", "/tasks/next", {"csrf_token": self.token})
+            found = claim is not None and claim[0] == 302 and TASK_URL.search(claim[2] or "")
+            if not found:
+                return
+            row = found.group(1)
+        else:
+            row = rows[0] if self.pick == "first" else self.rng.choice(rows)
+            claim = self.call("claim", "POST", f"/tasks/{row}/claim", {"csrf_token": self.token})
         if claim is None or claim[0] != 302:
             if claim is not None and claim[0] == 409:
                 with stats.lock:
@@ -442,10 +452,10 @@ def profile_cycles(url: str, cycles: int) -> dict:
         if not rows:
             return False
         token = TOKEN.search(html).group(1)
-        row = rows[0]
-        r = timed("claim", lambda: client.post(f"/tasks/{row}/claim", data={"csrf_token": token}))
-        if r.status_code != 302:
+        r = timed("claim", lambda: client.post("/tasks/next", data={"csrf_token": token}))
+        if r.status_code != 302 or not TASK_URL.search(r.headers["Location"]):
             raise RuntimeError(f"profile claim: HTTP {r.status_code}")
+        row = TASK_URL.search(r.headers["Location"]).group(1)
         page = timed("task", lambda: client.get(f"/tasks/{row}")).get_data(as_text=True)
         data = {"csrf_token": TOKEN.search(page).group(1), "task_id": TASK_ID.search(page).group(1),
                 "review_decision": "approve", "review_opinion": OPINION, "action": "complete"}
@@ -499,8 +509,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (>1: gthread)")
     parser.add_argument("--duration", type=float, default=30.0, help=f"seconds (at most {MAX_DURATION:.0f})")
     parser.add_argument("--records", type=int, default=2000, help="tasks waiting at legality_review before the run")
-    parser.add_argument("--pick", choices=("first", "random"), default="first",
-                        help="which row of the group tab's first page a reviewer claims")
+    parser.add_argument("--pick", choices=("next", "first", "random"), default="next",
+                        help="how a reviewer claims: the next-task button, or the first / a random row of the page")
     parser.add_argument("--fresh", action="store_true", help="rebuild the database")
     parser.add_argument("--profile-cycles", type=int, default=20)
     parser.add_argument("--no-profile", action="store_true")
@@ -522,7 +532,7 @@ def main() -> None:
           + (f", {facts['ms_per_record']} ms each" if facts.get("records_opened") else "")
           + f"; {facts['released_claims']} claims from an earlier run released)", flush=True)
     print(f"\n{args.users} reviewers x {duration:.0f} s against gunicorn -w {args.workers}"
-          + (f" --threads {args.threads}" if args.threads > 1 else "") + f" (claiming the {args.pick} row) ...",
+          + (f" --threads {args.threads}" if args.threads > 1 else "") + f" (claiming {'with the next-task button' if args.pick == 'next' else f'the {args.pick} row'}) ...",
           flush=True)
     r = run_load(url, args.users, args.workers, args.threads, duration, args.pick)
     print(f"completions: {r['completions']} in {duration:.0f} s = {r['completions_per_s']}/s "
