@@ -56,10 +56,13 @@ def _safe_next(target: str | None) -> str:
 
 
 def _landing() -> str:
-    """Where a user starts: subjects in the portal, staff in the inbox, others at the record list."""
+    """Where a user starts: subjects in the portal, staff in the inbox, personnel staff at the
+    integrity files (the record list refuses them), others at the record list."""
     if current_user.is_authenticated and current_user.has_role("subject"):
         return url_for("portal.index")
     if current_user.is_authenticated and not current_user.has_role("clerk", "reviewer", "leader"):
+        if current_user.has_role("personnel") and not current_user.has_role("manager"):
+            return url_for("personnel.index")
         return url_for("cases.records")
     return url_for("inbox.index")
 

@@ -151,9 +151,18 @@ def attachment(attachment_id):
                      download_name=att.filename)
 
 
+def _case_document(document_id: int) -> Document:
+    """A document of the case staff's: not a credit-check extract, which is a civil servant's
+    integrity file (personnel and the person only; anyone else is told it does not exist)."""
+    doc = db().get(Document, document_id)
+    if doc is None or doc.kind == "credit_check":
+        abort(404)
+    return doc
+
+
 @bp.get("/documents/<int:document_id>")
 def document(document_id):
-    doc = db().get(Document, document_id) or abort(404)
+    doc = _case_document(document_id)
     return send_file(io.BytesIO(doc.pdf), mimetype="application/pdf", as_attachment=True,
                      download_name=f"{doc.number}.pdf")
 
@@ -162,6 +171,7 @@ def document(document_id):
 def correct(document_id):
     if not current_user.has_role("leader"):
         abort(403)
+    _case_document(document_id)
     with unit_of_work() as uow:
         try:
             new = correct_document(uow, document_id, request.form.get("reason", ""))

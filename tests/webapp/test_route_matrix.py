@@ -1,0 +1,561 @@
+"""Who may use which route: one authorization matrix over EVERY route of the app (read from
+`app.url_map`) and every caller -- anonymous, each role, the civil servant behind an accountability
+case -- through the browser session and, for /api/v1/, through a bearer token (and a browser
+session without one, which the API must ignore).
+
+How to add a route
+------------------
+`test_every_route_is_in_the_policy` fails for a route that is not in POLICY below. Add its
+endpoint to POLICY with who may use it (per method, when GET and POST differ): PUBLIC,
+LOGGED_IN, `only(...)` with callers, or `owned_by(...)` for a subject's own things (other
+subjects get 404, not 403: no probing which ids exist). If the URL has an argument that is not in
+ARGS (or needs a different object for this endpoint: ARG_OVERRIDES), create the object in
+`build()` and name it there; if a POST needs a body to get past its input checks without doing
+harm, add it to BODIES. The matrix then checks, for every caller: an allowed caller is not
+refused (no 401/403/404, no redirect to the login page, no server error, a GET answers 2xx/3xx);
+a refused anonymous visitor is sent to the login page (the API: 401); a refused user gets 403
+(or the 404 the policy names) and a refused POST changes nothing in the database.
+
+Where the code's behaviour is questionable, the entry says so (QUESTION) rather than pretending
+it is obviously right.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+import workflows.accounts
+from credflow_web import CAPTURE, Browser, WebWorld, password
+from webapp import create_app
+from workflows.accountability import add_holding, credit_check_extract
+from workflows.accounts import create_api_token, create_user
+from workflows.applications import file_objection
+from workflows.cases import claim_task
+from workflows.clock import CST, FixedClock
+from workflows.db import make_engine, make_session_factory
+from workflows.definitions import latest_definition
+from workflows.demo import SUBJECTS
+from workflows.engine.bundle import clear_spec_cache
+from workflows.migration import start_job
+from workflows.models import ROLES as MODEL_ROLES
+from workflows.models import (Attachment, Base, Case, Document, HumanTask, Notification, ProcessDefinition,
+                              ProcessDraft, Subject)
+from workflows.records import LIFECYCLE, open_record
+from workflows.runtime import WORKFLOWS, Actor
+
+APPROVE = {"review_decision": "approve", "review_opinion": "事实清楚，依据充分。"}
+LEADER_OK = {"leader_decision": "approve", "leader_opinion": "同意。"}
+CONFIRM = {"person_confirmed": "confirm", "confirm_reason": "经核对任职文件，失信行为发生时在岗。"}
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+A, B, C, P1 = 0, 1, 2, 3          # indexes into SUBJECTS; the seeded "subject" account is A's (a department)
+assert SUBJECTS[P1][0] == "civil_servant"
+
+# -- the callers ----------------------------------------------------------------------------------
+
+ROLES = ("clerk", "reviewer", "leader", "manager", "personnel")
+SUBJECT_CALLERS = ("subject", "civil_servant")
+CALLERS = ("anonymous", *ROLES, *SUBJECT_CALLERS)
+LOGGED_IN_CALLERS = CALLERS[1:]
+# "subject": the department A's account (its record, its objection, its decision document);
+# "civil_servant": P1, principal of A when the conduct happened (its accountability case, its file)
+USERNAMES = {**{r: r for r in ROLES}, "subject": "subject", "civil_servant": "p1"}
+
+
+@dataclass(frozen=True)
+class Access:
+    allowed: frozenset[str]
+    not_found: frozenset[str] = frozenset()   # refused callers answered 404 (rather than 403)
+
+
+def only(*callers: str, not_found: tuple[str, ...] = ()) -> Access:
+    unknown = set(callers) - set(CALLERS)
+    assert not unknown, unknown
+    return Access(frozenset(callers), frozenset(not_found))
+
+
+def owned_by(owner: str) -> Access:
+    """A subject's own thing: the other subject account is told it does not exist."""
+    return only(owner, not_found=tuple(c for c in SUBJECT_CALLERS if c != owner))
+
+
+PUBLIC = only(*CALLERS)
+LOGGED_IN = only(*LOGGED_IN_CALLERS)
+TASK_WORKERS = ("clerk", "reviewer", "leader")          # the inbox
+CASE_READERS = ("clerk", "reviewer", "leader", "manager")   # records and case pages
+API_STAFF = ("clerk", "reviewer", "leader", "manager", "personnel")
+MANAGER = only("manager")
+PERSONNEL = only("personnel")
+
+# The task behind <row_id>/<task_id> is a legality review: the reviewer's lane. Leaders see every
+# staff task and may release and reassign, but complete only their own lanes' tasks.
+POLICY: dict[str, Access | dict[str, Access]] = {
+    # -- auth: the login page is everyone's; the rest needs a login ---------------------------
+    "auth.home": PUBLIC,                    # a redirect to the caller's start page (anonymous: the login page)
+    "auth.login": PUBLIC,
+    "auth.logout": LOGGED_IN,
+    "auth.notifications": LOGGED_IN,        # one's own notifications only
+    "auth.notifications_read": LOGGED_IN,
+    "health": PUBLIC,                       # for the load balancer; says "ok" and nothing else
+    # -- inbox: the staff who work tasks --------------------------------------------------------
+    "inbox.index": only(*TASK_WORKERS),
+    "inbox.task": only("reviewer", "leader"),            # the lane's, and leaders
+    "inbox.submit": only("reviewer"),                    # the lane's only: a leader sees, cannot complete
+    "inbox.claim": only("reviewer"),
+    "inbox.claim_next": only(*TASK_WORKERS),             # the first of one's group tab (/tasks/next: sent last)
+    "inbox.unclaim": only("reviewer", "leader"),         # the assignee (the reviewer) or a leader
+    "inbox.assign": only("leader"),
+    # -- records and cases: staff who work or run the cases --------------------------------------
+    # QUESTION: `personnel` is refused here (cases.STAFF) but reads every record and case through
+    # the API (api.STAFF includes it); personnel open accountability cases by record id, which
+    # the web gives them no way to look up.
+    "cases.records": only(*CASE_READERS),
+    "cases.new_record": only("clerk"),
+    "cases.case": only(*CASE_READERS),
+    "cases.diagram": only(*CASE_READERS),
+    # QUESTION: a process manager (BPMN editing, migrations) may comment on any case.
+    "cases.comment": only(*CASE_READERS),
+    "cases.attachment": only(*CASE_READERS),
+    "cases.document": only(*CASE_READERS),     # a case's decision; a credit-check extract is 404 (test below)
+    "cases.correct": only("leader"),
+    # -- the subjects' portal: their own things; staff are refused ------------------------------
+    "portal.index": only(*SUBJECT_CALLERS),
+    "portal.record": owned_by("subject"),
+    "portal.apply": owned_by("subject"),
+    "portal.application": owned_by("subject"),             # A's objection
+    "portal.attachment": owned_by("subject"),              # a file of A's objection
+    "portal.document": owned_by("subject"),                # A's sanction decision
+    "portal.task": owned_by("civil_servant"),              # P1's statement (陈述申辩)
+    "portal.request_review": owned_by("civil_servant"),    # P1's accountability case
+    "portal.integrity": owned_by("civil_servant"),         # a department has no integrity file: 404
+    # -- public disclosure and verification -----------------------------------------------------
+    "public.index": PUBLIC,
+    "public.record": PUBLIC,
+    "public.verify": PUBLIC,
+    "public.verify_code": PUBLIC,
+    # -- process managers -----------------------------------------------------------------------
+    **{f"admin.{name}": MANAGER for name in (
+        "index", "definition", "download", "upload", "diff", "migrate", "migration", "migration_progress",
+        "editor", "draft", "save", "discard", "validate", "deploy", "check", "operations", "form_template",
+        "form_preview")},
+    # -- personnel: rosters, integrity files, credit checks --------------------------------------
+    **{f"personnel.{name}": PERSONNEL for name in ("index", "person", "credit_check", "roster", "open_case")},
+    # -- the JSON API: bearer tokens; subjects are told "not found" about what is not theirs -----
+    "api.openapi_document": PUBLIC,
+    "api.list_records": only(*API_STAFF, *SUBJECT_CALLERS),          # a subject: its own records only
+    "api.get_record": only(*API_STAFF, "subject", not_found=("civil_servant",)),
+    "api.create_record": only("clerk"),
+    "api.get_case": only(*API_STAFF, "subject", not_found=("civil_servant",)),   # A's objection
+    "api.list_open_tasks": only(*TASK_WORKERS, *SUBJECT_CALLERS),
+    "api.get_task": only("reviewer", "leader", not_found=SUBJECT_CALLERS),
+    "api.claim": only("reviewer", not_found=SUBJECT_CALLERS),
+    "api.unclaim": only("reviewer", "leader", not_found=SUBJECT_CALLERS),
+    "api.complete": only("reviewer", not_found=SUBJECT_CALLERS),
+}
+
+# URL arguments: the name of an attribute of build()'s objects, by argument name ...
+ARGS = {
+    "record_id": "record", "case_id": "lifecycle_case", "row_id": "task_view", "task_id": "task_view",
+    "attachment_id": "attachment", "document_id": "document", "person_id": "p1",
+    "definition_id": "definition", "job_id": "job", "key": "process_key", "process": "application_kind",
+    "code": "verification_code",
+}
+# ... or by endpoint, where one needs another object than the rest
+ARG_OVERRIDES = {
+    ("portal.application", "case_id"): "objection_case",
+    ("portal.request_review", "case_id"): "accountability_case",
+    ("api.get_case", "case_id"): "objection_case",
+    ("portal.task", "row_id"): "task_statement",
+    ("inbox.claim", "row_id"): "task_claim",
+    ("api.claim", "task_id"): "task_claim",
+    ("inbox.assign", "row_id"): "task_assign",
+    ("inbox.unclaim", "row_id"): "task_unclaim_web",
+    ("api.unclaim", "task_id"): "task_unclaim_api",
+}
+# POST bodies: ("form" | "json", callable(objects) -> data). The default is an empty form: for an
+# allowed caller most routes then refuse the input (400/422), which is still "not refused access".
+BODIES = {
+    "auth.login": ("form", lambda o: {"username": "clerk", "password": password("clerk")}),
+    "inbox.assign": ("form", lambda o: {"user_id": o.reviewer2}),
+    "cases.comment": ("form", lambda o: {"body": "请补充证据。"}),
+    "personnel.credit_check": ("form", lambda o: {"purpose": "拟任职务审查"}),
+    "personnel.open_case": ("form", lambda o: {"record_id": o.record, "person_id": o.p1, "post": "principal"}),
+    "public.verify": ("form", lambda o: {"code": o.verification_code}),
+    "admin.save": ("json", lambda o: {"bpmn_xml": "", "forms": {}}),
+    "admin.validate": ("json", lambda o: {"bpmn_xml": "", "forms": {}}),
+    "admin.deploy": ("json", lambda o: {"bpmn_xml": "", "forms": {}}),
+    "admin.discard": ("json", lambda o: {}),
+    "admin.check": ("json", lambda o: {"source": "1 + 1", "mode": "eval"}),
+    "admin.form_preview": ("json", lambda o: {"type": "object", "properties": {}}),
+    "api.create_record": ("json", lambda o: {}),
+    "api.complete": ("json", lambda o: {}),
+}
+# Requests that end or start a session run in a browser of their own (same caller), so the rest of
+# the matrix keeps its session.
+OWN_BROWSER = {"auth.login", "auth.logout"}
+# Routes outside the matrix: Flask's static files, and the failing route tests/webapp/conftest.py adds.
+NOT_ROUTES = {"static"}
+TEST_ONLY_PREFIX = "/__test__/"
+METHOD_ORDER = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}
+
+
+# -- the world the URLs point into ----------------------------------------------------------------
+
+def build(world: WebWorld) -> SimpleNamespace:
+    """The objects the URL arguments name, through the services: department A's record sanctioned
+    (its decision document; P1's accountability case waiting for P1's statement), A's objection
+    with a file, five legality reviews for the task routes, a migration job, and a token per account."""
+    o = SimpleNamespace(process_key=LIFECYCLE, application_kind="objection")
+    with world.uow() as uow:
+        p1 = uow.session.get(Subject, world.subjects[P1])
+        add_holding(uow, world.subjects[A], p1, "principal", date(2023, 1, 1), date(2026, 3, 31), "局长")
+        for username, display, roles, subject_id in (("p1", p1.name, ["subject"], p1.id),
+                                                     ("personnel", "钱人事", ["personnel"], None)):
+            user = create_user(uow, username, password(username), display, roles, subject_id=subject_id)
+            world.actors[username], world.user_ids[username] = Actor.of(user), user.id
+        uow.commit()
+        o.p1 = p1.id
+    o.reviewer2 = world.user_ids["reviewer2"]
+
+    record, lifecycle = world.run("clerk", open_record, world.subjects[A], {**CAPTURE, "conduct_date": "2026-02-10"})
+    o.record, o.lifecycle_case = record.id, lifecycle.id
+    world.complete("reviewer", world.task(lifecycle.id, "legality_review").id, APPROVE)
+    world.complete("leader", world.task(lifecycle.id, "leader_approval").id, LEADER_OK)
+    with world.factory() as session:
+        o.accountability_case = session.scalars(select(Case.id).where(
+            Case.process_key == "accountability", Case.record_id == record.id, Case.party_id == o.p1)).one()
+        document = session.scalars(select(Document).where(Document.record_id == record.id)).one()
+        o.document, o.verification_code = document.id, document.verification_code
+        o.definition = latest_definition(session, LIFECYCLE).id
+    world.complete("clerk", world.task(o.accountability_case, "confirm_person").id, CONFIRM)
+    o.task_statement = world.task(o.accountability_case, "statement").id
+
+    with world.uow("subject") as uow:
+        att = Attachment(case_id=None, uploaded_by_id=world.user_ids["subject"], filename="缴款凭证.pdf",
+                         content_type="application/pdf", size=len(PDF), sha256=hashlib.sha256(PDF).hexdigest(),
+                         created_at=world.clock.now())
+        uow.session.add(att)
+        uow.session.flush()
+        objection = file_objection(uow, record.id, "factual_error", "欠款已于认定前结清。", [att.id])
+        att.case_id = objection.id
+        uow.commit()
+        o.objection_case, o.attachment = objection.id, att.id
+
+    for name in ("task_view", "task_claim", "task_assign", "task_unclaim_web", "task_unclaim_api"):
+        _, case_id = world.open_record(C)
+        setattr(o, name, world.task(case_id, "legality_review").id)
+    for name in ("task_unclaim_web", "task_unclaim_api"):     # claimed by the reviewer, to be released
+        world.run("reviewer", claim_task, getattr(o, name))
+
+    with world.uow("manager") as uow:
+        definition = uow.session.get(ProcessDefinition, o.definition)
+        o.job = start_job(uow, definition, definition).id
+        o.tokens = {name: create_api_token(uow, user_id, "route matrix") for name, user_id in world.user_ids.items()}
+        uow.commit()
+    return o
+
+
+_TEMPLATE = {}
+
+
+@pytest.fixture(scope="module")
+def _sqlite_template(_sqlite_template, tmp_path_factory):
+    """Overrides tests/webapp/conftest.py's template for this module: the seeded database with
+    build()'s objects (its ids are the same in every copy). On PostgreSQL every test builds anew."""
+    path = tmp_path_factory.mktemp("route-matrix-template") / "template.sqlite3"
+    shutil.copy(_sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    WORKFLOWS.clear()
+    clear_spec_cache()
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("CREDFLOW_INSTANCE", str(tmp_path_factory.mktemp("route-matrix-instance")))
+            mp.setattr(workflows.accounts, "_N", 2 ** 8)
+            _TEMPLATE["objects"] = build(WebWorld(make_session_factory(engine),
+                                                  FixedClock(datetime(2026, 6, 1, 9, 0, tzinfo=CST))))
+    finally:
+        WORKFLOWS.clear()
+        clear_spec_cache()
+        engine.dispose()
+    return path
+
+
+@pytest.fixture
+def objects(database_url, world, app):
+    o = _TEMPLATE["objects"] if database_url.startswith("sqlite") else build(world)
+    digest = hashlib.sha256(PDF).hexdigest()      # the evidence file itself, where the app keeps uploads
+    path = Path(app.config["UPLOAD_FOLDER"]) / digest[:2] / digest
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(PDF)
+    return o
+
+
+# -- requests and what they answer ----------------------------------------------------------------
+
+def matrix_rules(app):
+    rules = [r for r in app.url_map.iter_rules()
+             if r.endpoint not in NOT_ROUTES and not r.rule.startswith(TEST_ONLY_PREFIX)]
+    return sorted(rules, key=lambda r: (r.rule, r.endpoint))
+
+
+def methods_of(rule) -> list[str]:
+    return sorted(rule.methods - {"HEAD", "OPTIONS"}, key=lambda m: METHOD_ORDER.get(m, 9))
+
+
+def access_for(endpoint: str, method: str) -> Access:
+    if endpoint not in POLICY:
+        pytest.fail(f"the route {endpoint!r} is not in the authorization matrix: add it to POLICY in "
+                    f"tests/webapp/test_route_matrix.py (see the module docstring)")
+    entry = POLICY[endpoint]
+    if isinstance(entry, dict):
+        assert method in entry, f"POLICY[{endpoint!r}] says nothing about {method}"
+        return entry[method]
+    return entry
+
+
+def url_for_rule(app, rule, objects) -> str:
+    values = {}
+    for arg in sorted(rule.arguments):
+        name = ARG_OVERRIDES.get((rule.endpoint, arg), ARGS.get(arg))
+        if name is None or not hasattr(objects, name):
+            pytest.fail(f"{rule.rule} ({rule.endpoint}) takes <{arg}>, which the route matrix has no value for: "
+                        f"create the object in build() and name it in ARGS or ARG_OVERRIDES")
+        values[arg] = getattr(objects, name)
+    return app.url_map.bind("localhost").build(rule.endpoint, values)
+
+
+def expected(access: Access, caller: str, channel: str) -> str:
+    """'allowed', 'login' (sent to the login page), or the status a refusal answers."""
+    if channel == "api-cookie":          # a browser session without a bearer token: the API knows nobody
+        return "allowed" if "anonymous" in access.allowed else "401"
+    if caller in access.allowed:
+        return "allowed"
+    if channel == "web":
+        if caller == "anonymous":
+            return "login"
+        return "404" if caller in access.not_found else "403"
+    if caller == "anonymous":
+        return "401"
+    return "404" if caller in access.not_found else "403"
+
+
+def is_login_redirect(response) -> bool:
+    """Sent to log in first, to come back afterwards (?next=); the logout's own redirect to the
+    login page has no `next` and is no refusal."""
+    parts = urlsplit(response.headers.get("Location", ""))
+    return response.status_code in (301, 302, 303, 307, 308) and parts.path == "/login" and "next=" in parts.query
+
+
+def outcome(response, api: bool) -> str:
+    got = str(response.status_code)
+    if response.status_code in (301, 302, 303, 307, 308):
+        parts = urlsplit(response.headers.get("Location", ""))
+        got += " -> " + parts.path + ("?next=..." if "next=" in parts.query else "")
+    if api and response.mimetype != "application/json":
+        got += f" ({response.mimetype}, not JSON)"
+    return got
+
+
+def matches(expect: str, response, method: str, api: bool) -> bool:
+    status = response.status_code
+    if api and response.mimetype != "application/json" and expect != "allowed":
+        return False
+    if expect == "allowed":
+        if status in (401, 403, 404) or status >= 500 or is_login_redirect(response):
+            return False
+        return method != "GET" or status < 400
+    if expect == "login":
+        return is_login_redirect(response)
+    return status == int(expect)
+
+
+def fingerprint(world) -> dict:
+    """What a refused request must leave alone: every table's row count, task assignments, case
+    versions, unread notifications, process drafts, superseded documents."""
+    with world.factory() as session:
+        tables = Base.metadata.sorted_tables
+        counts = session.execute(select(*(select(func.count()).select_from(t).scalar_subquery().label(t.name)
+                                          for t in tables))).one()
+        return {
+            "rows": dict(zip([t.name for t in tables], counts)),
+            "tasks": session.execute(select(HumanTask.id, HumanTask.assignee_id).order_by(HumanTask.id)).all(),
+            "cases": session.execute(select(Case.id, Case.version).order_by(Case.id)).all(),
+            "unread": session.scalar(select(func.count()).select_from(Notification)
+                                     .where(Notification.read_at.is_(None))),
+            "drafts": session.execute(select(ProcessDraft.key, ProcessDraft.saved_at)).all(),
+            "superseded": session.execute(select(Document.id, Document.superseded_by_id)).all(),
+        }
+
+
+def changes(before: dict, after: dict) -> str:
+    out = []
+    for key in before:
+        if key == "rows":
+            out += [f"{t}: {n} -> {after['rows'][t]}" for t, n in before["rows"].items() if after["rows"][t] != n]
+        elif before[key] != after[key]:
+            out.append(key)
+    return ", ".join(out)
+
+
+class Caller:
+    """One caller's ways in: a browser session (None: anonymous) and its API token."""
+
+    def __init__(self, app, web, caller: str, objects):
+        self.app, self.web, self.name = app, web, caller
+        self.username = USERNAMES.get(caller)
+        self.browser = self.new_browser()
+        self.token = objects.tokens[self.username] if self.username else None
+
+    def new_browser(self) -> Browser:
+        if self.username is not None:
+            return self.web(self.username)
+        browser = self.web()
+        browser.get("/login")                    # an anonymous session's CSRF token
+        return browser
+
+    def send(self, endpoint: str, method: str, url: str, body, channel: str):
+        kind, data = body
+        if channel == "web":
+            browser = self.new_browser() if endpoint in OWN_BROWSER else self.browser
+            if method == "GET":
+                return browser.get(url)
+            if kind == "json":
+                return browser.client.open(url, method=method, json=data, headers={"X-CSRFToken": browser.token})
+            if method == "POST":
+                return browser.post(url, data)
+            return browser.client.open(url, method=method, data={**data, "csrf_token": browser.token})
+        headers = {"Authorization": f"Bearer {self.token}"} if channel == "api" and self.token else {}
+        kwargs = {"json": data} if method != "GET" else {}
+        return self.browser.client.open(url, method=method, headers=headers, **kwargs)
+
+
+# -- the tests ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def bare_app(instance_dir, tmp_path):
+    """The app as production builds it (no test-only routes), on a database it never opens."""
+    return create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}", "SECRET_KEY": "test",
+                       "TESTING": True})
+
+
+def test_every_route_is_in_the_policy(bare_app):
+    assert set(MODEL_ROLES) == {*ROLES, "subject"}, \
+        f"the roles changed ({MODEL_ROLES}): give each a caller in tests/webapp/test_route_matrix.py"
+    endpoints = {r.endpoint for r in matrix_rules(bare_app)}
+    missing = sorted(endpoints - set(POLICY))
+    stale = sorted(set(POLICY) - endpoints)
+    assert not missing, ("routes missing from the authorization matrix -- add each to POLICY in "
+                         f"tests/webapp/test_route_matrix.py (who may use it): {missing}")
+    assert not stale, f"POLICY in tests/webapp/test_route_matrix.py names endpoints that no longer exist: {stale}"
+    for rule in matrix_rules(bare_app):
+        for method in methods_of(rule):
+            access_for(rule.endpoint, method)
+        for arg in rule.arguments:
+            assert ARG_OVERRIDES.get((rule.endpoint, arg), ARGS.get(arg)), \
+                f"{rule.rule} takes <{arg}>: name an object for it in ARGS or ARG_OVERRIDES"
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_every_route_answers_every_caller_as_the_policy_says(app, web, world, objects, caller):
+    who = Caller(app, web, caller, objects)
+    mismatches, sent = [], 0
+    for rule in matrix_rules(app):
+        url = url_for_rule(app, rule, objects)
+        api = rule.endpoint.startswith("api.")
+        if not api:
+            channels = ["web"]
+        else:   # the token; and for a logged-in caller the browser session alone, which the API ignores
+            channels = ["api"] if caller == "anonymous" else ["api", "api-cookie"]
+        for method in methods_of(rule):
+            access = access_for(rule.endpoint, method)
+            kind, make = BODIES.get(rule.endpoint, ("form", lambda o: {}))
+            for channel in channels:
+                expect = expected(access, caller, channel)
+                changing = method != "GET" and expect != "allowed"
+                before = fingerprint(world) if changing else None
+                response = who.send(rule.endpoint, method, url, (kind, make(objects)), channel)
+                sent += 1
+                where = f"{method:5} {url:48} {caller}{'' if channel == 'web' else ' (' + channel + ')'}"
+                if not matches(expect, response, method, api):
+                    mismatches.append(f"{where}: expected {expect}, got {outcome(response, api)}")
+                if changing:
+                    changed = changes(before, fingerprint(world))
+                    if changed:
+                        mismatches.append(f"{where}: refused ({outcome(response, api)}) but changed {changed}")
+    assert sent >= len(POLICY)
+    assert not mismatches, (f"{len(mismatches)} of {sent} requests disagree with POLICY:\n"
+                            + "\n".join(mismatches))
+
+
+def test_every_account_lands_on_a_page_it_may_open(web, objects):
+    """After logging in, '/' takes each account to its own start page, and that page opens."""
+    for caller in LOGGED_IN_CALLERS:
+        browser = web(USERNAMES[caller])
+        response = browser.get("/", follow_redirects=True)
+        assert response.status_code == 200, (caller, response.request.path, response.status_code)
+
+
+def test_a_subject_cannot_reach_another_subjects_record_case_files_or_decision(app, web, world, objects):
+    """Department B's account reaches for department A's record: the portal says 'not found', the
+    staff pages 'forbidden', the API 'not found'; its POSTs change nothing. (B's own record opens,
+    and A's account opens the same URLs, so the refusals are about whose they are.)"""
+    with world.uow() as uow:
+        user = create_user(uow, "subject_b", password("subject_b"), SUBJECTS[B][1], ["subject"],
+                           subject_id=world.subjects[B])
+        token_b = create_api_token(uow, user.id, "route matrix")
+        uow.commit()
+    own_record, _ = world.open_record(B)
+    a, b = web("subject"), web("subject_b")
+    o = objects
+    portal = [f"/portal/records/{o.record}", f"/portal/records/{o.record}/objection",
+              f"/portal/records/{o.record}/self_correction", f"/portal/records/{o.record}/credit_repair",
+              f"/portal/applications/{o.objection_case}", f"/portal/attachments/{o.attachment}",
+              f"/portal/documents/{o.document}"]
+    staff = [f"/cases/{o.lifecycle_case}", f"/cases/{o.objection_case}", f"/cases/{o.lifecycle_case}/diagram.bpmn",
+             f"/attachments/{o.attachment}", f"/documents/{o.document}", "/records"]
+    for url in portal:
+        assert a.get(url).status_code == 200, url             # A's own
+        assert b.get(url).status_code == 404, url
+    assert b.get(f"/portal/records/{own_record}").status_code == 200
+    for url in staff:
+        assert b.get(url).status_code == 403, url
+    client = app.test_client()
+    bearer = {"Authorization": f"Bearer {token_b}"}
+    for url in (f"/api/v1/records/{o.record}", f"/api/v1/cases/{o.objection_case}",
+                f"/api/v1/cases/{o.lifecycle_case}"):
+        assert client.get(url, headers=bearer).status_code == 404, url
+    listed = client.get("/api/v1/records", headers=bearer).get_json()["records"]
+    assert [r["id"] for r in listed] == [own_record]
+
+    before = fingerprint(world)
+    b.get("/portal/")
+    assert b.post(f"/portal/records/{o.record}/objection",
+                  {"grounds": "factual_error", "statement": "不是我的记录"}).status_code == 404
+    assert b.post(f"/portal/applications/{o.objection_case}/review").status_code == 404
+    assert b.post(f"/cases/{o.lifecycle_case}/comments", {"body": "我有异议"}).status_code == 403
+    assert changes(before, fingerprint(world)) == ""
+
+
+def test_a_credit_check_extract_is_for_personnel_and_the_person_only(web, world, objects):
+    """The extract is the civil servant's integrity file as a PDF: personnel issue it and the person
+    downloads it from the portal; the case staff get 'not found' at /documents/<id>, as for the
+    file itself, and a leader cannot issue a 'correction' of it."""
+    document = world.run("personnel", credit_check_extract, objects.p1, "拟任职务审查")
+    p1 = web("p1")
+    response = p1.get(f"/portal/documents/{document.id}")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    for username in ("clerk", "reviewer", "leader", "manager"):
+        browser = web(username)
+        assert browser.get(f"/documents/{document.id}").status_code == 404, username
+        assert browser.get(f"/documents/{objects.document}").status_code == 200, username   # a case's decision
+    leader = web("leader")
+    before = fingerprint(world)
+    assert leader.post(f"/documents/{document.id}/correct", {"reason": "更正"}).status_code == 404
+    assert changes(before, fingerprint(world)) == ""
