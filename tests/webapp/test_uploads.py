@@ -131,6 +131,13 @@ def test_attachment_is_listed_on_the_case_and_downloaded_by_staff_only(web, worl
     assert b.get("/attachments/999").status_code == 404
 
 
+def test_a_file_not_yet_filed_with_a_case_is_its_uploaders_only(web, world, store):
+    att = store(PDF, "未提交表单的附件.pdf")          # uploaded by `reviewer` with a form that did not go through
+    assert web("reviewer").get(f"/attachments/{att.id}").data == PDF
+    for other in ("reviewer2", "clerk", "leader"):
+        assert web(other).get(f"/attachments/{att.id}").status_code == 404
+
+
 def test_upload_limit_comes_from_the_config(app):
     assert app.config["MAX_UPLOAD_BYTES"] == LIMIT
     assert app.config["MAX_CONTENT_LENGTH"] == LIMIT * 5 + 1024 * 1024

@@ -137,6 +137,8 @@ def diagram(case_id):
 
 @bp.post("/cases/<int:case_id>/comments")
 def comment(case_id):
+    if not current_user.has_role("clerk", "reviewer", "leader"):
+        abort(403)   # managers read cases to run the processes; the opinions are the case workers'
     with unit_of_work() as uow:
         add_comment(uow, case_id, request.form.get("body", ""))
         uow.commit()
@@ -147,6 +149,8 @@ def comment(case_id):
 @bp.get("/attachments/<int:attachment_id>")
 def attachment(attachment_id):
     att = db().get(Attachment, attachment_id) or abort(404)
+    if att.case_id is None and att.uploaded_by_id != current_user.id:
+        abort(404)   # not filed with a case yet (a form that did not go through): its uploader's only
     return send_file(attachment_path(att), mimetype=att.content_type, as_attachment=True,
                      download_name=att.filename)
 
