@@ -175,11 +175,11 @@ def test_errors_are_json_never_html(api, world):
 
 
 def test_an_unexpected_failure_is_a_json_500_without_details(api, monkeypatch, caplog):
-    import webapp.api.routes
+    import webapp.api.tasks
 
     def broken(*args, **kwargs):
         raise RuntimeError("internal detail: secret-marker-9c1e")
-    monkeypatch.setattr(webapp.api.routes, "list_tasks", broken)
+    monkeypatch.setattr(webapp.api.tasks, "list_tasks", broken)
     response = api.get("/api/v1/tasks", who="reviewer")
     body = _json_error(response, 500)
     assert "secret-marker" not in response.get_data(as_text=True) and body == {"error": body["error"]}

@@ -1,3 +1,9 @@
-"""The JSON API under /api/v1/: bearer tokens (`credflow api-token USERNAME`), no session cookie,
-errors always as JSON `{"error": message, "fields": {...}}`. Described by /api/v1/openapi.json."""
-from .routes import bp  # noqa: F401
+"""The JSON API under /api/v1/: records, cases and tasks for integrations, authenticated by a bearer
+token (`credflow api-token USERNAME`), no session cookie. A token acts as its user through the same
+services as the web pages, so the same rules hold. Errors are always JSON
+`{"error": message, "fields": {...}}`. Described by /api/v1/openapi.json."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from . import access, errors, records, tasks  # noqa: E402,F401  -- they register the routes

@@ -1,0 +1,74 @@
+"""Who is calling the API: a bearer token acts as its user (an `Actor`); a session cookie means nothing here."""
+from __future__ import annotations
+
+
+from flask import current_app, g, request
+
+from workflows.accounts import user_for_token
+from workflows.clock import SYSTEM_CLOCK
+from workflows.runtime import Actor, UnitOfWork
+
+from ..context import db
+from . import bp
+from .errors import ApiError
+
+STAFF = ("clerk", "reviewer", "leader", "manager", "personnel")
+
+
+# -- authentication -----------------------------------------------------------------------------
+
+@bp.before_request
+def _authenticate():
+    from .. import login_manager
+    from ..auth.routes import SessionUser
+    g._login_user = login_manager.anonymous_user()   # a session cookie means nothing here
+    if request.endpoint == "api.openapi_document":
+        return
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "需要 API 令牌（Authorization: Bearer …） / a bearer token is required",
+                       headers={"WWW-Authenticate": 'Bearer realm="credflow"'})
+    user = user_for_token(db(), token)
+    if user is None:
+        raise ApiError(401, "令牌无效、已撤销或其用户已停用 / the token is invalid or revoked, or its user is deactivated",
+                       headers={"WWW-Authenticate": 'Bearer realm="credflow", error="invalid_token"'})
+    g.api_actor = Actor.of(user)
+    g._login_user = SessionUser(user)      # for the access log: who made the request
+
+
+def api_actor() -> Actor:
+    return g.api_actor
+
+
+def api_clock():
+    return current_app.config["CLOCK"] or SYSTEM_CLOCK
+
+
+def unit_of_work() -> UnitOfWork:
+    uow = UnitOfWork(current_app.extensions["credflow.session_factory"], api_actor(), api_clock(),
+                     current_app.config["SETTINGS"])
+    uow.after_commit(refresh_reads)
+    return uow
+
+
+def refresh_reads() -> None:
+    """After a write, end the request's read transaction so the response shows the write."""
+    if "db" in g:
+        g.db.rollback()
+
+
+def is_staff(actor: Actor) -> bool:
+    return bool(actor.roles.intersection(STAFF))
+
+
+def is_subject(actor: Actor) -> bool:
+    return "subject" in actor.roles and actor.subject_id is not None
+
+
+def subject_only(actor: Actor) -> bool:
+    return is_subject(actor) and not is_staff(actor)
+
+
+def forbidden() -> ApiError:
+    return ApiError(403, "您的角色无权访问 / your roles do not allow this")

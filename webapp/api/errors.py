@@ -1,0 +1,97 @@
+"""Errors of the JSON API: always `{"error": message, "fields": {...}}`, never an HTML page or a stack trace."""
+from __future__ import annotations
+
+import logging
+
+
+from flask import g, jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+from workflows.cases import CaseError
+from workflows.forms import FormInvalid
+
+from ..errors import RETRY_AFTER_S, database_unavailable, forget_failed_read_session
+from . import bp
+
+log = logging.getLogger("credflow.api")
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, fields: dict | None = None, headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.message, self.fields, self.headers = status, message, fields, headers or {}
+
+
+def error_response(status: int, message: str, fields: dict | None = None, headers: dict | None = None):
+    body = {"error": message}
+    if fields:
+        body["fields"] = {str(k): str(v) for k, v in fields.items()}
+    response = jsonify(body)
+    response.status_code = status
+    response.headers.update(headers or {})
+    return response
+
+
+# -- errors: JSON for everything under /api/v1/ -------------------------------------------------
+
+MESSAGES = {400: "请求无效 / bad request", 401: "需要 API 令牌 / authentication required",
+            403: "无权访问 / forbidden", 404: "不存在 / not found", 405: "不支持此方法 / method not allowed",
+            409: "操作冲突 / conflict", 413: "请求过大 / request too large",
+            415: "需要 JSON / expected application/json", 500: "服务器内部错误 / internal error",
+            503: "数据库暂时不可用，操作未保存，请稍后重试 / database unavailable, nothing was saved: retry later"}
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    return error_response(exc.status, exc.message, exc.fields, exc.headers)
+
+
+@bp.errorhandler(FormInvalid)
+def _form_invalid(exc: FormInvalid):
+    return error_response(422, "表单有误 / the form has errors", exc.errors)
+
+
+@bp.errorhandler(CaseError)
+def _case_error(exc: CaseError):
+    return error_response(exc.status, str(exc))
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    code = exc.code or 500
+    headers = {}
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+    return error_response(code, MESSAGES.get(code, exc.name), headers=headers)
+
+
+@bp.errorhandler(Exception)
+def _server_error(exc: Exception):
+    extra = {"request_id": g.get("request_id"), "method": request.method, "path": request.path}
+    forget_failed_read_session()
+    if database_unavailable(exc):
+        log.warning("database unavailable on %s %s", request.method, request.path, extra=extra)
+        return error_response(503, MESSAGES[503], headers={"Retry-After": str(RETRY_AFTER_S)})
+    log.exception("unhandled API error on %s %s", request.method, request.path, extra=extra)
+    return error_response(500, MESSAGES[500])
+
+
+class _UnroutedApiRequest(Exception):
+    """A URL under /api/v1/ that matched no route (an unknown path, an id beyond the database's
+    integer range, a method the path does not take). Such a request belongs to no blueprint, so
+    the app's HTML error pages would answer it: this wrapper routes it to the JSON answer."""
+
+    def __init__(self, original: HTTPException):
+        super().__init__(original.description)
+        self.original = original
+
+
+@bp.before_app_request
+def _unrouted_api_requests():
+    exc = request.routing_exception
+    if isinstance(exc, (NotFound, MethodNotAllowed)) and (request.path + "/").startswith(bp.url_prefix + "/"):
+        request.routing_exception = _UnroutedApiRequest(exc)
+
+
+@bp.app_errorhandler(_UnroutedApiRequest)
+def _unrouted(exc: _UnroutedApiRequest):
+    return http_error(exc.original)

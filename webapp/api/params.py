@@ -1,0 +1,151 @@
+"""What the API accepts: query arguments and JSON bodies checked before anything reads them."""
+from __future__ import annotations
+
+import json
+import math
+import re
+
+from flask import request
+
+from workflows.forms import FormInvalid, validate_form
+
+from ..context import MAX_PAGE
+from ..formkit import fields_of
+from ..uploads import check_attachment_ids
+from .access import api_actor
+from .errors import ApiError
+
+MAX_ID = 2 ** 31 - 1          # ids are database integers: anything larger is simply not found
+MAX_DEPTH = 16                # how deeply a request body may nest
+TEXT_LIMITS = {"q": 200, "subject": 200, "process": 100, "task": 100, "field": 40}
+
+
+# -- input ----------------------------------------------------------------------------------------
+
+def text_problem(value: str) -> str | None:
+    """Why text cannot be stored, if it cannot (PostgreSQL refuses NUL; lone surrogates are not UTF-8)."""
+    if "\x00" in value:
+        return "文本不能含 NUL 字符 / text must not contain NUL characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "文本不是有效的 Unicode / text is not valid Unicode"
+    return None
+
+
+def check_arg_text(name: str, value: str) -> None:
+    problem = text_problem(value)
+    if problem:
+        raise ApiError(400, f"参数 {name} 无效 / invalid {name}", {name: problem})
+
+
+def check_json(body: dict) -> None:
+    """Walk a parsed body (without recursion): nesting is bounded (else 400); text is storable and
+    numbers are finite (else 422, reported under the innermost field's name)."""
+    errors = {}
+    stack = [(body, 0, "body")]
+    while stack:
+        item, depth, where = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ApiError(400, "JSON 嵌套过深 / the JSON nests too deeply")
+        if isinstance(item, str):
+            problem = text_problem(item)
+            if problem:
+                errors.setdefault(where, problem)
+        elif isinstance(item, float) and not math.isfinite(item):
+            errors.setdefault(where, "数值超出范围 / not a finite number")
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                problem = text_problem(key)
+                if problem:
+                    errors.setdefault(where, problem)
+                    continue
+                stack.append((child, depth + 1, key))
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1, where) for child in item)
+    if errors:
+        raise ApiError(422, "表单有误 / the form has errors", errors)
+
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def json_object() -> dict:
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise ApiError(400, "需要 JSON 对象 / expected a JSON object in the request body")
+    try:
+        body = json.loads(raw, parse_constant=_no_constants)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "请求体不是有效的 JSON / the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "需要 JSON 对象 / expected a JSON object in the request body")
+    check_json(body)
+    return body
+
+
+def is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
+
+
+def text_arg(name: str, choices=None) -> str | None:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    check_arg_text(name, value)
+    if choices is not None:
+        if value not in choices:
+            raise ApiError(400, f"参数 {name} 无效 / invalid {name}", {name: "one of " + ", ".join(choices)})
+    elif len(value) > TEXT_LIMITS[name]:
+        raise ApiError(400, f"参数 {name} 过长 / {name} is too long", {name: f"at most {TEXT_LIMITS[name]} characters"})
+    return value
+
+
+def int_arg(name: str, default: int, maximum: int) -> int:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return default
+    if not re.fullmatch(r"[0-9]{1,9}", value) or not 1 <= int(value) <= maximum:
+        raise ApiError(400, f"参数 {name} 无效 / invalid {name}", {name: f"an integer from 1 to {maximum}"})
+    return int(value)
+
+
+def bool_arg(name: str) -> bool:
+    value = request.args.get(name)
+    if value in (None, "", "false", "0"):
+        return False
+    if value in ("true", "1"):
+        return True
+    raise ApiError(400, f"参数 {name} 无效 / invalid {name}", {name: "true or false"})
+
+
+def page_args() -> tuple[int, int]:
+    return int_arg("page", 1, MAX_PAGE), int_arg("per_page", 25, 100)
+
+
+def check_form(session, schema: dict, data: dict, case_id: int | None) -> dict:
+    """Form data as the API takes it: only the form's own, writable fields (a misspelt field is an
+    error, not silently dropped), valid against its JSON Schema, attachments of this case only."""
+    props = schema.get("properties") or {}
+    errors = {}
+    for name in data:
+        if name not in props:
+            errors[name] = "表单不含此字段 / not a field of this form"
+        elif props[name].get("readOnly"):
+            errors[name] = "只读字段 / read-only"
+    try:
+        clean = validate_form(schema, {k: v for k, v in data.items() if k not in errors})
+    except FormInvalid as exc:
+        errors.update(exc.errors)
+        clean = {}
+    for f in fields_of(schema):
+        ids = data.get(f.name)
+        if f.widget != "file" or f.name in errors or not ids:
+            continue
+        if not isinstance(ids, list) or not all(is_id(i) for i in ids) \
+                or not check_attachment_ids(session, [f], {f.name: ids}, case_id, api_actor().user_id):
+            errors[f.name] = "附件不存在或不属于此案件 / unknown attachment"
+    if errors:
+        raise FormInvalid(errors)
+    return clean

@@ -1,0 +1,169 @@
+"""Records and cases: staff see every record, a subject account only its own."""
+from __future__ import annotations
+
+
+from flask import jsonify, url_for
+from sqlalchemy import func, or_, select
+
+from workflows.applications import APPLICATION_PROCESSES
+from workflows.cases import CaseError
+from workflows.definitions import latest_definition, specs_for
+from workflows.forms import FormInvalid
+from workflows.identifiers import InvalidIdentifier, check_subject_code
+from workflows.models import RECORD_STATUSES, SUBJECT_KINDS, Case, HumanTask, Record, Subject
+from workflows.records import LIFECYCLE, lifecycle_case, open_record, register_subject
+from workflows.runtime import Actor
+
+from ..context import db
+from ..formkit import fields_of
+from . import bp
+from .access import api_actor, forbidden, is_staff, is_subject, unit_of_work
+from .errors import ApiError
+from .params import check_form, is_id, json_object, page_args, text_arg
+from .payloads import assignee_names, iso, page_count, record_json, task_json
+
+# -- records --------------------------------------------------------------------------------------
+
+@bp.get("/records")
+def list_records():
+    actor = api_actor()
+    if not is_staff(actor) and not is_subject(actor):
+        raise forbidden()
+    status = text_arg("status", RECORD_STATUSES)
+    search = (text_arg("q") or "").strip()
+    page, per_page = page_args()
+    query = select(Record).join(Subject, Subject.id == Record.subject_id)
+    if not is_staff(actor):
+        query = query.where(Record.subject_id == actor.subject_id)
+    if status:
+        query = query.where(Record.status == status)
+    if search:
+        query = query.where(or_(Subject.name.contains(search, autoescape=True), Subject.code == search.upper()))
+    total = db().scalar(select(func.count()).select_from(query.subquery()))
+    rows = db().scalars(query.order_by(Record.id.desc()).offset((page - 1) * per_page).limit(per_page)).all()
+    cases = {}
+    if is_staff(actor) and rows:
+        cases = dict(db().execute(select(Case.record_id, func.max(Case.id)).where(
+            Case.record_id.in_([r.id for r in rows]), Case.process_key == LIFECYCLE).group_by(Case.record_id)).all())
+    return jsonify(records=[record_json(r, cases.get(r.id)) for r in rows], total=total, page=page,
+                   per_page=per_page, pages=page_count(total, per_page))
+
+
+@bp.get("/records/<int:record_id>")
+def get_record(record_id: int):
+    actor = api_actor()
+    if not is_staff(actor) and not is_subject(actor):
+        raise forbidden()
+    record = db().get(Record, record_id)
+    # another subject's record is "not found", not "forbidden": no probing which ids exist
+    if record is None or (not is_staff(actor) and record.subject_id != actor.subject_id):
+        raise ApiError(404, "记录不存在 / no such record")
+    case = lifecycle_case(db(), record.id) if is_staff(actor) else None
+    return jsonify(record_json(record, case.id if case else None))
+
+
+def _capture_schema() -> dict:
+    definition = latest_definition(db(), LIFECYCLE)
+    if definition is None:
+        raise ApiError(503, "记录流程未部署 / the record process is not deployed")
+    return specs_for(db(), definition.id).forms["capture.json"]
+
+
+def _new_subject_errors(value) -> dict:
+    if not isinstance(value, dict) or set(value) - {"kind", "name", "code"}:
+        return {"subject": "an object {kind, name, code}"}
+    kind, name, code = value.get("kind"), value.get("name"), value.get("code")
+    if kind not in SUBJECT_KINDS:
+        return {"subject": "kind: one of " + ", ".join(SUBJECT_KINDS)}
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 200:
+        return {"subject": "name: 1 to 200 characters"}
+    if not isinstance(code, str):
+        return {"subject": "code: a string"}
+    try:
+        check_subject_code(kind, code)
+    except InvalidIdentifier as exc:
+        return {"subject": str(exc)}
+    return {}
+
+
+@bp.post("/records")
+def create_record():
+    actor = api_actor()
+    if "clerk" not in actor.roles:
+        raise ApiError(403, "只有承办人可以录入记录 / only clerks capture records")
+    body = json_object()
+    schema = _capture_schema()
+    errors = {name: "未知字段 / unknown field" for name in set(body) - {"subject_id", "subject", "capture"}}
+    if ("subject_id" in body) == ("subject" in body):
+        errors["subject_id"] = "需要 subject_id 或 subject 之一 / give either subject_id or subject"
+    elif "subject_id" in body:
+        if not is_id(body["subject_id"]) or db().get(Subject, body["subject_id"]) is None:
+            errors["subject_id"] = "信用主体不存在 / no such subject"
+    else:
+        errors.update(_new_subject_errors(body["subject"]))
+    capture = body.get("capture")
+    clean = None
+    if not isinstance(capture, dict):
+        errors["capture"] = "需要录入表单的字段 / an object with the capture form's fields"
+    else:
+        try:
+            clean = check_form(db(), schema, capture, None)
+        except FormInvalid as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise ApiError(422, "表单有误 / the form has errors", errors)
+    from ..cases.routes import claim_uploads
+    with unit_of_work() as uow:
+        if "subject" in body:
+            try:
+                new = body["subject"]
+                subject_id = register_subject(uow, new["kind"], new["name"], new["code"]).id
+            except CaseError as exc:
+                raise ApiError(422, str(exc), {"subject": str(exc)}) from None
+        else:
+            subject_id = body["subject_id"]
+        record, case = open_record(uow, subject_id, clean)
+        claim_uploads(uow, clean, fields_of(schema), case)
+        uow.commit()
+        record_id, case_id = record.id, case.id
+    response = jsonify(record=record_json(db().get(Record, record_id), case_id), case_id=case_id)
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_record", record_id=record_id)
+    return response
+
+
+# -- cases ----------------------------------------------------------------------------------------
+
+def subjects_case(actor: Actor, case: Case | None) -> bool:
+    """A subject's own application, or an accountability case about it (as in the portal)."""
+    if case is None:
+        return False
+    if case.process_key == "accountability":
+        return case.party_id == actor.subject_id
+    if case.process_key in APPLICATION_PROCESSES and case.record_id:
+        return db().scalar(select(Record.subject_id).where(Record.id == case.record_id)) == actor.subject_id
+    return False
+
+
+@bp.get("/cases/<int:case_id>")
+def get_case(case_id: int):
+    actor = api_actor()
+    case = db().get(Case, case_id)
+    if is_staff(actor):
+        if case is None:
+            raise ApiError(404, "案件不存在 / no such case")
+    elif is_subject(actor):
+        if not subjects_case(actor, case):
+            raise ApiError(404, "案件不存在 / no such case")
+    else:
+        raise forbidden()
+    staff = is_staff(actor)
+    rows = db().scalars(select(HumanTask).where(HumanTask.case_id == case.id).order_by(HumanTask.id)).all()
+    names = assignee_names(rows) if staff else {}
+    return jsonify({
+        "id": case.id, "process": case.process_key, "version": case.definition.version, "status": case.status,
+        "outcome": case.outcome, "error": case.error if staff else None, "record_id": case.record_id,
+        "parent_case_id": case.parent_case_id, "created_at": iso(case.created_at),
+        "updated_at": iso(case.updated_at), "completed_at": iso(case.completed_at),
+        "tasks": [task_json(r, names, show_assignee=staff) for r in rows],
+    })
