@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lxml import etree
 from sqlalchemy import func, select
 
 from .definitions import deploy_bundle, latest_definition
-from .engine.bundle import BPMN_NS, Bundle, InvalidBundle, Problem, parse_bundle, used_dmn
+from .engine.bundle import BPMN_NS, Bundle, InvalidBundle, Problem, decode_utf8, parse_bundle, parse_xml, used_dmn
 from .models import Case, ProcessDefinition, ProcessDraft
 from .operations import OPERATIONS
 
@@ -62,19 +61,26 @@ def load_draft(session, key: str) -> dict:
             "saved_at": None, "saved_by": None, "is_draft": False}
 
 
-def _check_size(bpmn_xml: str) -> None:
+def _check_size(bpmn_xml: str, file_name: str = "diagram") -> None:
     if not isinstance(bpmn_xml, str) or not bpmn_xml.strip():
-        raise InvalidBundle([Problem("diagram", "", "the diagram is empty")])
-    if len(bpmn_xml.encode()) > MAX_XML_BYTES:
-        raise InvalidBundle([Problem("diagram", "", "the diagram is larger than 2 MB")])
+        raise InvalidBundle([Problem(file_name, "", "the diagram is empty")])
+    try:
+        size = len(bpmn_xml.encode("utf-8"))
+    except UnicodeEncodeError as exc:   # a lone surrogate ("\ud800") sent in the JSON
+        raise InvalidBundle([Problem(file_name, "", f"文本不是有效的 UTF-8 / the diagram is not valid UTF-8 text "
+                                                    f"({exc.reason} at character {exc.start})")]) from None
+    if "\x00" in bpmn_xml:
+        raise InvalidBundle([Problem(file_name, "", "the diagram contains a NUL character")])
+    if size > MAX_XML_BYTES:
+        raise InvalidBundle([Problem(file_name, "", "the diagram is larger than 2 MB")])
 
 
 def save_draft(uow, key: str, bpmn_xml: str, forms: dict) -> ProcessDraft:
-    _check_size(bpmn_xml)
+    latest = latest_definition(uow.session, key)
+    _check_size(bpmn_xml, main_file(latest)[0] if latest else f"{key}.bpmn")
     if not isinstance(forms, dict):
         raise InvalidBundle([Problem("forms", "", "forms must be an object of file name -> JSON Schema")])
     draft = uow.session.get(ProcessDraft, key)
-    latest = latest_definition(uow.session, key)
     if draft is None:
         draft = ProcessDraft(key=key, bpmn_xml=bpmn_xml, forms=forms, base_version=latest.version if latest else None,
                              saved_by=uow.actor.name, saved_at=uow.clock.now())
@@ -94,9 +100,9 @@ def discard_draft(uow, key: str) -> None:
 
 def unsupported_elements(file_name: str, bpmn_xml: str) -> list[Problem]:
     try:
-        root = etree.fromstring(bpmn_xml.encode())
-    except etree.XMLSyntaxError as exc:
-        return [Problem(file_name, "", f"malformed XML: {exc}")]
+        root = parse_xml(file_name, bpmn_xml, BPMN_NS)
+    except InvalidBundle as exc:
+        return exc.problems
     problems = []
     for tag, reason in UNSUPPORTED.items():
         for el in root.iter(f"{{{BPMN_NS}}}{tag}"):
@@ -113,10 +119,10 @@ def _bundle(session, key: str, file_name: str, bpmn_xml: str, forms: dict | None
         dmn = {p.name: p.read_text(encoding="utf-8") for p in bundled_dir("bpmn").glob("*.dmn")}
     name = key
     try:
-        for proc in etree.fromstring(bpmn_xml.encode()).iter(f"{{{BPMN_NS}}}process"):
+        for proc in parse_xml(file_name, bpmn_xml).iter(f"{{{BPMN_NS}}}process"):
             if proc.get("id") == key:
                 name = proc.get("name") or key
-    except etree.XMLSyntaxError:
+    except InvalidBundle:
         pass
     return Bundle(key, name, {file_name: bpmn_xml}, used_dmn({file_name: bpmn_xml}, dmn),
                   dict(forms if forms is not None else (latest.forms if latest else {})))
@@ -124,14 +130,18 @@ def _bundle(session, key: str, file_name: str, bpmn_xml: str, forms: dict | None
 
 def check_edited(session, key: str, bpmn_xml: str, forms: dict) -> list[Problem]:
     """Every problem of an edited process (empty: it would deploy)."""
-    _check_size(bpmn_xml)
     latest = latest_definition(session, key)
     file_name = main_file(latest)[0] if latest else f"{key}.bpmn"
+    _check_size(bpmn_xml, file_name)
+    try:
+        parse_xml(file_name, bpmn_xml, BPMN_NS)
+    except InvalidBundle as exc:   # unreadable: that is the one problem to tell
+        return exc.problems
     problems = unsupported_elements(file_name, bpmn_xml)
     try:
         parse_bundle(_bundle(session, key, file_name, bpmn_xml, forms), set(OPERATIONS))
     except InvalidBundle as exc:
-        problems.extend(exc.problems)
+        problems.extend(p for p in exc.problems if p not in problems)
     return problems
 
 
@@ -150,13 +160,17 @@ def deploy_upload(uow, file_name: str, data: bytes) -> list:
     """A .bpmn drawn elsewhere: every executable process in it deploys, or nothing does."""
     if len(data) > MAX_XML_BYTES:
         raise InvalidBundle([Problem(file_name, "", "the file is larger than 2 MB")])
-    try:
-        text = data.decode("utf-8")
-        root = etree.fromstring(data)
-    except (UnicodeDecodeError, etree.XMLSyntaxError) as exc:
-        raise InvalidBundle([Problem(file_name, "", f"not a readable BPMN XML file: {exc}")]) from None
-    keys = [p.get("id") for p in root.iter(f"{{{BPMN_NS}}}process") if p.get("isExecutable") == "true"]
+    if not data.strip():
+        raise InvalidBundle([Problem(file_name, "", "文件为空 / the file is empty")])
+    text = decode_utf8(file_name, data)
+    root = parse_xml(file_name, data, BPMN_NS)
+    processes = list(root.iter(f"{{{BPMN_NS}}}process"))
+    keys = [p.get("id") for p in processes if p.get("isExecutable") == "true"]
     if not keys:
+        if processes:
+            raise InvalidBundle([Problem(file_name, p.get("id", ""), "流程不可执行 / the process is not executable "
+                                                                   "(set isExecutable=\"true\" to deploy it)")
+                                 for p in processes])
         raise InvalidBundle([Problem(file_name, "", "no executable process (isExecutable=\"true\") in the file")])
     problems = unsupported_elements(file_name, text)
     bundles = []

@@ -6,8 +6,10 @@ a form or outside a role's lane, service tasks calling unknown operations.
 """
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +22,8 @@ from SpiffWorkflow.bpmn.specs.mixins import (ExclusiveGatewayMixin as ExclusiveG
                                              ScriptTaskMixin as ScriptTask, UserTaskMixin as UserTask)
 from SpiffWorkflow.dmn.specs import BusinessRuleTaskMixin as BusinessRuleTask
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, StandardLoopTask
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, VALIDATOR
@@ -69,17 +72,78 @@ class Bundle:
 def _parser_for(bpmn_files: dict[str, str], dmn_files: dict[str, str]) -> SpiffBpmnParser:
     parser = SpiffBpmnParser(validator=VALIDATOR)
     for name, text in sorted(bpmn_files.items()):
-        parser.add_bpmn_xml(_parse_xml(name, text), filename=name)
+        parser.add_bpmn_xml(parse_xml(name, text, BPMN_NS), filename=name)
     for name, text in sorted(dmn_files.items()):
-        parser.add_dmn_xml(_parse_xml(name, text), filename=name)
+        parser.add_dmn_xml(parse_xml(name, text, "dmn"), filename=name)
     return parser
 
 
-def _parse_xml(name: str, text: str):
+# Every BPMN and DMN text credflow reads goes through this parser. lxml 5+ already declines to
+# load external entities and DTDs by default; being explicit keeps it so whatever the version,
+# and a DOCTYPE is refused outright: no BPMN or DMN tool writes one, and one is how entity
+# bombs (billion laughs) and XXE reach a parser. huge_tree stays off (depth and size limits).
+_SAFE_PARSER_ARGS = dict(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+                         huge_tree=False)
+_PROLOG_ITEM = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->)", re.S)
+DOCTYPE_REASON = ("不允许 DOCTYPE（DTD、实体声明）/ a DOCTYPE (DTD or entity declarations) is not allowed "
+                  "in BPMN or DMN files")
+DMN_NAMESPACES = ("https://www.omg.org/spec/DMN/", "http://www.omg.org/spec/DMN/")
+
+
+def _has_doctype(raw: bytes) -> bool:
+    pos = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+    while (m := _PROLOG_ITEM.match(raw, pos)) and m.end() > pos:
+        pos = m.end()
+    return raw[pos:].lstrip()[:9].upper() == b"<!DOCTYPE"
+
+
+def decode_utf8(name: str, data: bytes) -> str:
+    """The text of an uploaded or on-disk BPMN/DMN file, which must be UTF-8."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InvalidBundle([Problem(name, "", "文件是 UTF-16 编码 / the file is UTF-16 encoded; "
+                                               "save it as UTF-8")])
     try:
-        return etree.fromstring(text.encode())
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise InvalidBundle([Problem(name, "", f"文件不是 UTF-8 编码 / the file is not UTF-8 encoded (byte "
+                                               f"0x{data[exc.start]:02x} on line {line}); save it as UTF-8")]) from None
+
+
+def parse_xml(name: str, text: str | bytes, root_namespace: str | None = None):
+    """Parse one BPMN/DMN file safely; with `root_namespace` (BPMN_NS, or "dmn" for any DMN
+    version) its root must be that namespace's <definitions>. Raises InvalidBundle naming the file."""
+    if isinstance(text, str):
+        try:
+            raw = text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidBundle([Problem(name, "", f"文本不是有效的 UTF-8 / the text is not valid UTF-8 "
+                                                   f"({exc.reason} at character {exc.start})")]) from None
+    else:
+        raw = text
+    if _has_doctype(raw):
+        raise InvalidBundle([Problem(name, "", DOCTYPE_REASON)])
+    declared = re.match(rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']+)", raw)
+    if declared and declared.group(1).decode("ascii", "replace").lower().replace("_", "-") not in ("utf-8", "utf8"):
+        raise InvalidBundle([Problem(name, "", f"XML 声明的编码为 {declared.group(1).decode('ascii', 'replace')} / "
+                                               "the XML declaration names an encoding other than UTF-8")])
+    try:
+        root = etree.fromstring(raw, etree.XMLParser(**_SAFE_PARSER_ARGS))
     except etree.XMLSyntaxError as exc:
         raise InvalidBundle([Problem(name, "", f"malformed XML: {exc}")]) from None
+    tree = root.getroottree()
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise InvalidBundle([Problem(name, "", DOCTYPE_REASON)])
+    if root_namespace is not None:
+        qname = etree.QName(root)
+        expected_ns = (qname.namespace or "").startswith(DMN_NAMESPACES) if root_namespace == "dmn" \
+            else qname.namespace == root_namespace
+        if qname.localname != "definitions" or not expected_ns:
+            kind = "DMN" if root_namespace == "dmn" else f"BPMN ({BPMN_NS})"
+            raise InvalidBundle([Problem(name, "", f"根元素不是 {kind} definitions / the root element is "
+                                                   f"<{qname.localname}> in namespace '{qname.namespace or ''}', "
+                                                   f"not {kind} <definitions>")])
+    return root
 
 
 def _problem_from(exc: Exception, default_file: str) -> Problem:
@@ -93,10 +157,10 @@ def _problem_from(exc: Exception, default_file: str) -> Problem:
 
 def read_folder(bpmn_dir: Path, forms_dir: Path) -> list[Bundle]:
     """One bundle per executable process found in the folder's .bpmn files."""
-    dmn_files = {p.name: p.read_text(encoding="utf-8") for p in sorted(bpmn_dir.glob("*.dmn"))}
+    dmn_files = {p.name: decode_utf8(p.name, p.read_bytes()) for p in sorted(bpmn_dir.glob("*.dmn"))}
     bundles = []
     for path in sorted(bpmn_dir.glob("*.bpmn")):
-        text = path.read_text(encoding="utf-8")
+        text = decode_utf8(path.name, path.read_bytes())
         parser = _parser_for({path.name: text}, {})
         for key in parser.get_process_ids():
             bundles.append(bundle_for(key, {path.name: text}, dmn_files, forms_dir / key))
@@ -121,7 +185,7 @@ def used_dmn(bpmn_files: dict[str, str], dmn_files: dict[str, str]) -> dict[str,
     text = "".join(bpmn_files.values())
     used = {}
     for name, dmn in dmn_files.items():
-        ids = etree.fromstring(dmn.encode()).xpath("//*[local-name()='decision']/@id")
+        ids = parse_xml(name, dmn, "dmn").xpath("//*[local-name()='decision']/@id")
         if any(f">{i}<" in text or f'"{i}"' in text for i in ids):
             used[name] = dmn
     return used
@@ -137,10 +201,22 @@ class ParsedBundle:
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
 
+FLOW_NODES = {"task", "userTask", "serviceTask", "scriptTask", "manualTask", "businessRuleTask", "sendTask",
+              "receiveTask", "callActivity", "subProcess", "transaction", "adHocSubProcess", "exclusiveGateway",
+              "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway", "startEvent",
+              "intermediateCatchEvent", "intermediateThrowEvent", "endEvent", "boundaryEvent"}
+CONTAINERS = {"process", "subProcess", "transaction"}
+
+
+def _local(el) -> str:
+    return etree.QName(el).localname if el is not None and isinstance(el.tag, str) else ""
+
+
 def _check_ids(name: str, text: str) -> list[Problem]:
-    """Duplicate ids and flows to nowhere, which SpiffWorkflow reports confusingly or not at all."""
-    root = _parse_xml(name, text)
-    problems, seen = [], set()
+    """Duplicate ids, references to nowhere (flows, boundary events, messages, default flows, pools)
+    and elements no flow reaches, which SpiffWorkflow reports confusingly or not at all."""
+    root = parse_xml(name, text, BPMN_NS)
+    problems, by_id = [], {}
     extension_ids = {el.get("id") for el in root.iter() if isinstance(el.tag, str)
                      and not el.tag.startswith("{" + BPMN_NS) and el.get("id")
                      and "spiffworkflow" in el.tag}
@@ -148,24 +224,84 @@ def _check_ids(name: str, text: str) -> list[Problem]:
         element_id = el.get("id")
         if not element_id:
             continue
-        if element_id in seen:
+        if element_id in by_id:
             problems.append(Problem(name, element_id, "this id is used by two elements"))
         elif element_id in extension_ids:
             problems.append(Problem(name, element_id, "this id is also a service operation's or parameter's id "
                                                       "inside the diagram; give the element another id"))
-        seen.add(element_id)
+        by_id.setdefault(element_id, el)
     for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
         for end in ("sourceRef", "targetRef"):
             ref = flow.get(end)
-            if ref and ref not in seen:
+            if ref and ref not in by_id:
                 problems.append(Problem(name, flow.get("id", ""), f"the sequence flow's {end} '{ref}' does not exist"))
+    for event in root.iter(f"{{{BPMN_NS}}}boundaryEvent"):
+        ref = event.get("attachedToRef")
+        if _local(by_id.get(ref)) not in FLOW_NODES:
+            problems.append(Problem(name, event.get("id", ""), f"the boundary event's attachedToRef '{ref}' "
+                                                               "names no task or subprocess"))
+    for pool in root.iter(f"{{{BPMN_NS}}}participant"):
+        ref = pool.get("processRef")
+        if ref and _local(by_id.get(ref)) != "process":
+            problems.append(Problem(name, pool.get("id", ""), f"the pool's processRef '{ref}' names no process"))
+    for definition in root.iter(f"{{{BPMN_NS}}}messageEventDefinition"):
+        ref = definition.get("messageRef")
+        if ref and _local(by_id.get(ref)) != "message":
+            owner = definition.getparent()
+            problems.append(Problem(name, owner.get("id") or definition.get("id", ""),
+                                    f"messageRef '{ref}' names no <bpmn:message> in this file"))
+    for tag in ("exclusiveGateway", "inclusiveGateway", "complexGateway"):
+        for gateway in root.iter(f"{{{BPMN_NS}}}{tag}"):
+            ref = gateway.get("default")
+            flow = by_id.get(ref)
+            if ref and (_local(flow) != "sequenceFlow" or flow.get("sourceRef") != gateway.get("id")):
+                problems.append(Problem(name, gateway.get("id", ""), f"the default flow '{ref}' is not a "
+                                                                    "sequence flow leaving this gateway"))
+    if problems:
+        return problems
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        if process.get("isExecutable", "true") != "false":
+            for container in [process, *process.iter(*(f"{{{BPMN_NS}}}{t}" for t in CONTAINERS - {"process"}))]:
+                problems.extend(_check_reachable(name, container))
     return problems
 
 
-def parse_bundle(bundle: Bundle, operations: set[str]) -> ParsedBundle:
-    """Parse and check a bundle; raise InvalidBundle listing every problem found."""
+def _check_reachable(name: str, container) -> list[Problem]:
+    """Every flow node of a process or subprocess is reached from a start event (or is a boundary
+    event of a reached activity, an event subprocess, a link or compensation target)."""
+    nodes = {el.get("id"): el for el in container if _local(el) in FLOW_NODES and el.get("id")
+             and el.tag.startswith("{" + BPMN_NS)}
+    if not nodes:
+        return []
+    if not any(_local(el) == "startEvent" for el in nodes.values()):
+        kind = "process" if _local(container) == "process" else "subprocess"
+        return [Problem(name, container.get("id", ""), f"无开始事件 / the {kind} has no start event")]
+    following: dict[str, list[str]] = {}
+    for flow in container.iterchildren(f"{{{BPMN_NS}}}sequenceFlow"):
+        following.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
+    for node_id, el in nodes.items():
+        if _local(el) == "boundaryEvent":
+            following.setdefault(el.get("attachedToRef"), []).append(node_id)
+    reached = set()
+    todo = [node_id for node_id, el in nodes.items()
+            if _local(el) == "startEvent" or el.get("triggeredByEvent") == "true"
+            or el.get("isForCompensation") == "true"
+            or (_local(el) == "intermediateCatchEvent" and el.find(f"{{{BPMN_NS}}}linkEventDefinition") is not None)]
+    while todo:
+        node_id = todo.pop()
+        if node_id not in reached:
+            reached.add(node_id)
+            todo.extend(following.get(node_id, []))
+    return [Problem(name, node_id, "不可达 / no sequence flow leads here from a start event, so it can never run")
+            for node_id in nodes if node_id not in reached]
+
+
+def parse_bundle(bundle: Bundle, operations: set[str], check: bool = True) -> ParsedBundle:
+    """Parse and check a bundle; raise InvalidBundle listing every problem found. `check=False`
+    only parses: for stored versions, checked when deployed, whose running cases must not be
+    stopped by a check added since."""
     main_file = next(iter(bundle.bpmn_files), "")
-    id_problems = [p for name, text in bundle.bpmn_files.items() for p in _check_ids(name, text)]
+    id_problems = [p for name, text in bundle.bpmn_files.items() for p in _check_ids(name, text)] if check else []
     if id_problems:
         raise InvalidBundle(id_problems)
     try:
@@ -178,17 +314,22 @@ def parse_bundle(bundle: Bundle, operations: set[str]) -> ParsedBundle:
         raise
     except (ValidationException, SpiffWorkflowException, KeyError, ValueError) as exc:
         raise InvalidBundle([_problem_from(exc, main_file)]) from None
+    if not check:
+        return ParsedBundle(spec, subprocess_specs)
     problems = []
     for form_name, schema in bundle.forms.items():
         try:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
             problems.append(Problem(f"forms/{bundle.key}/{form_name}", "", f"invalid JSON Schema: {exc.message}"))
+    tables_checked: set[str] = set()
     for process_spec in [spec, *subprocess_specs.values()]:
         for task_spec in process_spec.task_specs.values():
             problems.extend(_check_task_spec(task_spec, bundle, operations, main_file))
+            if isinstance(task_spec, BusinessRuleTask):
+                problems.extend(_check_decision_tables(task_spec, bundle, tables_checked))
     if problems:
-        raise InvalidBundle(problems)
+        raise InvalidBundle(list(dict.fromkeys(problems)))
     return ParsedBundle(spec, subprocess_specs)
 
 
@@ -239,12 +380,15 @@ def _check_task_spec(ts, bundle: Bundle, operations: set[str], file: str) -> lis
         event = ts.event_definition
         if isinstance(event, TimerEventDefinition):
             check(event.expression, "timer expression")
-    if isinstance(ts, BusinessRuleTask):
-        for table in _decision_tables(ts):
-            for rule in table.rules:
-                for entry in rule.outputEntries:
-                    if entry.text:
-                        check(entry.text, f"DMN output cell of rule '{rule.id}'")
+    if isinstance(ts, ThrowingEvent) and isinstance(getattr(ts.event_definition, "expression", None), str):
+        check(ts.event_definition.expression, "event payload expression")
+    if isinstance(ts, StandardLoopTask) and ts.condition:
+        check(ts.condition, "loop condition")
+    if isinstance(ts, MultiInstanceTask):
+        if isinstance(ts.cardinality, str) and ts.cardinality:
+            check(ts.cardinality, "loop cardinality")
+        if ts.condition:
+            check(ts.condition, "completion condition")
     return problems
 
 
@@ -252,6 +396,62 @@ def _decision_tables(ts):
     engine = getattr(ts, "dmnEngine", None)
     table = getattr(engine, "decision_table", None)
     return [table] if table is not None else []
+
+
+def _dmn_file_of(table, bundle: Bundle) -> str:
+    for name, text in bundle.dmn_files.items():
+        if f'id="{table.id}"' in text:
+            return name
+    return next(iter(bundle.dmn_files), "")
+
+
+# How SpiffWorkflow's DMNEngine turns an input cell into an expression: `?` (outside quotes) is the
+# input's value; otherwise `input == cell` when the cell parses alone, else `input cell` ("< 100").
+_DMN_QUESTION_MARK = re.compile(r'(\?)(?=(?:[^\'"]|[\'"][^\'"]*[\'"])*$)')
+
+
+def _check_input_cell(text: str) -> None:
+    cell = _DMN_QUESTION_MARK.sub("dmninputexpr", text)
+    if "dmninputexpr" in cell:
+        check_expression(cell)
+        return
+    try:
+        check_expression(f"(dmninputexpr) == ({cell})")
+    except SandboxError as first:
+        try:
+            check_expression(f"dmninputexpr {cell}")
+        except SandboxError:
+            raise first from None
+
+
+def _check_decision_tables(ts, bundle: Bundle, checked: set[str]) -> list[Problem]:
+    """Every cell and input expression of the tables a business rule task calls, named by the DMN
+    file and the cell's id (each table once, however many tasks call it)."""
+    problems = []
+    for table in _decision_tables(ts):
+        if table.id in checked:
+            continue
+        checked.add(table.id)
+        file = _dmn_file_of(table, bundle)
+
+        def check(element, source, what, checker=check_expression):
+            try:
+                checker(str(source))
+            except SandboxError as exc:
+                problems.append(Problem(file, element, f"{what}: {exc}"))
+
+        for column in table.inputs:
+            if column.expression:
+                check(column.id, column.expression, "DMN input expression")
+        for rule in table.rules:
+            for entry in rule.inputEntries:
+                for text in entry.lhs:
+                    if text and text.strip() not in ("", "-"):
+                        check(entry.id or rule.id, text, f"DMN input cell of rule '{rule.id}'", _check_input_cell)
+            for entry in rule.outputEntries:
+                if entry.text:
+                    check(entry.id or rule.id, entry.text, f"DMN output cell of rule '{rule.id}'")
+    return problems
 
 
 _PARSED: dict[tuple[str, int], ParsedBundle] = {}
@@ -269,7 +469,7 @@ def specs_for_definition(session, definition_id: int, operations: set[str]) -> P
     if parsed is None:
         from ..models import ProcessDefinition
         d = session.get(ProcessDefinition, definition_id)
-        parsed = parse_bundle(Bundle(d.key, d.name, d.bpmn_files, d.dmn_files, d.forms), operations)
+        parsed = parse_bundle(Bundle(d.key, d.name, d.bpmn_files, d.dmn_files, d.forms), operations, check=False)
         parsed.forms = d.forms
         _PARSED[key] = parsed
     return parsed
