@@ -22,7 +22,7 @@ from .engine.pruning import prune_finished_loop_iterations
 from .engine.script_engine import CredflowScriptEngine, sandbox_helpers
 from .engine.serializer import dump_state, load_state
 from .forms import validate_form
-from .models import AuditEvent, Case, HumanTask, ProcessDefinition, Record, Subject, User
+from .models import AuditEvent, Case, HumanTask, Record, Subject, User
 from .notifications import notify_users
 from .operations import OperationContext, run_operation
 from .runtime import WORKFLOWS, Actor, UnitOfWork

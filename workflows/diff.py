@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from .engine.bundle import BPMN_NS
+from .engine.safexml import BPMN_NS
 
 DI_NAMESPACES = ("http://www.omg.org/spec/BPMN/20100524/DI", "http://www.omg.org/spec/DD/20100524/DC",
                  "http://www.omg.org/spec/DD/20100524/DI")

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from .definitions import deploy_bundle, latest_definition
-from .engine.bundle import BPMN_NS, Bundle, InvalidBundle, Problem, decode_utf8, parse_bundle, parse_xml, used_dmn
+from .engine.bundle import Bundle, parse_bundle, used_dmn
+from .engine.problems import InvalidBundle, Problem
+from .engine.safexml import BPMN_NS, decode_utf8, parse_xml
 from .models import Case, ProcessDefinition, ProcessDraft
 from .operations import OPERATIONS
 

@@ -6,7 +6,6 @@ a form or outside a role's lane, service tasks calling unknown operations.
 """
 from __future__ import annotations
 
-import codecs
 import hashlib
 import json
 import re
@@ -15,7 +14,6 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins import (ExclusiveGatewayMixin as ExclusiveGateway,
                                              InclusiveGatewayMixin as InclusiveGateway,
@@ -29,29 +27,15 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, VALIDATOR
 
 from ..models import ROLES
+from .problems import InvalidBundle, Problem
+from .safexml import BPMN_NS, decode_utf8, parse_xml
+from .structure import check_structure
 from ..sandbox import SandboxError, check_expression, check_script
 
 FORM_PROPERTY = "formJsonSchemaFilename"
 DUE_PROPERTY = "dueInWorkdays"
 DUE_AT_PROPERTY = "dueAt"
 STAFF_LANES = set(ROLES) - {"manager"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    element: str
-    reason: str
-
-    def __str__(self):
-        where = f"{self.file}" + (f", element '{self.element}'" if self.element else "")
-        return f"{where}: {self.reason}"
-
-
-class InvalidBundle(ValueError):
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("; ".join(str(p) for p in problems))
 
 
 @dataclass
@@ -82,70 +66,6 @@ def _parser_for(bpmn_files: dict[str, str], dmn_files: dict[str, str]) -> SpiffB
 # load external entities and DTDs by default; being explicit keeps it so whatever the version,
 # and a DOCTYPE is refused outright: no BPMN or DMN tool writes one, and one is how entity
 # bombs (billion laughs) and XXE reach a parser. huge_tree stays off (depth and size limits).
-_SAFE_PARSER_ARGS = dict(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                         huge_tree=False)
-_PROLOG_ITEM = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->)", re.S)
-DOCTYPE_REASON = ("不允许 DOCTYPE（DTD、实体声明）/ a DOCTYPE (DTD or entity declarations) is not allowed "
-                  "in BPMN or DMN files")
-DMN_NAMESPACES = ("https://www.omg.org/spec/DMN/", "http://www.omg.org/spec/DMN/")
-
-
-def _has_doctype(raw: bytes) -> bool:
-    pos = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
-    while (m := _PROLOG_ITEM.match(raw, pos)) and m.end() > pos:
-        pos = m.end()
-    return raw[pos:].lstrip()[:9].upper() == b"<!DOCTYPE"
-
-
-def decode_utf8(name: str, data: bytes) -> str:
-    """The text of an uploaded or on-disk BPMN/DMN file, which must be UTF-8."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise InvalidBundle([Problem(name, "", "文件是 UTF-16 编码 / the file is UTF-16 encoded; "
-                                               "save it as UTF-8")])
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise InvalidBundle([Problem(name, "", f"文件不是 UTF-8 编码 / the file is not UTF-8 encoded (byte "
-                                               f"0x{data[exc.start]:02x} on line {line}); save it as UTF-8")]) from None
-
-
-def parse_xml(name: str, text: str | bytes, root_namespace: str | None = None):
-    """Parse one BPMN/DMN file safely; with `root_namespace` (BPMN_NS, or "dmn" for any DMN
-    version) its root must be that namespace's <definitions>. Raises InvalidBundle naming the file."""
-    if isinstance(text, str):
-        try:
-            raw = text.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise InvalidBundle([Problem(name, "", f"文本不是有效的 UTF-8 / the text is not valid UTF-8 "
-                                                   f"({exc.reason} at character {exc.start})")]) from None
-    else:
-        raw = text
-    if _has_doctype(raw):
-        raise InvalidBundle([Problem(name, "", DOCTYPE_REASON)])
-    declared = re.match(rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']+)", raw)
-    if declared and declared.group(1).decode("ascii", "replace").lower().replace("_", "-") not in ("utf-8", "utf8"):
-        raise InvalidBundle([Problem(name, "", f"XML 声明的编码为 {declared.group(1).decode('ascii', 'replace')} / "
-                                               "the XML declaration names an encoding other than UTF-8")])
-    try:
-        root = etree.fromstring(raw, etree.XMLParser(**_SAFE_PARSER_ARGS))
-    except etree.XMLSyntaxError as exc:
-        raise InvalidBundle([Problem(name, "", f"malformed XML: {exc}")]) from None
-    tree = root.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise InvalidBundle([Problem(name, "", DOCTYPE_REASON)])
-    if root_namespace is not None:
-        qname = etree.QName(root)
-        expected_ns = (qname.namespace or "").startswith(DMN_NAMESPACES) if root_namespace == "dmn" \
-            else qname.namespace == root_namespace
-        if qname.localname != "definitions" or not expected_ns:
-            kind = "DMN" if root_namespace == "dmn" else f"BPMN ({BPMN_NS})"
-            raise InvalidBundle([Problem(name, "", f"根元素不是 {kind} definitions / the root element is "
-                                                   f"<{qname.localname}> in namespace '{qname.namespace or ''}', "
-                                                   f"not {kind} <definitions>")])
-    return root
-
-
 def _problem_from(exc: Exception, default_file: str) -> Problem:
     if isinstance(exc, ValidationException):
         element = exc.id or exc.name or exc.tag
@@ -198,110 +118,12 @@ class ParsedBundle:
     forms: dict = field(default_factory=dict)
 
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-
-
-FLOW_NODES = {"task", "userTask", "serviceTask", "scriptTask", "manualTask", "businessRuleTask", "sendTask",
-              "receiveTask", "callActivity", "subProcess", "transaction", "adHocSubProcess", "exclusiveGateway",
-              "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway", "startEvent",
-              "intermediateCatchEvent", "intermediateThrowEvent", "endEvent", "boundaryEvent"}
-CONTAINERS = {"process", "subProcess", "transaction"}
-
-
-def _local(el) -> str:
-    return etree.QName(el).localname if el is not None and isinstance(el.tag, str) else ""
-
-
-def _check_ids(name: str, text: str) -> list[Problem]:
-    """Duplicate ids, references to nowhere (flows, boundary events, messages, default flows, pools)
-    and elements no flow reaches, which SpiffWorkflow reports confusingly or not at all."""
-    root = parse_xml(name, text, BPMN_NS)
-    problems, by_id = [], {}
-    extension_ids = {el.get("id") for el in root.iter() if isinstance(el.tag, str)
-                     and not el.tag.startswith("{" + BPMN_NS) and el.get("id")
-                     and "spiffworkflow" in el.tag}
-    for el in root.iter(f"{{{BPMN_NS}}}*"):
-        element_id = el.get("id")
-        if not element_id:
-            continue
-        if element_id in by_id:
-            problems.append(Problem(name, element_id, "this id is used by two elements"))
-        elif element_id in extension_ids:
-            problems.append(Problem(name, element_id, "this id is also a service operation's or parameter's id "
-                                                      "inside the diagram; give the element another id"))
-        by_id.setdefault(element_id, el)
-    for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
-        for end in ("sourceRef", "targetRef"):
-            ref = flow.get(end)
-            if ref and ref not in by_id:
-                problems.append(Problem(name, flow.get("id", ""), f"the sequence flow's {end} '{ref}' does not exist"))
-    for event in root.iter(f"{{{BPMN_NS}}}boundaryEvent"):
-        ref = event.get("attachedToRef")
-        if _local(by_id.get(ref)) not in FLOW_NODES:
-            problems.append(Problem(name, event.get("id", ""), f"the boundary event's attachedToRef '{ref}' "
-                                                               "names no task or subprocess"))
-    for pool in root.iter(f"{{{BPMN_NS}}}participant"):
-        ref = pool.get("processRef")
-        if ref and _local(by_id.get(ref)) != "process":
-            problems.append(Problem(name, pool.get("id", ""), f"the pool's processRef '{ref}' names no process"))
-    for definition in root.iter(f"{{{BPMN_NS}}}messageEventDefinition"):
-        ref = definition.get("messageRef")
-        if ref and _local(by_id.get(ref)) != "message":
-            owner = definition.getparent()
-            problems.append(Problem(name, owner.get("id") or definition.get("id", ""),
-                                    f"messageRef '{ref}' names no <bpmn:message> in this file"))
-    for tag in ("exclusiveGateway", "inclusiveGateway", "complexGateway"):
-        for gateway in root.iter(f"{{{BPMN_NS}}}{tag}"):
-            ref = gateway.get("default")
-            flow = by_id.get(ref)
-            if ref and (_local(flow) != "sequenceFlow" or flow.get("sourceRef") != gateway.get("id")):
-                problems.append(Problem(name, gateway.get("id", ""), f"the default flow '{ref}' is not a "
-                                                                    "sequence flow leaving this gateway"))
-    if problems:
-        return problems
-    for process in root.iter(f"{{{BPMN_NS}}}process"):
-        if process.get("isExecutable", "true") != "false":
-            for container in [process, *process.iter(*(f"{{{BPMN_NS}}}{t}" for t in CONTAINERS - {"process"}))]:
-                problems.extend(_check_reachable(name, container))
-    return problems
-
-
-def _check_reachable(name: str, container) -> list[Problem]:
-    """Every flow node of a process or subprocess is reached from a start event (or is a boundary
-    event of a reached activity, an event subprocess, a link or compensation target)."""
-    nodes = {el.get("id"): el for el in container if _local(el) in FLOW_NODES and el.get("id")
-             and el.tag.startswith("{" + BPMN_NS)}
-    if not nodes:
-        return []
-    if not any(_local(el) == "startEvent" for el in nodes.values()):
-        kind = "process" if _local(container) == "process" else "subprocess"
-        return [Problem(name, container.get("id", ""), f"无开始事件 / the {kind} has no start event")]
-    following: dict[str, list[str]] = {}
-    for flow in container.iterchildren(f"{{{BPMN_NS}}}sequenceFlow"):
-        following.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
-    for node_id, el in nodes.items():
-        if _local(el) == "boundaryEvent":
-            following.setdefault(el.get("attachedToRef"), []).append(node_id)
-    reached = set()
-    todo = [node_id for node_id, el in nodes.items()
-            if _local(el) == "startEvent" or el.get("triggeredByEvent") == "true"
-            or el.get("isForCompensation") == "true"
-            or (_local(el) == "intermediateCatchEvent" and el.find(f"{{{BPMN_NS}}}linkEventDefinition") is not None)]
-    while todo:
-        node_id = todo.pop()
-        if node_id not in reached:
-            reached.add(node_id)
-            todo.extend(following.get(node_id, []))
-    return [Problem(name, node_id, "不可达 / no sequence flow leads here from a start event, so it can never run")
-            for node_id in nodes if node_id not in reached]
-
-
 def parse_bundle(bundle: Bundle, operations: set[str], check: bool = True) -> ParsedBundle:
     """Parse and check a bundle; raise InvalidBundle listing every problem found. `check=False`
     only parses: for stored versions, checked when deployed, whose running cases must not be
     stopped by a check added since."""
     main_file = next(iter(bundle.bpmn_files), "")
-    id_problems = [p for name, text in bundle.bpmn_files.items() for p in _check_ids(name, text)] if check else []
+    id_problems = [p for name, text in bundle.bpmn_files.items() for p in check_structure(name, text)] if check else []
     if id_problems:
         raise InvalidBundle(id_problems)
     try:

@@ -1,0 +1,105 @@
+"""Checks on a BPMN file's structure that SpiffWorkflow's parser lets through: duplicate ids,
+references to missing elements (flows, boundary events, pools, messages, default flows) and nodes
+no sequence flow reaches from a start event."""
+from __future__ import annotations
+
+from lxml import etree
+
+from .problems import Problem
+from .safexml import BPMN_NS, parse_xml
+
+
+
+FLOW_NODES = {"task", "userTask", "serviceTask", "scriptTask", "manualTask", "businessRuleTask", "sendTask",
+              "receiveTask", "callActivity", "subProcess", "transaction", "adHocSubProcess", "exclusiveGateway",
+              "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway", "startEvent",
+              "intermediateCatchEvent", "intermediateThrowEvent", "endEvent", "boundaryEvent"}
+CONTAINERS = {"process", "subProcess", "transaction"}
+
+
+def _local(el) -> str:
+    return etree.QName(el).localname if el is not None and isinstance(el.tag, str) else ""
+
+
+def check_structure(name: str, text: str) -> list[Problem]:
+    """Duplicate ids, references to nowhere (flows, boundary events, messages, default flows, pools)
+    and elements no flow reaches, which SpiffWorkflow reports confusingly or not at all."""
+    root = parse_xml(name, text, BPMN_NS)
+    problems, by_id = [], {}
+    extension_ids = {el.get("id") for el in root.iter() if isinstance(el.tag, str)
+                     and not el.tag.startswith("{" + BPMN_NS) and el.get("id")
+                     and "spiffworkflow" in el.tag}
+    for el in root.iter(f"{{{BPMN_NS}}}*"):
+        element_id = el.get("id")
+        if not element_id:
+            continue
+        if element_id in by_id:
+            problems.append(Problem(name, element_id, "this id is used by two elements"))
+        elif element_id in extension_ids:
+            problems.append(Problem(name, element_id, "this id is also a service operation's or parameter's id "
+                                                      "inside the diagram; give the element another id"))
+        by_id.setdefault(element_id, el)
+    for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        for end in ("sourceRef", "targetRef"):
+            ref = flow.get(end)
+            if ref and ref not in by_id:
+                problems.append(Problem(name, flow.get("id", ""), f"the sequence flow's {end} '{ref}' does not exist"))
+    for event in root.iter(f"{{{BPMN_NS}}}boundaryEvent"):
+        ref = event.get("attachedToRef")
+        if _local(by_id.get(ref)) not in FLOW_NODES:
+            problems.append(Problem(name, event.get("id", ""), f"the boundary event's attachedToRef '{ref}' "
+                                                               "names no task or subprocess"))
+    for pool in root.iter(f"{{{BPMN_NS}}}participant"):
+        ref = pool.get("processRef")
+        if ref and _local(by_id.get(ref)) != "process":
+            problems.append(Problem(name, pool.get("id", ""), f"the pool's processRef '{ref}' names no process"))
+    for definition in root.iter(f"{{{BPMN_NS}}}messageEventDefinition"):
+        ref = definition.get("messageRef")
+        if ref and _local(by_id.get(ref)) != "message":
+            owner = definition.getparent()
+            problems.append(Problem(name, owner.get("id") or definition.get("id", ""),
+                                    f"messageRef '{ref}' names no <bpmn:message> in this file"))
+    for tag in ("exclusiveGateway", "inclusiveGateway", "complexGateway"):
+        for gateway in root.iter(f"{{{BPMN_NS}}}{tag}"):
+            ref = gateway.get("default")
+            flow = by_id.get(ref)
+            if ref and (_local(flow) != "sequenceFlow" or flow.get("sourceRef") != gateway.get("id")):
+                problems.append(Problem(name, gateway.get("id", ""), f"the default flow '{ref}' is not a "
+                                                                    "sequence flow leaving this gateway"))
+    if problems:
+        return problems
+    for process in root.iter(f"{{{BPMN_NS}}}process"):
+        if process.get("isExecutable", "true") != "false":
+            for container in [process, *process.iter(*(f"{{{BPMN_NS}}}{t}" for t in CONTAINERS - {"process"}))]:
+                problems.extend(_check_reachable(name, container))
+    return problems
+
+
+def _check_reachable(name: str, container) -> list[Problem]:
+    """Every flow node of a process or subprocess is reached from a start event (or is a boundary
+    event of a reached activity, an event subprocess, a link or compensation target)."""
+    nodes = {el.get("id"): el for el in container if _local(el) in FLOW_NODES and el.get("id")
+             and el.tag.startswith("{" + BPMN_NS)}
+    if not nodes:
+        return []
+    if not any(_local(el) == "startEvent" for el in nodes.values()):
+        kind = "process" if _local(container) == "process" else "subprocess"
+        return [Problem(name, container.get("id", ""), f"无开始事件 / the {kind} has no start event")]
+    following: dict[str, list[str]] = {}
+    for flow in container.iterchildren(f"{{{BPMN_NS}}}sequenceFlow"):
+        following.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
+    for node_id, el in nodes.items():
+        if _local(el) == "boundaryEvent":
+            following.setdefault(el.get("attachedToRef"), []).append(node_id)
+    reached = set()
+    todo = [node_id for node_id, el in nodes.items()
+            if _local(el) == "startEvent" or el.get("triggeredByEvent") == "true"
+            or el.get("isForCompensation") == "true"
+            or (_local(el) == "intermediateCatchEvent" and el.find(f"{{{BPMN_NS}}}linkEventDefinition") is not None)]
+    while todo:
+        node_id = todo.pop()
+        if node_id not in reached:
+            reached.add(node_id)
+            todo.extend(following.get(node_id, []))
+    return [Problem(name, node_id, "不可达 / no sequence flow leads here from a start event, so it can never run")
+            for node_id in nodes if node_id not in reached]
