@@ -1,4 +1,5 @@
 """Display names of the domain's codes (Chinese; English through the message catalog)."""
+from flask import g
 from flask_babel import lazy_gettext as _l
 
 SEVERITY = {"minor": _l("轻微"), "general": _l("一般"), "serious": _l("严重")}
@@ -42,6 +43,11 @@ ALL = {"severity": SEVERITY, "field": FIELD, "source": SOURCE, "status": STATUS,
 
 
 def label(kind: str, code) -> str:
+    """The display name of a code in the request's language (translated once per request)."""
     if code is None:
         return ""
-    return str(ALL.get(kind, {}).get(code, code))
+    memo = g.setdefault("label_memo", {})
+    key = (kind, code)
+    if key not in memo:
+        memo[key] = str(ALL.get(kind, {}).get(code, code))
+    return memo[key]

@@ -29,16 +29,26 @@ def calendar() -> WorkdayCalendar:
     return g.calendar
 
 
+def _workdays_between(today: date, due_day: date) -> int | None:
+    """Working days from today to a due day (None: the calendar does not cover it), remembered
+    for the request: an inbox page asks for the same few days on every row."""
+    memo = g.setdefault("workdays_memo", {})
+    key = (today, due_day)
+    if key not in memo:
+        try:
+            memo[key] = calendar().workdays_between(today, due_day)
+        except CalendarNotCovered:
+            memo[key] = None
+    return memo[key]
+
+
 def deadline(due: datetime | None) -> dict:
     """{'text', 'overdue', 'soon'}: working days left or overdue, for a task's due time."""
     if due is None:
         return {"text": "", "overdue": False, "soon": False}
     now = clock().now()
     today, due_day = now.astimezone(CST).date(), due.astimezone(CST).date()
-    try:
-        days = calendar().workdays_between(today, due_day)
-    except CalendarNotCovered:
-        days = None
+    days = _workdays_between(today, due_day)
     if due < now:
         text = _("逾期 %(n)s 个工作日", n=abs(days) if days else 0) if days is not None else _("已逾期")
         return {"text": text, "overdue": True, "soon": False}
