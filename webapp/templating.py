@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import current_app, g, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale, get_translations, gettext as _
 
 from workflows.clock import CST
 from workflows.workdays import CalendarNotCovered, WorkdayCalendar
@@ -84,7 +84,21 @@ def document_subject(document):
     return db().get(Subject, document.subject_id)
 
 
+def _translations():
+    """The request's message catalog, looked up once (Flask-Babel finds it through several
+    context lookups per call, and a page makes a few hundred calls)."""
+    if "translations" not in g:
+        g.translations = get_translations()
+    return g.translations
+
+
 def register(app) -> None:
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True)
     app.context_processor(_unread_notifications)
     app.jinja_env.globals["document_subject"] = document_subject
     app.jinja_env.filters["cst"] = cst
