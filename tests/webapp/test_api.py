@@ -136,8 +136,8 @@ def test_the_openapi_document_is_public_and_describes_the_api(api):
     assert (bearer["type"], bearer["scheme"]) == ("http", "bearer")
     assert doc["security"] == [{"bearerAuth": []}]
     assert set(doc["paths"]) == {"/api/v1/records", "/api/v1/records/{record_id}", "/api/v1/cases/{case_id}",
-                                 "/api/v1/tasks", "/api/v1/tasks/{task_id}", "/api/v1/tasks/{task_id}/claim",
-                                 "/api/v1/tasks/{task_id}/unclaim", "/api/v1/tasks/{task_id}/complete",
+                                 "/api/v1/tasks", "/api/v1/tasks/next", "/api/v1/tasks/{task_id}",
+                                 "/api/v1/tasks/{task_id}/claim", "/api/v1/tasks/{task_id}/unclaim", "/api/v1/tasks/{task_id}/complete",
                                  "/api/v1/openapi.json"}
     task_id = doc["paths"]["/api/v1/tasks/{task_id}"]["get"]["parameters"][0]["schema"]
     assert task_id == {"type": "integer", "minimum": 1, "maximum": 2147483647}
@@ -468,3 +468,19 @@ def test_schemathesis_finds_no_server_error(app, world, fuzz_token):
             except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 -- to report every failing operation
                 failures.append(f"{operation.label} ({kind}): {exc}")
     assert not failures, "\n\n".join(failures)
+
+
+def test_claim_next_takes_the_first_task_of_my_group_queue_with_the_inbox_filters(api, world):
+    first_case = world.open_record()[1]
+    second_case = world.open_record(subject=1)[1]
+    first, second = world.task(first_case, "legality_review"), world.task(second_case, "legality_review")
+    subject_name = world.subject_names[1]
+    response = api.post(f"/api/v1/tasks/next?subject={subject_name}", "reviewer")
+    assert response.status_code == 200
+    assert response.get_json()["id"] == second.id and response.get_json()["assignee"]["name"] == "李审核"
+    taken = api.post("/api/v1/tasks/next", "reviewer2").get_json()
+    assert taken["id"] == first.id and taken["assignee"]["name"] == "周审核"
+    empty = api.post("/api/v1/tasks/next", "reviewer")
+    assert empty.status_code == 204 and empty.data == b""
+    assert api.post("/api/v1/tasks/next", "subject").status_code == 403
+    assert api.post("/api/v1/tasks/next", "manager").status_code == 403

@@ -156,6 +156,7 @@ POLICY: dict[str, Access | dict[str, Access]] = {
     "api.list_open_tasks": only(*TASK_WORKERS, *SUBJECT_CALLERS),
     "api.get_task": only("reviewer", "leader", not_found=SUBJECT_CALLERS),
     "api.claim": only("reviewer", not_found=SUBJECT_CALLERS),
+    "api.claim_next": only(*TASK_WORKERS),                  # the first of one's group queue (204: none)
     "api.unclaim": only("reviewer", "leader", not_found=SUBJECT_CALLERS),
     "api.complete": only("reviewer", not_found=SUBJECT_CALLERS),
 }

@@ -138,6 +138,18 @@ PAGING = [_query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, 
           _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}, "Rows per page.")]
 
 
+NEXT_PARAMETERS = [   # the inbox's filters and order (GET /tasks and POST /tasks/next)
+    _text_query("process", 100, "Process key."),
+    _text_query("task", 100, "BPMN id of the task."),
+    _text_query("field", 40, "Field of the record."),
+    _query("severity", {"type": "string", "enum": list(SEVERITIES)}, "Severity of the record."),
+    _text_query("subject", 200, "Part of the subject's name."),
+    _query("overdue", {"type": "boolean", "default": False}, "Only tasks past their deadline."),
+    _query("sort", {"type": "string", "enum": list(SORTS), "default": "due"}, "Sort column."),
+    _query("desc", {"type": "boolean", "default": False}, "Sort descending."),
+]
+
+
 def _capture_example(capture: dict) -> dict:
     props = capture.get("properties", {})
     example = {"source": "administrative_penalty", "field": "government_procurement", "severity": "general",
@@ -195,15 +207,7 @@ def document(capture: dict | None = None) -> dict:
                                "mine: claimed by me (a subject account: the tasks addressed to it); group: "
                                "unclaimed in my lanes; all: every open staff task (leaders). Default: group, "
                                "for a subject account mine."),
-                        _text_query("process", 100, "Process key."),
-                        _text_query("task", 100, "BPMN id of the task."),
-                        _text_query("field", 40, "Field of the record."),
-                        _query("severity", {"type": "string", "enum": list(SEVERITIES)}, "Severity of the record."),
-                        _text_query("subject", 200, "Part of the subject's name."),
-                        _query("overdue", {"type": "boolean", "default": False}, "Only tasks past their deadline."),
-                        _query("sort", {"type": "string", "enum": list(SORTS), "default": "due"}, "Sort column."),
-                        _query("desc", {"type": "boolean", "default": False}, "Sort descending."),
-                        *PAGING],
+                        *NEXT_PARAMETERS, *PAGING],
                     "responses": _responses(200, "TaskPage", "A page of open tasks", 400, 403),
                 },
             },
@@ -211,6 +215,13 @@ def document(capture: dict | None = None) -> dict:
                 "get": {"operationId": "getTask", "summary": "An open task with its form's JSON Schema",
                         "parameters": task_path,
                         "responses": _responses(200, "TaskDetail", "The task", 403, 404, 409)},
+            },
+            "/api/v1/tasks/next": {
+                "post": {"operationId": "claimNextTask",
+                         "summary": "Claim the first task of my group queue (the filters and order of GET /tasks)",
+                         "parameters": NEXT_PARAMETERS,
+                         "responses": {**_responses(200, "Task", "The claimed task", 400, 403),
+                                       "204": {"description": "Nothing to claim: the group queue is empty"}}},
             },
             "/api/v1/tasks/{task_id}/claim": {
                 "post": {"operationId": "claimTask", "summary": "Claim a task of one of my lanes",

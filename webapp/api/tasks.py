@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from workflows.cases import can_work, claim_task, complete_task, task_form, task_gone_error, unclaim_task
 from workflows.definitions import latest_definition, specs_for
-from workflows.inbox import SORTS, TABS, InboxQuery, list_tasks, staff_lanes, tabs_for, task_filters, visible_to
+from workflows.inbox import SORTS, TABS, InboxQuery, claim_next_task, list_tasks, staff_lanes, tabs_for, task_filters, visible_to
 from workflows.models import SEVERITIES, HumanTask, Record
 from workflows.records import LIFECYCLE
 from workflows.runtime import Actor
@@ -27,10 +27,7 @@ def list_open_tasks():
     actor = api_actor()
     # a subject's tasks (statements, supplements) are addressed to it: they are its "mine"
     tab = text_arg("tab", TABS) or ("mine" if subject_only(actor) else "group")
-    q = InboxQuery(tab=tab, process=text_arg("process"), task=text_arg("task"), field=text_arg("field"),
-                   severity=text_arg("severity", SEVERITIES), subject=text_arg("subject"),
-                   overdue=bool_arg("overdue"), sort=text_arg("sort", tuple(SORTS)) or "due",
-                   descending=bool_arg("desc"))
+    q = _query(tab)
     q.page, q.per_page = page_args()
     now = api_clock().now()
     if staff_lanes(actor):
@@ -46,6 +43,31 @@ def list_open_tasks():
         raise forbidden()
     return jsonify(tasks=[task_json(r, assignee_names(rows)) for r in rows], tab=tab, counts=counts,
                    total=total, page=q.page, per_page=q.per_page, pages=page_count(total, q.per_page))
+
+
+def _query(tab: str) -> InboxQuery:
+    """The inbox's filters and order from the query string."""
+    return InboxQuery(tab=tab, process=text_arg("process"), task=text_arg("task"), field=text_arg("field"),
+                      severity=text_arg("severity", SEVERITIES), subject=text_arg("subject"),
+                      overdue=bool_arg("overdue"), sort=text_arg("sort", tuple(SORTS)) or "due",
+                      descending=bool_arg("desc"))
+
+
+@bp.post("/tasks/next")
+def claim_next():
+    """Claim the first task of my group tab, with the same filters and order as GET /tasks."""
+    actor = api_actor()
+    if not staff_lanes(actor):
+        raise forbidden()
+    q = _query("group")
+    with unit_of_work() as uow:
+        row = claim_next_task(uow, q)
+        uow.commit()
+        row_id = row.id if row is not None else None
+    if row_id is None:
+        return "", 204   # the group queue is empty
+    row = db().get(HumanTask, row_id)
+    return jsonify(task_json(row, assignee_names([row])))
 
 
 def _subject_tasks(actor: Actor, q: InboxQuery, now):
