@@ -21,6 +21,10 @@ at most 600), loops:
     POST /tasks/<id>                -> 302 (review_decision=approve, review_opinion, csrf_token,
                                        task_id, action=complete)
 
+--via api does the same four steps through the JSON API with a bearer token per reviewer:
+GET /api/v1/tasks?tab=group, POST /api/v1/tasks/next, GET /api/v1/tasks/<id> (with its form),
+POST /api/v1/tasks/<id>/complete -- what an integrating system pays, without HTML.
+
 --pick first / random instead claim a row of the page (POST /tasks/<id>/claim): the first, as
 everyone looking at the same list would, or a random one, to show what such contention costs. Then
 409s are expected and counted as conflicts, not errors; a conflict sends the reviewer back to the
@@ -36,7 +40,7 @@ p95 under 100 ms. The script stops by itself: gunicorn is terminated at the end 
 The last line is one JSON object with every figure.
 
     python bench/load.py [--users 50] [--workers 2] [--duration 30] [--records 2000] [--fresh]
-                         [--threads 1] [--pick next|first|random] [--no-profile]
+                         [--threads 1] [--pick next|first|random] [--via pages|api] [--no-profile]
 """
 from __future__ import annotations
 
@@ -66,7 +70,7 @@ from bench.procstat import BackendCpu, backend_cpu, schedstat, tree_cpu  # noqa:
 from bench.webclient import HOST, TOKEN, Server, WebUser, ms, percentile  # noqa: E402
 from bench.benchdb import (create_database_if_missing, drop_schema, pg_conninfo,  # noqa: E402
                           refuse_unless_bench, schema_problems)
-from workflows.accounts import create_user  # noqa: E402
+from workflows.accounts import create_api_token, create_user  # noqa: E402
 from workflows.clock import SYSTEM_CLOCK  # noqa: E402
 from workflows.db import make_engine, make_session_factory  # noqa: E402
 from workflows.definitions import deploy_folder  # noqa: E402
@@ -189,8 +193,10 @@ class Stats:
 
 
 class Staff(WebUser, threading.Thread):
-    def __init__(self, username: str, port: int, stats: Stats, start_gate: threading.Barrier, pick: str):
+    def __init__(self, username: str, port: int, stats: Stats, start_gate: threading.Barrier, pick: str,
+                 api_token: str | None = None):
         WebUser.__init__(self, username, PASSWORD, port)
+        self.api_token = api_token    # set: work through the JSON API instead of the pages
         threading.Thread.__init__(self, daemon=True, name=username)
         self.stats, self.gate, self.pick = stats, start_gate, pick
         self.deadline = 0.0
@@ -226,7 +232,32 @@ class Staff(WebUser, threading.Thread):
         while time.perf_counter() < self.deadline:
             self.cycle()
 
+    def api_cycle(self) -> None:
+        """The same four steps through /api/v1: the task list, claim next, the task, complete."""
+        token = self.api_token
+        inbox = self.call("inbox", "GET", "/api/v1/tasks?tab=group", bearer=token)
+        if inbox is None or inbox[0] != 200 or time.perf_counter() >= self.deadline:
+            return
+        if '"tasks":[]' in inbox[1].replace(" ", ""):
+            with self.stats.lock:
+                self.stats.empty_inbox += 1
+            return
+        claim = self.call("claim", "POST", "/api/v1/tasks/next", bearer=token)
+        if claim is None or claim[0] != 200 or time.perf_counter() >= self.deadline:
+            return
+        row = json.loads(claim[1])["id"]
+        page = self.call("task", "GET", f"/api/v1/tasks/{row}", bearer=token)
+        if page is None or page[0] != 200 or time.perf_counter() >= self.deadline:
+            return
+        done = self.call("complete", "POST", f"/api/v1/tasks/{row}/complete", bearer=token,
+                         json_body={"data": {"review_decision": "approve", "review_opinion": OPINION}})
+        if done is not None and done[0] == 200:
+            with self.stats.lock:
+                self.stats.completed_at.append(time.perf_counter())
+
     def cycle(self) -> None:
+        if self.api_token:
+            return self.api_cycle()
         stats = self.stats
         inbox = self.call("inbox", "GET", "/inbox?tab=group")
         if inbox is None or inbox[0] != 200:
@@ -276,7 +307,21 @@ class Staff(WebUser, threading.Thread):
                 stats.cycles_lost += 1
 
 
-def run_load(url: str, users: int, workers: int, threads: int, duration: float, pick: str) -> dict:
+def api_tokens(url: str, usernames: set[str]) -> dict[str, str]:
+    """A fresh API token for each reviewer (only a token's hash is stored, so a run makes its own)."""
+    factory = make_session_factory(make_engine(url))
+    with UnitOfWork(factory, Actor.system("bench-load")) as uow:
+        users = uow.session.scalars(select(User).where(User.username.in_(usernames))).all()
+        tokens = {u.username: create_api_token(uow, u.id, "bench-load") for u in users}
+        uow.commit()
+    factory.kw["bind"].dispose()
+    return tokens
+
+
+def run_load(url: str, users: int, workers: int, threads: int, duration: float, pick: str, via: str = "pages") -> dict:
+    names = [reviewer_name(i % REVIEWERS + 1) for i in range(users)]
+    tokens = api_tokens(url, set(names)) if via == "api" else {}
+    ok = {**OK, "claim": 200, "complete": 200} if via == "api" else OK
     with tempfile.TemporaryDirectory(prefix="credflow-bench-load-") as tmp:
         server = Server(url, workers, threads, Path(tmp))
         try:
@@ -297,7 +342,7 @@ def run_load(url: str, users: int, workers: int, threads: int, duration: float, 
                 window["start"] = time.perf_counter()
                 stats.deadline = window["start"] + duration
             gate = threading.Barrier(users + 1, action=open_window)
-            staff = [Staff(reviewer_name(i % REVIEWERS + 1), server.port, stats, gate, pick) for i in range(users)]
+            staff = [Staff(name, server.port, stats, gate, pick, tokens.get(name)) for name in names]
             t_login = time.perf_counter()
             for s in staff:
                 s.start()
@@ -335,7 +380,7 @@ def run_load(url: str, users: int, workers: int, threads: int, duration: float, 
     samples = sum(backends.states.values()) or 1
     in_window = [t for t in stats.completed_at if t <= start + duration]
     result = {
-        "users": users, "gunicorn_workers": workers, "gunicorn_threads": threads, "pick": pick,
+        "users": users, "gunicorn_workers": workers, "gunicorn_threads": threads, "pick": pick, "via": via,
         "duration_s": duration, "elapsed_s": round(end - start, 2),
         "completions": len(in_window), "completions_after_window": len(stats.completed_at) - len(in_window),
         "completions_per_s": round(len(in_window) / duration, 2),
@@ -364,7 +409,7 @@ def run_load(url: str, users: int, workers: int, threads: int, duration: float, 
                                           "p95": ms(percentile(samples, 0.95)), "p99": ms(percentile(samples, 0.99)),
                                           "max": ms(max(samples))}
         for status, n in counts.items():
-            if status == OK[kind]:
+            if status == ok[kind]:
                 continue
             if status == 409:
                 result["conflicts"] += n
@@ -511,6 +556,8 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=2000, help="tasks waiting at legality_review before the run")
     parser.add_argument("--pick", choices=("next", "first", "random"), default="next",
                         help="how a reviewer claims: the next-task button, or the first / a random row of the page")
+    parser.add_argument("--via", choices=("pages", "api"), default="pages",
+                        help="the HTML pages (a browser's requests) or the JSON API (/api/v1, bearer tokens)")
     parser.add_argument("--fresh", action="store_true", help="rebuild the database")
     parser.add_argument("--profile-cycles", type=int, default=20)
     parser.add_argument("--no-profile", action="store_true")
@@ -532,9 +579,10 @@ def main() -> None:
           + (f", {facts['ms_per_record']} ms each" if facts.get("records_opened") else "")
           + f"; {facts['released_claims']} claims from an earlier run released)", flush=True)
     print(f"\n{args.users} reviewers x {duration:.0f} s against gunicorn -w {args.workers}"
-          + (f" --threads {args.threads}" if args.threads > 1 else "") + f" (claiming {'with the next-task button' if args.pick == 'next' else f'the {args.pick} row'}) ...",
+          + (f" --threads {args.threads}" if args.threads > 1 else "") + f" (claiming {'with the next-task button' if args.pick == 'next' else f'the {args.pick} row'}"
+          + (", through the JSON API" if args.via == "api" else "") + ") ...",
           flush=True)
-    r = run_load(url, args.users, args.workers, args.threads, duration, args.pick)
+    r = run_load(url, args.users, args.workers, args.threads, duration, args.pick, args.via)
     print(f"completions: {r['completions']} in {duration:.0f} s = {r['completions_per_s']}/s "
           f"(target >= {TARGET_RATE:.0f}/s); {r['requests']} requests = {r['requests_per_s']}/s; "
           f"cycles lost to a 409: {r['cycles_lost_to_conflicts']}; empty inbox: {r['empty_inbox']}")

@@ -3,6 +3,7 @@ browser-like client (its own cookie jar and connection, the CSRF token from the 
 from __future__ import annotations
 
 import http.client
+import json
 import math
 import os
 import re
@@ -102,14 +103,20 @@ class WebUser:
     def on_failure(self, kind: str, exc: Exception) -> None:
         pass
 
-    def call(self, kind: str, method: str, path: str, form: dict | None = None):
+    def call(self, kind: str, method: str, path: str, form: dict | None = None, json_body=None,
+             bearer: str | None = None):
         headers = {"Host": f"{HOST}:{self.port}", "User-Agent": "credflow-bench"}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
         body = None
         if form is not None:
             body = urlencode(form).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif json_body is not None:
+            body = json.dumps(json_body).encode()
+            headers["Content-Type"] = "application/json"
         t0 = time.perf_counter()
         try:
             self.conn.request(method, path, body=body, headers=headers)
