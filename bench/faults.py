@@ -56,11 +56,12 @@ import psycopg  # noqa: E402
 
 from bench import load, timers  # noqa: E402
 from bench.benchdb import pg_conninfo  # noqa: E402
+from bench.staff import OPINION, PASSWORD, ROW, TASK_ID  # noqa: E402
 from bench.webclient import Server, WebUser, free_port  # noqa: E402
 
 DATABASE = "credflow_bench_faults"
 UNAVAILABLE = "数据库暂时不可用，您的操作没有保存。请稍后重试。"
-REVIEW = {"review_decision": "approve", "review_opinion": load.OPINION, "action": "complete"}
+REVIEW = {"review_decision": "approve", "review_opinion": OPINION, "action": "complete"}
 GIVE_UP_S = 240.0
 
 
@@ -131,7 +132,7 @@ class Outcomes:
 
 class Reviewer(WebUser, threading.Thread):
     def __init__(self, username: str, port: int, outcomes: Outcomes, stop: threading.Event):
-        WebUser.__init__(self, username, load.PASSWORD, port)
+        WebUser.__init__(self, username, PASSWORD, port)
         threading.Thread.__init__(self, daemon=True, name=username)
         self.outcomes, self.stop = outcomes, stop
         self.rng = random.Random(username)
@@ -181,14 +182,14 @@ class Reviewer(WebUser, threading.Thread):
             self.signed_in = False   # the session is gone: sign in again
         if mine is None or mine[0] != 200:
             return
-        rows = load.ROW.findall(mine[1])
+        rows = ROW.findall(mine[1])
         if rows:
             row = rows[0]
         else:
             group = self.request("inbox", "GET", "/inbox?tab=group")
             if group is None or group[0] != 200:
                 return
-            rows = load.ROW.findall(group[1])
+            rows = ROW.findall(group[1])
             if not rows:
                 time.sleep(0.5)   # nothing left to do (or not yet): look again later
                 return
@@ -199,7 +200,7 @@ class Reviewer(WebUser, threading.Thread):
         page = self.request("task", "GET", f"/tasks/{row}")
         if page is None or page[0] != 200:
             return
-        task_id = load.TASK_ID.search(page[1])
+        task_id = TASK_ID.search(page[1])
         if not task_id:
             return
         done = self.request("complete", "POST", f"/tasks/{row}",

@@ -45,18 +45,14 @@ The last line is one JSON object with every figure.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import json
 import os
-import pstats
-import random
-import re
 import statistics
 import sys
 import tempfile
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -64,10 +60,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from sqlalchemy import event, func, select, update  # noqa: E402
+from sqlalchemy import func, select, update  # noqa: E402
 
-from bench.procstat import BackendCpu, backend_cpu, schedstat, tree_cpu  # noqa: E402
-from bench.webclient import HOST, TOKEN, Server, WebUser, ms, percentile  # noqa: E402
+from bench.procstat import BackendCpu, schedstat, tree_cpu  # noqa: E402
+from bench.staff import KINDS, PASSWORD, Staff, Stats  # noqa: E402
+from bench.webclient import HOST, Server, ms, percentile  # noqa: E402
 from bench.benchdb import (create_database_if_missing, drop_schema, pg_conninfo,  # noqa: E402
                           refuse_unless_bench, schema_problems)
 from workflows.accounts import create_api_token, create_user  # noqa: E402
@@ -81,17 +78,11 @@ from workflows.records import open_record, register_subject  # noqa: E402
 from workflows.runtime import Actor, UnitOfWork  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/credflow_bench_load"
-PASSWORD = "bench-load"
 TARGET_RATE = 200.0
 TARGET_P95_MS = 100.0
 MAX_DURATION = 600.0
 REVIEWERS = 50
-KINDS = ("inbox", "claim", "task", "complete")
 OK = {"inbox": 200, "claim": 302, "task": 200, "complete": 302, "login_page": 200, "login": 302}
-ROW = re.compile(r'data-task-row="(\d+)"')
-TASK_URL = re.compile(r"/tasks/(\d+)$")
-TASK_ID = re.compile(r'name="task_id" value="([^"]+)"')
-OPINION = "事实清楚，证据确实充分，依据正确，程序合法。"
 
 
 # -- the database --------------------------------------------------------------------------------
@@ -177,134 +168,6 @@ def prepare(url: str, records: int, fresh: bool) -> dict:
         conn.execute('VACUUM (ANALYZE) human_task, "case", record, audit_event, audit_head, user_account')
     facts["prepare_s"] = round(time.perf_counter() - t0, 1)
     return facts
-
-
-# -- the simulated staff -------------------------------------------------------------------------
-
-class Stats:
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.latency = defaultdict(list)          # kind -> seconds
-        self.status = defaultdict(Counter)        # kind -> status -> count
-        self.completed_at: list[float] = []
-        self.empty_inbox = 0
-        self.cycles_lost = 0                      # cycles that ended in a 409
-        self.deadline = 0.0
-
-
-class Staff(WebUser, threading.Thread):
-    def __init__(self, username: str, port: int, stats: Stats, start_gate: threading.Barrier, pick: str,
-                 api_token: str | None = None):
-        WebUser.__init__(self, username, PASSWORD, port)
-        self.api_token = api_token    # set: work through the JSON API instead of the pages
-        threading.Thread.__init__(self, daemon=True, name=username)
-        self.stats, self.gate, self.pick = stats, start_gate, pick
-        self.deadline = 0.0
-        self.login_s = None
-        self.rng = random.Random(username)
-        self.failed: str | None = None
-
-    def on_response(self, kind: str, status: int, elapsed: float) -> None:
-        if kind in KINDS:
-            with self.stats.lock:
-                self.stats.latency[kind].append(elapsed)
-                self.stats.status[kind][status] += 1
-
-    def on_failure(self, kind: str, exc: Exception) -> None:
-        if kind in KINDS:
-            with self.stats.lock:
-                self.stats.status[kind][f"exception:{type(exc).__name__}"] += 1
-
-    def run(self) -> None:
-        try:
-            t0 = time.perf_counter()
-            self.login()
-            self.login_s = time.perf_counter() - t0
-        except Exception as exc:  # noqa: BLE001 -- reported, the others go on
-            self.failed = f"login: {exc}"
-        try:
-            self.gate.wait(timeout=300)
-        except threading.BrokenBarrierError:
-            return
-        if self.failed:
-            return
-        self.deadline = self.stats.deadline
-        while time.perf_counter() < self.deadline:
-            self.cycle()
-
-    def api_cycle(self) -> None:
-        """The same four steps through /api/v1: the task list, claim next, the task, complete."""
-        token = self.api_token
-        inbox = self.call("inbox", "GET", "/api/v1/tasks?tab=group", bearer=token)
-        if inbox is None or inbox[0] != 200 or time.perf_counter() >= self.deadline:
-            return
-        if '"tasks":[]' in inbox[1].replace(" ", ""):
-            with self.stats.lock:
-                self.stats.empty_inbox += 1
-            return
-        claim = self.call("claim", "POST", "/api/v1/tasks/next", bearer=token)
-        if claim is None or claim[0] != 200 or time.perf_counter() >= self.deadline:
-            return
-        row = json.loads(claim[1])["id"]
-        page = self.call("task", "GET", f"/api/v1/tasks/{row}", bearer=token)
-        if page is None or page[0] != 200 or time.perf_counter() >= self.deadline:
-            return
-        done = self.call("complete", "POST", f"/api/v1/tasks/{row}/complete", bearer=token,
-                         json_body={"data": {"review_decision": "approve", "review_opinion": OPINION}})
-        if done is not None and done[0] == 200:
-            with self.stats.lock:
-                self.stats.completed_at.append(time.perf_counter())
-
-    def cycle(self) -> None:
-        if self.api_token:
-            return self.api_cycle()
-        stats = self.stats
-        inbox = self.call("inbox", "GET", "/inbox?tab=group")
-        if inbox is None or inbox[0] != 200:
-            return
-        rows = ROW.findall(inbox[1])
-        if not rows:
-            with stats.lock:
-                stats.empty_inbox += 1
-            time.sleep(0.05)
-            return
-        if time.perf_counter() >= self.deadline:
-            return
-        if self.pick == "next":
-            claim = self.call("claim", "POST", "/tasks/next", {"csrf_token": self.token})
-            found = claim is not None and claim[0] == 302 and TASK_URL.search(claim[2] or "")
-            if not found:
-                return
-            row = found.group(1)
-        else:
-            row = rows[0] if self.pick == "first" else self.rng.choice(rows)
-            claim = self.call("claim", "POST", f"/tasks/{row}/claim", {"csrf_token": self.token})
-        if claim is None or claim[0] != 302:
-            if claim is not None and claim[0] == 409:
-                with stats.lock:
-                    stats.cycles_lost += 1
-            return
-        if time.perf_counter() >= self.deadline:
-            return
-        page = self.call("task", "GET", f"/tasks/{row}")
-        if page is None or page[0] != 200:
-            return
-        task_id = TASK_ID.search(page[1])
-        if not task_id:
-            with stats.lock:
-                stats.status["task"]["no form on the page"] += 1
-            return
-        if time.perf_counter() >= self.deadline:
-            return
-        done = self.call("complete", "POST", f"/tasks/{row}",
-                         {"csrf_token": self.token, "task_id": task_id.group(1), "review_decision": "approve",
-                          "review_opinion": OPINION, "action": "complete"})
-        if done is not None and done[0] == 302:
-            with stats.lock:
-                stats.completed_at.append(time.perf_counter())
-        elif done is not None and done[0] == 409:
-            with stats.lock:
-                stats.cycles_lost += 1
 
 
 def api_tokens(url: str, usernames: set[str]) -> dict[str, str]:
@@ -427,126 +290,6 @@ def run_load(url: str, users: int, workers: int, threads: int, duration: float, 
     return result
 
 
-# -- where the time goes -------------------------------------------------------------------------
-
-AREAS = [("SpiffWorkflow", "SpiffWorkflow"), ("sqlalchemy", "SQLAlchemy"), ("psycopg", "psycopg (driver)"),
-         ("jinja2", "Jinja2 (templates)"), ("markupsafe", "Jinja2 (templates)"), ("/work/main/webapp/", "credflow webapp"),
-         ("/work/main/workflows/", "credflow workflows"), ("flask", "Flask/Werkzeug/extensions"),
-         ("werkzeug", "Flask/Werkzeug/extensions"), ("babel", "Flask/Werkzeug/extensions"),
-         ("wtforms", "Flask/Werkzeug/extensions"), ("itsdangerous", "Flask/Werkzeug/extensions"),
-         ("jsonschema", "jsonschema"), ("lxml", "lxml"), ("json/", "json (stdlib)"), ("uuid", "uuid (stdlib)")]
-
-
-def area_of(filename: str) -> str:
-    if filename.startswith("~") or filename.startswith("<"):
-        return "builtins / C calls"
-    for needle, name in AREAS:
-        if needle in filename:
-            return name
-    return "other"
-
-
-def profile_cycles(url: str, cycles: int) -> dict:
-    """The four requests in-process (test client): wall, SQL time and statements, Python time by library."""
-    os.environ.setdefault("CREDFLOW_INSTANCE", tempfile.mkdtemp(prefix="credflow-bench-load-"))
-    import logging
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    from webapp import create_app
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-load-profile"})
-    engine = app.extensions["credflow.session_factory"].kw["bind"]
-    sql_time = {"s": 0.0, "n": 0}
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        conn.info["bench_t0"] = time.perf_counter()
-
-    def after(conn, cursor, statement, parameters, context, executemany):
-        sql_time["s"] += time.perf_counter() - conn.info.pop("bench_t0")
-        sql_time["n"] += 1
-    event.listen(engine, "before_cursor_execute", before)
-    event.listen(engine, "after_cursor_execute", after)
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    response = client.post("/login", data={"csrf_token": TOKEN.search(page).group(1), "username": reviewer_name(REVIEWERS),
-                                           "password": PASSWORD})
-    if response.status_code != 302:
-        raise RuntimeError(f"profile login: HTTP {response.status_code}")
-    figures = {k: {"wall": [], "cpu": [], "sql": [], "statements": []} for k in KINDS}
-    # CPU time, not wall time: on a busy machine wall time charges the waits for a CPU to whatever runs
-    profiles = {k: cProfile.Profile(time.process_time) for k in KINDS}
-    mode = {"record": False, "profile": False}
-
-    def timed(kind, fn):
-        sql_time.update(s=0.0, n=0)
-        if mode["profile"]:
-            profiles[kind].enable()
-        t0, c0 = time.perf_counter(), time.process_time()
-        r = fn()
-        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-        if mode["profile"]:
-            profiles[kind].disable()
-        if mode["record"]:
-            figures[kind]["wall"].append(wall)
-            figures[kind]["cpu"].append(cpu)
-            figures[kind]["sql"].append(sql_time["s"])
-            figures[kind]["statements"].append(sql_time["n"])
-        return r
-
-    def cycle() -> bool:
-        html = timed("inbox", lambda: client.get("/inbox?tab=group")).get_data(as_text=True)
-        rows = ROW.findall(html)
-        if not rows:
-            return False
-        token = TOKEN.search(html).group(1)
-        r = timed("claim", lambda: client.post("/tasks/next", data={"csrf_token": token}))
-        if r.status_code != 302 or not TASK_URL.search(r.headers["Location"]):
-            raise RuntimeError(f"profile claim: HTTP {r.status_code}")
-        row = TASK_URL.search(r.headers["Location"]).group(1)
-        page = timed("task", lambda: client.get(f"/tasks/{row}")).get_data(as_text=True)
-        data = {"csrf_token": TOKEN.search(page).group(1), "task_id": TASK_ID.search(page).group(1),
-                "review_decision": "approve", "review_opinion": OPINION, "action": "complete"}
-        r = timed("complete", lambda: client.post(f"/tasks/{row}", data=data))
-        if r.status_code != 302:
-            raise RuntimeError(f"profile complete: HTTP {r.status_code}")
-        return True
-
-    for _ in range(2):  # warm-up (the first parse of the process's specs, the templates)
-        cycle()
-    done = profiled = 0
-    mode["record"] = True            # timed without the profiler
-    pg_before = backend_cpu(url)
-    c0 = time.process_time()
-    while done < cycles and cycle():
-        done += 1
-    app_cpu = time.process_time() - c0
-    pg_cpu = sum(v - pg_before.get(k, 0.0) for k, v in backend_cpu(url).items())
-    mode.update(record=False, profile=True)   # then the same again under cProfile, for the shares
-    while profiled < cycles and cycle():
-        profiled += 1
-    out = {"cycles": done, "profiled_cycles": profiled,
-           "app_cpu_ms_per_cycle": ms(app_cpu / max(done, 1)), "postgres_cpu_ms_per_cycle": ms(pg_cpu / max(done, 1))}
-    for kind in KINDS:
-        f = figures[kind]
-        if not f["wall"]:
-            continue
-        st = pstats.Stats(profiles[kind])
-        total = sum(v[2] for v in st.stats.values()) or 1e-9
-        by_area = Counter()
-        for (filename, _line, _name), (_cc, _nc, tt, _ct, _callers) in st.stats.items():
-            by_area[area_of(filename)] += tt
-        top = sorted(st.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:6]
-        out[kind] = {
-            "wall_ms": ms(statistics.median(f["wall"])), "sql_ms": ms(statistics.median(f["sql"])),
-            "outside_sql_ms": ms(statistics.median(w - q for w, q in zip(f["wall"], f["sql"]))),
-            "app_cpu_ms": ms(statistics.median(f["cpu"])),
-            "statements": int(statistics.median(f["statements"])),
-            "python_share_by_area": {k: round(v / total, 3) for k, v in by_area.most_common(8)},
-            "top_functions": [f"{Path(fn).name}:{line}({name}) {ms(v[2] / max(profiled, 1))} ms"
-                              for (fn, line, name), v in top],
-        }
-    engine.dispose()
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=50, help="simulated staff (threads)")
@@ -618,6 +361,7 @@ def main() -> None:
         print(f"\nwhere the time goes: {args.profile_cycles} cycles in-process, one request at a time (Flask test "
               "client, no HTTP), median per request kind; then as many again under cProfile for the shares of "
               "Python time by library (self time; the profiler inflates many small calls):")
+        from bench.loadprofile import profile_cycles   # it imports this module's request steps
         profile = profile_cycles(url, args.profile_cycles)
         for kind in KINDS:
             p = profile.get(kind)
