@@ -26,7 +26,7 @@ so every task is completed in the end. Afterwards it checks, from the database:
 - every timer fired exactly once and none was missed (bench/timers.py's counts);
 - the audit chain verifies (`credflow verify-audit`);
 - what the clients saw: responses by status, lost connections, and that no answer was a 500 and
-  every 503 said the database was unavailable and nothing was saved.
+  every 503 said the database was unavailable.
 
 The last line is one JSON object with every figure. tests/integration/test_faults.py runs it small.
 
@@ -38,6 +38,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -60,7 +61,7 @@ from bench.staff import OPINION, PASSWORD, ROW, TASK_ID  # noqa: E402
 from bench.webclient import Server, WebUser, free_port  # noqa: E402
 
 DATABASE = "credflow_bench_faults"
-UNAVAILABLE = "数据库暂时不可用，您的操作没有保存。请稍后重试。"
+UNAVAILABLE = "数据库暂时不可用，请稍后重试；重试前可刷新页面，查看刚才的操作是否已生效。"
 REVIEW = {"review_decision": "approve", "review_opinion": OPINION, "action": "complete"}
 GIVE_UP_S = 240.0
 
@@ -243,7 +244,13 @@ def inflict(server: Server, timer_workers: list[subprocess.Popen], pg: PrivatePo
         done.append({"fault": what, "at_s": round(time.perf_counter() - t0, 2), **facts})
         print(f"  {done[-1]['at_s']:6.2f} s  {what}  {facts}", flush=True)
 
-    # 1. a timer worker, once the timers have started to fire
+    # 1. a web worker, once the reviewers have completed a few reviews
+    wait_until(lambda: review_tasks_left(url) <= total_reviews - 5, 60)
+    victim = server.worker_pids()[0]
+    left = review_tasks_left(url)
+    os.kill(victim, signal.SIGKILL)
+    note("SIGKILL gunicorn worker", pid=victim, reviews_left=left, of=total_reviews)
+    # 2. a timer worker, once the timers have started to fire
     seconds = (due - datetime.now(timezone.utc)).total_seconds()
     if seconds > 0:
         time.sleep(seconds)
@@ -251,12 +258,6 @@ def inflict(server: Server, timer_workers: list[subprocess.Popen], pg: PrivatePo
     fired = timers_fired(url)
     timer_workers[0].kill()
     note("SIGKILL timer worker", pid=timer_workers[0].pid, timers_fired=fired, of=total_timers)
-    # 2. a web worker, once the reviewers have completed a few reviews
-    wait_until(lambda: review_tasks_left(url) <= total_reviews - 5, 60)
-    victim = server.worker_pids()[0]
-    left = review_tasks_left(url)
-    os.kill(victim, signal.SIGKILL)
-    note("SIGKILL gunicorn worker", pid=victim, reviews_left=left, of=total_reviews)
     # 3. the database, while both the reviewers and the other timer worker are busy
     time.sleep(0.3)
     before = pg.started_at()
@@ -357,6 +358,9 @@ def run(records: int = 300, timer_cases: int = 3000, users: int = 20, web_worker
                                  "answered_503": sum(n for k, n in outcomes.status.items() if k.endswith(" 503"))}
             result["gunicorn_log_tail"] = [line for line in server.log_tail(400).splitlines()
                                            if "Traceback" in line or "ERROR" in line][-5:]
+            logs = server.log.read_text(errors="replace") + server.app_log.read_text(errors="replace")
+            result["server_error_log"] = [logs[m.start():m.start() + 4000] for m in
+                                          re.finditer("Error handling request|unhandled error", logs)][:3]
         finally:
             stop.set()
             for p in timer_procs:

@@ -45,8 +45,11 @@ class Server:
         if threads > 1:
             self.command += ["--threads", str(threads)]
         self.command.append("webapp:create_app()")
-        self.proc = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        # the app's own log lines (warnings, errors with their tracebacks) go to the same file
+        self.app_log = folder / "app.log"
+        with open(self.app_log, "ab") as app_log:
+            self.proc = subprocess.Popen(self.command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                         stderr=app_log, start_new_session=True)
         self.workers = workers
 
     def wait_ready(self, timeout: float = 60.0) -> float:

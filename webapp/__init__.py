@@ -9,6 +9,7 @@ from flask import Flask, g, request, session
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.exc import DBAPIError
 from werkzeug.routing import IntegerConverter
 
 from workflows.db import (default_database_url, instance_folder, make_engine, make_read_session_factory,
@@ -104,8 +105,15 @@ def create_app(config: dict | None = None) -> Flask:
     @app.teardown_appcontext
     def _close_session(_exc):
         db = g.pop("db", None)
-        if db is not None:
+        if db is None:
+            return
+        try:
             db.close()
+        except DBAPIError:
+            # The database dropped the connection after the page had read what it needed (a
+            # restart): ending a read transaction cannot fail the answer. Discard the connection.
+            logging.getLogger("credflow.web").warning("read session could not be closed; connection discarded")
+            db.invalidate()
 
     logging.getLogger("spiff").setLevel(logging.WARNING)
     return app

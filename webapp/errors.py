@@ -69,7 +69,7 @@ def register(app) -> None:
             # The page must not reach for the database again: no signed-in user, no notice count.
             g._login_user = current_app.login_manager.anonymous_user()
             g.database_down = True
-            body, status = render_error(503, _("数据库暂时不可用，您的操作没有保存。请稍后重试。"))
+            body, status = render_error(503, _("数据库暂时不可用，请稍后重试；重试前可刷新页面，查看刚才的操作是否已生效。"))
             return body, status, {"Retry-After": str(RETRY_AFTER_S)}
         log.exception("unhandled error on %s %s", request.method, request.path, extra=extra)
         forget_failed_read_session()

@@ -50,7 +50,7 @@ def test_a_signed_in_page_says_the_database_is_unavailable_with_503(web, world, 
     page = Page(response)
     assert page.status == 503
     assert response.headers["Retry-After"] == "5"
-    assert page.text_of("error-message") == "数据库暂时不可用，您的操作没有保存。请稍后重试。"
+    assert page.text_of("error-message") == "数据库暂时不可用，请稍后重试；重试前可刷新页面，查看刚才的操作是否已生效。"
     assert "Traceback" not in response.get_data(as_text=True)
 
 
@@ -64,7 +64,7 @@ def test_a_post_while_the_database_is_gone_is_refused_with_503_and_saves_nothing
     _database_goes_away(app)
     page = Page(b.post(f"/tasks/{row.id}/claim"))
     assert page.status == 503
-    assert "没有保存" in page.text_of("error-message")
+    assert "数据库暂时不可用" in page.text_of("error-message")
     # the database comes back: the same request now works, and it was not half-done before
     app.extensions["credflow.session_factory"], app.extensions["credflow.read_session_factory"] = real
     assert world.task(case_id, "legality_review").assignee_id is None
@@ -82,3 +82,28 @@ def test_the_api_answers_503_in_json_when_the_database_is_gone(app, world):
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
     assert "database unavailable" in response.get_json()["error"]
+
+
+def test_a_page_that_has_read_what_it_needs_survives_the_database_dropping_the_connection(web, world, app):
+    """A restart between the page's last query and the end of its read transaction: the ROLLBACK
+    fails, yet the reader gets the page (it wrote nothing), and the dead connection is discarded."""
+    from sqlalchemy.exc import OperationalError
+    factory = app.extensions["credflow.read_session_factory"]
+    closed = []
+
+    def dying_session():
+        session = factory()
+        real_close = session.close
+
+        def close():
+            real_close()
+            closed.append(session)
+            raise OperationalError("ROLLBACK", {}, Exception("terminating connection due to administrator command"))
+        session.close = close
+        return session
+
+    b = web("reviewer")
+    app.extensions["credflow.read_session_factory"] = dying_session
+    response = b.get("/inbox")
+    assert response.status_code == 200 and "待办任务" in response.get_data(as_text=True)
+    assert closed

@@ -37,7 +37,8 @@ MESSAGES = {400: "请求无效 / bad request", 401: "需要 API 令牌 / authent
             403: "无权访问 / forbidden", 404: "不存在 / not found", 405: "不支持此方法 / method not allowed",
             409: "操作冲突 / conflict", 413: "请求过大 / request too large",
             415: "需要 JSON / expected application/json", 500: "服务器内部错误 / internal error",
-            503: "数据库暂时不可用，操作未保存，请稍后重试 / database unavailable, nothing was saved: retry later"}
+            503: "数据库暂时不可用，请稍后重试（先查看操作是否已生效） / database unavailable: retry later "
+                 "(check first whether the last action took effect)"}
 
 
 @bp.errorhandler(ApiError)
