@@ -50,12 +50,13 @@ def register(app) -> None:
     def _finish(response):
         response.headers["X-Request-ID"] = g.get("request_id", "")
         if request.endpoint != "static":
-            from flask_login import current_user
+            # the user the request already loaded, if any: a log line must not cost a query
+            user = g.get("_login_user")
             access_log.info("%s %s %s", request.method, request.path, response.status_code, extra={
                 "request_id": g.get("request_id"), "method": request.method, "path": request.path,
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
-                "user": current_user.username if current_user and current_user.is_authenticated else None})
+                "user": user.username if user is not None and user.is_authenticated else None})
         return response
 
     @app.get("/healthz")

@@ -107,3 +107,22 @@ def test_a_page_that_has_read_what_it_needs_survives_the_database_dropping_the_c
     response = b.get("/inbox")
     assert response.status_code == 200 and "待办任务" in response.get_data(as_text=True)
     assert closed
+
+
+def test_the_access_log_names_the_signed_in_user_and_costs_an_anonymous_request_no_query(web, world, app, caplog):
+    from sqlalchemy import event
+    from webapp.observability import JsonFormatter
+    b = web("reviewer")
+    engine = app.extensions["credflow.read_session_factory"].kw["bind"]
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    with caplog.at_level(logging.INFO, logger="credflow.access"):
+        b.get("/inbox")
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            b.get("/healthz")
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+    lines = [json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == "credflow.access"]
+    assert [(line["path"], line["user"]) for line in lines] == [("/inbox", "reviewer"), ("/healthz", None)]
+    assert [s for s in statements if s != "BEGIN"] == ["SELECT 1"]   # the health check's own query only
