@@ -8,11 +8,15 @@ from sqlalchemy import select
 from .dates import end_of_day_cst
 from .models import Case, SharingItem
 from .notifications import accounts_of_subject, holders_of_role, notify_users
-from .operations import OperationError, set_record_status, operation
+from .operations import OperationError, delivers, set_record_status, operation
 
 OUTCOME_TEXT = {"refused": "不予受理/不予采纳", "lapsed": "逾期未补正，申请终止", "correct": "更正记录", "revoke": "撤销记录",
                 "keep": "维持记录", "lighter": "从轻惩戒", "exempt": "免予惩戒", "approved": "准予信用修复"}
 PROCESS_TEXT = {"objection": "异议申请", "self_correction": "主动自新申请", "credit_repair": "信用修复申请"}
+# what the applications tell the record's lifecycle case
+RECORD_CORRECTED = delivers("record_corrected", "异议成立，更正记录 / an objection corrected the record")
+RECORD_REVOKED = delivers("record_revoked", "异议成立，撤销记录 / an objection revoked the record")
+RECORD_REPAIRED = delivers("record_repaired", "准予信用修复 / credit repair was granted")
 
 
 def _close(ctx, outcome: str, reason: str) -> None:
@@ -61,12 +65,12 @@ def apply_objection_outcome(ctx, outcome: str, reason: str):
     if outcome == "correct":
         corrected = ctx.task.data.get("corrected_facts")
         changes = {"facts": corrected} if corrected else {}
-        if not _tell_lifecycle(ctx, "record_corrected", changes):
+        if not _tell_lifecycle(ctx, RECORD_CORRECTED, changes):
             for name, value in changes.items():
                 setattr(record, name, value)
             ctx.audit("record.corrected", after=changes)
     elif outcome == "revoke":
-        if not _tell_lifecycle(ctx, "record_revoked", {"reason": reason}):
+        if not _tell_lifecycle(ctx, RECORD_REVOKED, {"reason": reason}):
             record.publication_end = ctx.uow.clock.today()
             set_record_status(ctx, record, "revoked", reason=reason)
     _close(ctx, outcome, reason)
@@ -132,7 +136,7 @@ def accept_application(ctx):
 @operation("approve_repair", "准予信用修复 / approve the credit repair", reason="str")
 def approve_repair(ctx, reason: str):
     record = ctx.record
-    if not _tell_lifecycle(ctx, "record_repaired", {"case_id": ctx.case.id}):
+    if not _tell_lifecycle(ctx, RECORD_REPAIRED, {"case_id": ctx.case.id}):
         record.publication_end = ctx.uow.clock.today()
         set_record_status(ctx, record, "repaired")
     record.sanctions_lifted = True

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from .engine.bundle import Bundle, InvalidBundle, parse_bundle, read_folder, specs_for_definition
 from .models import ProcessDefinition
-from .operations import OPERATIONS
+from .operations import MESSAGES, OPERATIONS
 from .paths import bundled_dir
 
 
@@ -26,7 +26,7 @@ def latest_definition(session, key: str) -> ProcessDefinition | None:
 
 def deploy_bundle(uow, bundle: Bundle) -> DeployResult:
     """Check the bundle and store it as the next version; the same bundle again changes nothing."""
-    parse_bundle(bundle, set(OPERATIONS))
+    parse_bundle(bundle, set(OPERATIONS), messages=set(MESSAGES))
     session = uow.session
     sha = bundle.sha256
     latest = latest_definition(session, bundle.key)
@@ -52,7 +52,7 @@ def deploy_folder(uow, bpmn_dir: Path | None = None, forms_dir: Path | None = No
     problems = []
     for bundle in bundles:
         try:
-            parse_bundle(bundle, set(OPERATIONS))
+            parse_bundle(bundle, set(OPERATIONS), messages=set(MESSAGES))
         except InvalidBundle as exc:
             problems.extend(exc.problems)
     if problems:

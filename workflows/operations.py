@@ -23,6 +23,15 @@ class Operation:
 
 
 OPERATIONS: dict[str, Operation] = {}
+# The BPMN messages operations deliver to other cases (name -> what it says). A catch event waiting
+# for any other name would wait forever: the bundle check refuses it.
+MESSAGES: dict[str, str] = {}
+
+
+def delivers(name: str, meaning: str) -> str:
+    """Register a message an operation sends; returns its name."""
+    MESSAGES[name] = meaning
+    return name
 
 
 def operation(name: str, title: str, **params: str):

@@ -11,7 +11,7 @@ from .engine.bundle import Bundle, parse_bundle, used_dmn
 from .engine.problems import InvalidBundle, Problem
 from .engine.safexml import BPMN_NS, decode_utf8, parse_xml
 from .models import Case, ProcessDefinition, ProcessDraft
-from .operations import OPERATIONS
+from .operations import MESSAGES, OPERATIONS
 
 MAX_XML_BYTES = 2 * 1024 * 1024
 # BPMN elements SpiffWorkflow parses but credflow does not run (no engine support, or no way for a
@@ -141,7 +141,7 @@ def check_edited(session, key: str, bpmn_xml: str, forms: dict) -> list[Problem]
         return exc.problems
     problems = unsupported_elements(file_name, bpmn_xml)
     try:
-        parse_bundle(_bundle(session, key, file_name, bpmn_xml, forms), set(OPERATIONS))
+        parse_bundle(_bundle(session, key, file_name, bpmn_xml, forms), set(OPERATIONS), messages=set(MESSAGES))
     except InvalidBundle as exc:
         problems.extend(p for p in exc.problems if p not in problems)
     return problems
@@ -179,7 +179,7 @@ def deploy_upload(uow, file_name: str, data: bytes) -> list:
     for key in keys:
         bundle = _bundle(uow.session, key, file_name, text, None)
         try:
-            parse_bundle(bundle, set(OPERATIONS))
+            parse_bundle(bundle, set(OPERATIONS), messages=set(MESSAGES))
         except InvalidBundle as exc:
             problems.extend(exc.problems)
         bundles.append(bundle)

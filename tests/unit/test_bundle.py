@@ -11,7 +11,7 @@ import pytest
 
 from workflows.definitions import deploy_folder
 from workflows.engine.bundle import Bundle, InvalidBundle, parse_bundle, read_folder
-from workflows.operations import OPERATIONS
+from workflows.operations import MESSAGES, OPERATIONS
 from workflows.paths import bundled_dir
 
 # One lane `clerk`: start -> user task `fill` (form fill.json) -> [$step] -> end.
@@ -313,3 +313,26 @@ def test_deploy_folder_guard_is_real_a_good_folder_does_reach_the_database(tmp_p
     _write_process(tmp_path, "a_good", bpmn(key="a_good"))
     with pytest.raises(SessionTouched):
         deploy_folder(UntouchableUow(), tmp_path / "bpmn", tmp_path / "forms")
+
+
+# ------------------------------------------------------------------ messages
+
+def message_wait(name: str) -> str:
+    """The minimal process waiting, after the user task, for the message `name` (declared)."""
+    text = bpmn(**step(f'<bpmn:intermediateCatchEvent id="wait_msg"><bpmn:messageEventDefinition id="wait_def" '
+                       f'messageRef="msg_{name}" /></bpmn:intermediateCatchEvent>', "wait_msg"))
+    return text.replace("</bpmn:definitions>", f'<bpmn:message id="msg_{name}" name="{name}" /></bpmn:definitions>')
+
+
+def test_an_event_waiting_for_a_message_nothing_sends_is_refused():
+    with pytest.raises(InvalidBundle) as info:
+        parse_bundle(bundle(message_wait("record_corected")), set(OPERATIONS), messages=set(MESSAGES))
+    [problem] = info.value.problems
+    assert (problem.file, problem.element) == ("mini.bpmn", "wait_msg")
+    assert "'record_corected'" in problem.reason and "would wait forever" in problem.reason
+    assert "record_corrected, record_repaired, record_revoked" in problem.reason   # what it could have been
+
+
+def test_an_event_waiting_for_a_message_credflow_delivers_deploys():
+    assert set(MESSAGES) == {"record_corrected", "record_revoked", "record_repaired"}
+    parse_bundle(bundle(message_wait("record_corrected")), set(OPERATIONS), messages=set(MESSAGES))

@@ -22,6 +22,7 @@ from SpiffWorkflow.dmn.specs import BusinessRuleTaskMixin as BusinessRuleTask
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, StandardLoopTask
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, VALIDATOR
@@ -118,10 +119,12 @@ class ParsedBundle:
     forms: dict = field(default_factory=dict)
 
 
-def parse_bundle(bundle: Bundle, operations: set[str], check: bool = True) -> ParsedBundle:
+def parse_bundle(bundle: Bundle, operations: set[str], check: bool = True,
+                 messages: set[str] | None = None) -> ParsedBundle:
     """Parse and check a bundle; raise InvalidBundle listing every problem found. `check=False`
     only parses: for stored versions, checked when deployed, whose running cases must not be
-    stopped by a check added since."""
+    stopped by a check added since. `messages`: the names the system delivers to cases; a message
+    event waiting for another name (that the bundle does not throw itself) is refused."""
     main_file = next(iter(bundle.bpmn_files), "")
     id_problems = [p for name, text in bundle.bpmn_files.items() for p in check_structure(name, text)] if check else []
     if id_problems:
@@ -150,6 +153,8 @@ def parse_bundle(bundle: Bundle, operations: set[str], check: bool = True) -> Pa
             problems.extend(_check_task_spec(task_spec, bundle, operations, main_file))
             if isinstance(task_spec, BusinessRuleTask):
                 problems.extend(_check_decision_tables(task_spec, bundle, tables_checked))
+    if messages is not None:
+        problems.extend(_check_messages([spec, *subprocess_specs.values()], messages, main_file))
     if problems:
         raise InvalidBundle(list(dict.fromkeys(problems)))
     return ParsedBundle(spec, subprocess_specs)
@@ -212,6 +217,19 @@ def _check_task_spec(ts, bundle: Bundle, operations: set[str], file: str) -> lis
         if ts.condition:
             check(ts.condition, "completion condition")
     return problems
+
+
+def _check_messages(process_specs, delivered: set[str], file: str) -> list[Problem]:
+    """Every message a catch event waits for must be one the system delivers or the bundle throws."""
+    def message_events(kind):
+        return [ts for p in process_specs for ts in p.task_specs.values()
+                if isinstance(ts, kind) and isinstance(ts.event_definition, MessageEventDefinition)]
+    known = delivered | {ts.event_definition.name for ts in message_events(ThrowingEvent)}
+    return [Problem(file, ts.bpmn_id or "", f"没有任何环节发送消息 '{ts.event_definition.name}'，此事件将永远等待 / "
+                                            f"nothing sends the message '{ts.event_definition.name}', so this event "
+                                            f"would wait forever (messages credflow delivers: "
+                                            f"{', '.join(sorted(delivered)) or 'none'})")
+            for ts in message_events(CatchingEvent) if ts.event_definition.name not in known]
 
 
 def _decision_tables(ts):
