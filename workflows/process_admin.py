@@ -65,23 +65,24 @@ def load_draft(session, key: str) -> dict:
 
 def _check_size(bpmn_xml: str, file_name: str = "diagram") -> None:
     if not isinstance(bpmn_xml, str) or not bpmn_xml.strip():
-        raise InvalidBundle([Problem(file_name, "", "the diagram is empty")])
+        raise InvalidBundle([Problem(file_name, "", "流程图为空 / the diagram is empty")])
     try:
         size = len(bpmn_xml.encode("utf-8"))
     except UnicodeEncodeError as exc:   # a lone surrogate ("\ud800") sent in the JSON
         raise InvalidBundle([Problem(file_name, "", f"文本不是有效的 UTF-8 / the diagram is not valid UTF-8 text "
                                                     f"({exc.reason} at character {exc.start})")]) from None
     if "\x00" in bpmn_xml:
-        raise InvalidBundle([Problem(file_name, "", "the diagram contains a NUL character")])
+        raise InvalidBundle([Problem(file_name, "", "流程图含 NUL 字符 / the diagram contains a NUL character")])
     if size > MAX_XML_BYTES:
-        raise InvalidBundle([Problem(file_name, "", "the diagram is larger than 2 MB")])
+        raise InvalidBundle([Problem(file_name, "", "流程图超过 2 MB / the diagram is larger than 2 MB")])
 
 
 def save_draft(uow, key: str, bpmn_xml: str, forms: dict) -> ProcessDraft:
     latest = latest_definition(uow.session, key)
     _check_size(bpmn_xml, main_file(latest)[0] if latest else f"{key}.bpmn")
     if not isinstance(forms, dict):
-        raise InvalidBundle([Problem("forms", "", "forms must be an object of file name -> JSON Schema")])
+        raise InvalidBundle([Problem("forms", "", "表单须为“文件名 -> JSON Schema”对象 / "
+                                                   "forms must be an object of file name -> JSON Schema")])
     draft = uow.session.get(ProcessDraft, key)
     if draft is None:
         draft = ProcessDraft(key=key, bpmn_xml=bpmn_xml, forms=forms, base_version=latest.version if latest else None,
@@ -161,7 +162,7 @@ def deploy_edited(uow, key: str, bpmn_xml: str, forms: dict):
 def deploy_upload(uow, file_name: str, data: bytes) -> list:
     """A .bpmn drawn elsewhere: every executable process in it deploys, or nothing does."""
     if len(data) > MAX_XML_BYTES:
-        raise InvalidBundle([Problem(file_name, "", "the file is larger than 2 MB")])
+        raise InvalidBundle([Problem(file_name, "", "文件超过 2 MB / the file is larger than 2 MB")])
     if not data.strip():
         raise InvalidBundle([Problem(file_name, "", "文件为空 / the file is empty")])
     text = decode_utf8(file_name, data)
@@ -173,7 +174,8 @@ def deploy_upload(uow, file_name: str, data: bytes) -> list:
             raise InvalidBundle([Problem(file_name, p.get("id", ""), "流程不可执行 / the process is not executable "
                                                                    "(set isExecutable=\"true\" to deploy it)")
                                  for p in processes])
-        raise InvalidBundle([Problem(file_name, "", "no executable process (isExecutable=\"true\") in the file")])
+        raise InvalidBundle([Problem(file_name, "", "文件中没有可执行流程 / "
+                                                    "no executable process (isExecutable=\"true\") in the file")])
     problems = unsupported_elements(file_name, text)
     bundles = []
     for key in keys:

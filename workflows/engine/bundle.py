@@ -95,7 +95,8 @@ def bundle_for(key: str, bpmn_files: dict[str, str], dmn_files: dict[str, str], 
             try:
                 forms[p.name] = json.loads(p.read_text(encoding="utf-8"))
             except json.JSONDecodeError as exc:
-                raise InvalidBundle([Problem(f"forms/{key}/{p.name}", "", f"invalid JSON: {exc}")]) from None
+                raise InvalidBundle([Problem(f"forms/{key}/{p.name}", "",
+                                             f"表单文件不是有效的 JSON / invalid JSON: {exc}")]) from None
     parser = _parser_for(bpmn_files, {})
     name = parser.get_process_parser(key).get_name() if key in parser.process_parsers else key
     return Bundle(key, name or key, dict(bpmn_files), used_dmn(bpmn_files, dmn_files), forms)
@@ -132,7 +133,7 @@ def parse_bundle(bundle: Bundle, operations: set[str], check: bool = True,
     try:
         parser = _parser_for(bundle.bpmn_files, bundle.dmn_files)
         if bundle.key not in parser.get_process_ids():
-            raise InvalidBundle([Problem(main_file, bundle.key, "no executable process with this id")])
+            raise InvalidBundle([Problem(main_file, bundle.key, "没有此 id 的可执行流程 / no executable process with this id")])
         spec = parser.get_spec(bundle.key)
         subprocess_specs = parser.get_subprocess_specs(bundle.key)
     except InvalidBundle:
@@ -146,7 +147,8 @@ def parse_bundle(bundle: Bundle, operations: set[str], check: bool = True,
         try:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
-            problems.append(Problem(f"forms/{bundle.key}/{form_name}", "", f"invalid JSON Schema: {exc.message}"))
+            problems.append(Problem(f"forms/{bundle.key}/{form_name}", "",
+                                    f"表单不是有效的 JSON Schema / invalid JSON Schema: {exc.message}"))
     tables_checked: set[str] = set()
     for process_spec in [spec, *subprocess_specs.values()]:
         for task_spec in process_spec.task_specs.values():
@@ -174,19 +176,22 @@ def _check_task_spec(ts, bundle: Bundle, operations: set[str], file: str) -> lis
 
     lane = getattr(ts, "lane", None)
     if lane is not None and lane not in STAFF_LANES:
-        problems.append(Problem(file, element, f"lane '{lane}' is not a role ({', '.join(sorted(STAFF_LANES))})"))
+        problems.append(Problem(file, element, f"泳道 '{lane}' 不是角色 / lane '{lane}' is not a role "
+                                              f"({', '.join(sorted(STAFF_LANES))})"))
     extensions = getattr(ts, "extensions", {}) or {}
     if isinstance(ts, UserTask):
         if lane is None:
-            problems.append(Problem(file, element, "user task is in no lane, so no role can work it"))
+            problems.append(Problem(file, element, "用户任务不在任何泳道中，没有角色能办理 / "
+                                                  "user task is in no lane, so no role can work it"))
         form = extensions.get("properties", {}).get(FORM_PROPERTY)
         if not form:
-            problems.append(Problem(file, element, f"user task has no form (property {FORM_PROPERTY})"))
+            problems.append(Problem(file, element, f"用户任务没有表单 / user task has no form (property {FORM_PROPERTY})"))
         elif form not in bundle.forms:
-            problems.append(Problem(file, element, f"form forms/{bundle.key}/{form} does not exist"))
+            problems.append(Problem(file, element, f"表单文件不存在 / form forms/{bundle.key}/{form} does not exist"))
         due = extensions.get("properties", {}).get(DUE_PROPERTY)
         if due is not None and not str(due).isdigit():
-            problems.append(Problem(file, element, f"{DUE_PROPERTY} must be a whole number of working days"))
+            problems.append(Problem(file, element, f"办理期限须为整数个工作日 / "
+                                                  f"{DUE_PROPERTY} must be a whole number of working days"))
         if extensions.get("properties", {}).get(DUE_AT_PROPERTY):
             check(extensions["properties"][DUE_AT_PROPERTY], DUE_AT_PROPERTY)
     for key in ("preScript", "postScript"):
@@ -196,7 +201,7 @@ def _check_task_spec(ts, bundle: Bundle, operations: set[str], file: str) -> lis
         check(ts.script, "script", check_script)
     if isinstance(ts, ServiceTask):
         if ts.operation_name not in operations:
-            problems.append(Problem(file, element, f"unknown service operation '{ts.operation_name}'"))
+            problems.append(Problem(file, element, f"未知的服务操作 / unknown service operation '{ts.operation_name}'"))
         for name, param in (ts.operation_params or {}).items():
             check(param.get("value", ""), f"parameter '{name}'")
     if isinstance(ts, (ExclusiveGateway, InclusiveGateway)):

@@ -58,7 +58,7 @@ def parse_xml(name: str, text: str | bytes, root_namespace: str | None = None):
     try:
         root = etree.fromstring(raw, etree.XMLParser(**_SAFE_PARSER_ARGS))
     except etree.XMLSyntaxError as exc:
-        raise InvalidBundle([Problem(name, "", f"malformed XML: {exc}")]) from None
+        raise InvalidBundle([Problem(name, "", f"XML 格式错误 / malformed XML: {exc}")]) from None
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise InvalidBundle([Problem(name, "", DOCTYPE_REASON)])

@@ -34,37 +34,42 @@ def check_structure(name: str, text: str) -> list[Problem]:
         if not element_id:
             continue
         if element_id in by_id:
-            problems.append(Problem(name, element_id, "this id is used by two elements"))
+            problems.append(Problem(name, element_id, "此 id 被两个元素使用 / this id is used by two elements"))
         elif element_id in extension_ids:
-            problems.append(Problem(name, element_id, "this id is also a service operation's or parameter's id "
+            problems.append(Problem(name, element_id, "此 id 与服务操作或参数的 id 相同 / "
+                                                      "this id is also a service operation's or parameter's id "
                                                       "inside the diagram; give the element another id"))
         by_id.setdefault(element_id, el)
     for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
         for end in ("sourceRef", "targetRef"):
             ref = flow.get(end)
             if ref and ref not in by_id:
-                problems.append(Problem(name, flow.get("id", ""), f"the sequence flow's {end} '{ref}' does not exist"))
+                problems.append(Problem(name, flow.get("id", ""), f"连线指向的元素不存在 / the sequence flow's {end} "
+                                                                  f"'{ref}' does not exist"))
     for event in root.iter(f"{{{BPMN_NS}}}boundaryEvent"):
         ref = event.get("attachedToRef")
         if _local(by_id.get(ref)) not in FLOW_NODES:
-            problems.append(Problem(name, event.get("id", ""), f"the boundary event's attachedToRef '{ref}' "
+            problems.append(Problem(name, event.get("id", ""), f"边界事件未附着在任务上 / "
+                                                               f"the boundary event's attachedToRef '{ref}' "
                                                                "names no task or subprocess"))
     for pool in root.iter(f"{{{BPMN_NS}}}participant"):
         ref = pool.get("processRef")
         if ref and _local(by_id.get(ref)) != "process":
-            problems.append(Problem(name, pool.get("id", ""), f"the pool's processRef '{ref}' names no process"))
+            problems.append(Problem(name, pool.get("id", ""), f"泳池引用的流程不存在 / the pool's processRef '{ref}' "
+                                                               "names no process"))
     for definition in root.iter(f"{{{BPMN_NS}}}messageEventDefinition"):
         ref = definition.get("messageRef")
         if ref and _local(by_id.get(ref)) != "message":
             owner = definition.getparent()
             problems.append(Problem(name, owner.get("id") or definition.get("id", ""),
-                                    f"messageRef '{ref}' names no <bpmn:message> in this file"))
+                                    f"消息引用不存在 / messageRef '{ref}' names no <bpmn:message> in this file"))
     for tag in ("exclusiveGateway", "inclusiveGateway", "complexGateway"):
         for gateway in root.iter(f"{{{BPMN_NS}}}{tag}"):
             ref = gateway.get("default")
             flow = by_id.get(ref)
             if ref and (_local(flow) != "sequenceFlow" or flow.get("sourceRef") != gateway.get("id")):
-                problems.append(Problem(name, gateway.get("id", ""), f"the default flow '{ref}' is not a "
+                problems.append(Problem(name, gateway.get("id", ""), f"默认连线不是从此网关出发的连线 / "
+                                                                    f"the default flow '{ref}' is not a "
                                                                     "sequence flow leaving this gateway"))
     if problems:
         return problems
