@@ -130,6 +130,18 @@ def open_accountability(uow, record: Record, person_id: int, post: str, review_o
     return case
 
 
+DECIDED_STATUSES = ("confirmed", "sanctioned", "exempted", "published", "corrected", "repaired", "expired", "archived")
+
+
+def records_of_persons_departments(session, person_id: int) -> list[Record]:
+    """The decided records (past the legality review, not revoked) of the departments a person held
+    a post in: what personnel may open an accountability case on by hand, newest first."""
+    departments = select(PostHolding.department_id).where(PostHolding.person_id == person_id)
+    return session.scalars(select(Record).where(Record.subject_id.in_(departments),
+                                                Record.status.in_(DECIDED_STATUSES))
+                           .order_by(Record.id.desc()).limit(200)).all()
+
+
 def open_cases_for_record(uow, record: Record) -> list[Case]:
     """The people the roster names for the conduct date (not today's post holders)."""
     if record.subject.kind != "department":

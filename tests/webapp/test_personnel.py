@@ -327,3 +327,22 @@ def test_the_roster_page_adds_a_holding_and_imports_a_sheet(web, world, people):
                                                 "person_name": "x", "person_id_number": new_person,
                                                 "start_date": "2026-04-01"})
     assert response.status_code == 422 and count(world, PostHolding) == 5
+
+
+def test_personnel_open_an_accountability_case_from_the_persons_page(web, world, people):
+    """The record picker offers the decided records of the departments the person held a post in;
+    choosing one and a post opens the case, listed on the person's page."""
+    staff = web("personnel")
+    assert staff.page(f"/personnel/people/{people.p1}").xpath('//*[@id="open-accountability"]') == []
+    done = sanctioned(world, people)
+    page = staff.page(f"/personnel/people/{people.p1}")
+    form = page.one("open-accountability")
+    assert [o.get("value") for o in form.xpath('.//select[@name="record_id"]/option')] == [str(done.record)]
+    response = staff.post(form.get("action"), {"record_id": done.record, "person_id": people.p1,
+                                               "post": "official_in_charge"})
+    assert response.status_code == 302 and location(response) == f"/personnel/people/{people.p1}"
+    with world.factory() as session:
+        cases = session.scalars(select(Case).where(Case.process_key == "accountability", Case.party_id == people.p1)
+                                .order_by(Case.id)).all()
+    assert len(cases) == 2 and cases[-1].record_id == done.record       # the lifecycle's, then this one
+    assert f"#{cases[-1].id}" in staff.page(f"/personnel/people/{people.p1}").text_of("accountability-cases")

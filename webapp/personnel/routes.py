@@ -10,7 +10,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from workflows.accountability import (ENTRY_KINDS, POSTS, ROSTER_COLUMNS, add_entry, add_holding,
-                                      credit_check_extract, import_roster, integrity_file, open_accountability)
+                                      credit_check_extract, import_roster, integrity_file, open_accountability,
+                                      records_of_persons_departments)
 from workflows.cases import CaseError
 from workflows.dates import as_date
 from workflows.models import Case, PostHolding, Record, Subject
@@ -62,8 +63,10 @@ def person(person_id):
     cases = db().scalars(select(Case).where(Case.party_id == person.id).order_by(Case.id.desc())).all()
     holdings = db().scalars(select(PostHolding).where(PostHolding.person_id == person.id)
                             .order_by(PostHolding.start_date.desc())).all()
+    records = records_of_persons_departments(db(), person.id)
     return render_template("personnel/person.html", person=person, entries=entries, cases=cases,
-                           holdings=holdings, kinds=ENTRY_KINDS, posts=POSTS, names=_department_names(holdings))
+                           holdings=holdings, kinds=ENTRY_KINDS, posts=POSTS, names=_department_names(holdings),
+                           records=records)
 
 
 def _department_names(holdings) -> dict:
