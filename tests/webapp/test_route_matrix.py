@@ -114,8 +114,8 @@ POLICY: dict[str, Access | dict[str, Access]] = {
     "inbox.assign": only("leader"),
     # -- records and cases: staff who work or run the cases --------------------------------------
     # QUESTION: `personnel` is refused here (cases.STAFF) but reads every record and case through
-    # the API (api.STAFF includes it); personnel open accountability cases by record id, which
-    # the web gives them no way to look up.
+    # the API (api.STAFF includes it). On the web they pick the record of an accountability case
+    # from the person's page (the departments' decided records), so the API could be narrowed.
     "cases.records": only(*CASE_READERS),
     "cases.new_record": only("clerk"),
     "cases.case": only(*CASE_READERS),
