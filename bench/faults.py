@@ -305,7 +305,7 @@ def run(records: int = 300, timer_cases: int = 3000, users: int = 20, web_worker
             result["gunicorn_log_tail"] = [line for line in server.log_tail(400).splitlines()
                                            if "Traceback" in line or "ERROR" in line][-5:]
             logs = server.log.read_text(errors="replace") + server.app_log.read_text(errors="replace")
-            result["server_error_log"] = [logs[m.start():m.start() + 4000] for m in
+            result["server_error_log"] = [_tail_of_block(logs, m.start()) for m in
                                           re.finditer("Error handling request|unhandled error", logs)][:3]
         finally:
             stop.set()
@@ -318,6 +318,15 @@ def run(records: int = 300, timer_cases: int = 3000, users: int = 20, web_worker
     result["total_s"] = round(time.perf_counter() - t_start, 1)
     result["ok"] = ok(result)
     return result
+
+
+def _tail_of_block(logs: str, start: int, keep: int = 3000) -> str:
+    """A logged traceback from `start` to the next log line: its first line and its last `keep`
+    characters (where the exception that escaped is)."""
+    end = logs.find("\n[20", start + 1)   # the next gunicorn log line starts with its timestamp
+    block = logs[start:end if end > 0 else len(logs)]
+    first = block.split("\n", 1)[0]
+    return block if len(block) <= keep else f"{first}\n...\n{block[-keep:]}"
 
 
 def ok(result: dict) -> bool:

@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from flask import current_app, g, request, url_for
 from flask_babel import get_locale, get_translations, gettext as _
+from sqlalchemy.exc import SQLAlchemyError
 
 from workflows.clock import CST
 from workflows.workdays import CalendarNotCovered, WorkdayCalendar
@@ -76,7 +77,13 @@ def _unread_notifications() -> dict:
     if g.get("database_down") or not current_user.is_authenticated:
         return {}
     from workflows.notifications import unread_count
-    return {"unread_notifications": unread_count(db(), current_user.id)}
+    try:
+        return {"unread_notifications": unread_count(db(), current_user.id)}
+    except SQLAlchemyError:
+        # the page is an error page after a database failure: it goes out without the badge
+        from .errors import forget_failed_read_session
+        forget_failed_read_session()
+        return {}
 
 
 def document_subject(document):

@@ -58,7 +58,7 @@ def test_the_audit_chain_verifies(outcome):
 
 def test_clients_got_clear_errors_not_server_errors(outcome):
     clients = outcome["clients"]
-    assert clients["server_errors"] == []
+    assert clients["server_errors"] == [], "\n".join(outcome["server_error_log"])
     assert clients["unclear_503"] == 0
     # the restart was seen: requests in that window were told the database was unavailable
     assert clients["answered_503"] + sum(clients["connections_lost"].values()) > 0

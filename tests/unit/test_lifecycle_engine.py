@@ -193,3 +193,24 @@ def test_a_lighter_self_correction_recomputes_from_the_rules(run):
     run.complete("leader_approval", {"leader_decision": "approve", "leader_opinion": "ok"})
     sanction = dict(run.calls)["sanction_record"]
     assert (sanction["min_months"], sanction["max_months"], sanction["publish"]) == (3, 6, True)
+
+
+def test_an_operation_failing_for_a_domain_reason_is_the_tasks_error_but_a_lost_database_is_not(run):
+    """A domain failure becomes a WorkflowTaskException naming its cause (the case shows it); a
+    dropped database connection passes through unchanged, so the web answers 503 and the caller
+    retries the whole action (the workflow of a failed action is discarded) instead of reading a
+    database error as the case's."""
+    from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+    from sqlalchemy.exc import OperationalError
+    lost = OperationalError("SELECT 1", {}, Exception("terminating connection due to administrator command"))
+    for error, expected in ((lost, OperationalError), (RuntimeError("archived meanwhile"), WorkflowTaskException)):
+        runner = Runner(restore=run.restore)
+        runner.complete("capture", CAPTURE)
+
+        def dispatch(task, name, params, error=error):
+            raise error
+        runner.workflow.script_engine.dispatch = dispatch
+        with pytest.raises(expected) as info:
+            runner.complete("legality_review", {"review_decision": "approve", "review_opinion": "ok"})
+        assert type(info.value) is expected
+    assert "archived meanwhile" in str(info.value)

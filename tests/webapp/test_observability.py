@@ -126,3 +126,19 @@ def test_the_access_log_names_the_signed_in_user_and_costs_an_anonymous_request_
     lines = [json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == "credflow.access"]
     assert [(line["path"], line["user"]) for line in lines] == [("/inbox", "reviewer"), ("/healthz", None)]
     assert [s for s in statements if s != "BEGIN"] == ["SELECT 1"]   # the health check's own query only
+
+
+def test_an_error_page_goes_out_without_the_notice_badge_when_the_database_fails_meanwhile(web, world, monkeypatch):
+    """A case error (here: a task that does not exist) answered while the database drops: the
+    page still says what went wrong instead of failing on the unread-notices badge."""
+    import workflows.notifications
+    from sqlalchemy.exc import OperationalError
+    b = web("reviewer")
+
+    def gone(*args, **kwargs):
+        raise OperationalError("SELECT count(*)", {}, Exception("terminating connection"))
+    monkeypatch.setattr(workflows.notifications, "unread_count", gone)
+    from credflow_web import Page
+    page = Page(b.get("/tasks/999999"))
+    assert page.status == 404
+    assert "任务不存在" in page.text_of("error-message")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 
@@ -54,8 +55,8 @@ class CredflowScriptEngine(PythonScriptEngine):
         params = {name: p["value"] for name, p in (operation_params or {}).items()}
         try:
             result = self.dispatch(task, operation_name, params)
-        except WorkflowTaskException:
-            raise
+        except (WorkflowTaskException, OperationalError, InterfaceError):
+            raise   # the database went away: not the task's fault; the whole action is retried
         except Exception as exc:  # noqa: BLE001 -- every failure becomes the task's error
             # SpiffWorkflow 3.2's own handler here raises NameError; report the real cause.
             raise WorkflowTaskException(f"{operation_name}: {exc}", task=task, exception=exc) from exc
