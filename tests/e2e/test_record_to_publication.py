@@ -168,6 +168,7 @@ def test_reviewer_claims_from_group_tasks_and_approves(page: Page, live_server, 
     expect(row).to_contain_text("合法性审核")
     expect(row).to_contain_text("榆林市某县招商服务中心")
     expect(row).to_contain_text("严重")
+    expect(page.locator("#claim-next button")).to_have_text("认领下一个任务")
     page.screenshot(path=screenshots / "inbox.png", full_page=True)
 
     row.get_by_role("button", name="认领").click()
