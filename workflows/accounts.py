@@ -7,6 +7,7 @@ import hmac
 import os
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from .models import ROLES, User, UserRole
 
@@ -57,14 +58,18 @@ def create_api_token(uow, user_id: int, name: str) -> str:
     return token
 
 
+def active_user(session, user_id: int) -> User | None:
+    """An active account with its roles, in one query (every signed-in request asks)."""
+    return session.scalars(select(User).options(joinedload(User.roles))
+                           .where(User.id == user_id, User.active)).unique().first()
+
+
 def user_for_token(session, token: str):
-    """The active user a bearer token belongs to, or None."""
+    """The active user a bearer token belongs to, or None (one query)."""
     from .models import ApiToken
     if not token or len(token) > 200:
         return None
-    row = session.scalars(select(ApiToken).where(ApiToken.token_sha256 == hashlib.sha256(token.encode()).hexdigest(),
-                                                 ApiToken.revoked_at.is_(None))).first()
-    if row is None:
-        return None
-    user = session.get(User, row.user_id)
-    return user if user is not None and user.active else None
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    return session.scalars(select(User).options(joinedload(User.roles)).join(ApiToken, ApiToken.user_id == User.id)
+                           .where(ApiToken.token_sha256 == digest, ApiToken.revoked_at.is_(None), User.active)
+                           ).unique().first()

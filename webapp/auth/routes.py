@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 from sqlalchemy import delete, func, select
 
-from workflows.accounts import check_password
+from workflows.accounts import active_user, check_password
 from workflows.models import LoginFailure, User
 from workflows.runtime import Actor
 
@@ -38,8 +38,8 @@ class SessionUser(UserMixin):
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    user = db().get(User, int(user_id)) if user_id.isdigit() else None
-    return SessionUser(user) if user is not None and user.active else None
+    user = active_user(db(), int(user_id)) if user_id.isdigit() and len(user_id) < 10 else None
+    return SessionUser(user) if user is not None else None
 
 
 def _throttled(username: str, ip: str) -> bool:
