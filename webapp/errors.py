@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, render_template, request
+from flask import current_app, g, render_template, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -20,14 +20,14 @@ RETRY_AFTER_S = 5
 
 def database_unavailable(exc: BaseException) -> bool:
     """The database could not be reached or dropped the connection (a restart, a failover): the
-    transaction was rolled back, nothing was written, and the same request may simply be retried."""
+    transaction was rolled back -- unless the connection dropped during the commit itself, when
+    it may have landed; the user is told to reload and look before retrying."""
     return isinstance(exc, (OperationalError, InterfaceError))
 
 
 def forget_failed_read_session() -> None:
     """Roll back this request's read session (the page reads notifications through it) and, when
     the database itself failed, drop it so nothing reuses a dead connection."""
-    from flask import g
     if "db" not in g:
         return
     try:
@@ -60,7 +60,6 @@ def register(app) -> None:
 
     @app.errorhandler(Exception)
     def server_error(exc):
-        from flask import g
         extra = {"request_id": g.get("request_id"), "method": request.method, "path": request.path}
         if database_unavailable(exc):
             log.warning("database unavailable on %s %s: %s", request.method, request.path,
