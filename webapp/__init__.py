@@ -88,7 +88,8 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = None
     babel.init_app(app, locale_selector=_locale, timezone_selector=lambda: "Asia/Shanghai")
 
-    from . import admin, api, auth, cases, errors, inbox, observability, personnel, portal, public, templating
+    from . import (account, admin, api, auth, cases, errors, inbox, observability, personnel, portal, public, system,
+                   templating)
     app.register_blueprint(auth.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(cases.bp)
@@ -97,6 +98,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(personnel.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(system.bp)
+    app.register_blueprint(account.bp)
     csrf.exempt(api.bp)   # bearer tokens, not session cookies
     errors.register(app)
     templating.register(app)

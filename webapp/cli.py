@@ -105,5 +105,11 @@ def serve(host, port) -> None:
     create_app().run(host=host, port=port)
 
 
+from .cli_accounts import user  # noqa: E402
+from .cli_calendar import calendar  # noqa: E402
+
+main.add_command(user)
+main.add_command(calendar)
+
 if __name__ == "__main__":
     main()

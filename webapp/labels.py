@@ -16,7 +16,7 @@ STATUS = {"draft": _l("草稿"), "under_review": _l("审核中"), "returned": _l
 CASE_STATUS = {"running": _l("办理中"), "completed": _l("已办结"), "error": _l("出错")}
 SUBJECT_KIND = {"department": _l("政府部门"), "civil_servant": _l("公务员")}
 ROLE = {"clerk": _l("承办人"), "reviewer": _l("审核人"), "leader": _l("分管领导"), "subject": _l("信用主体"),
-        "manager": _l("流程管理员"), "personnel": _l("人事（诚信档案）")}
+        "manager": _l("流程管理员"), "personnel": _l("人事（诚信档案）"), "admin": _l("系统管理员")}
 PROCESS = {"record_lifecycle": _l("失信记录认定与公示"), "objection": _l("异议申请"),
            "self_correction": _l("主动自新申请"), "credit_repair": _l("信用修复申请"),
            "accountability": _l("问责处理")}

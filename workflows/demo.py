@@ -18,7 +18,8 @@ from .worker import run_once
 
 DEMO_PASSWORD = "credflow-demo"
 DEMO_USERS = [("clerk", "张承办", ["clerk"]), ("reviewer", "李审核", ["reviewer"]),
-              ("leader", "王领导", ["leader"]), ("manager", "赵管理", ["manager"]), ("personnel", "钱人事", ["personnel"])]
+              ("leader", "王领导", ["leader"]), ("manager", "赵管理", ["manager"]), ("personnel", "钱人事", ["personnel"]),
+              ("admin", "孙系统", ["admin"])]
 
 
 def make_uscc(body16: str) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import (JSON, text, Boolean, Date, DateTime, ForeignKey, Index, 
                         String, Text, TypeDecorator, UniqueConstraint, MetaData)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-ROLES = ("clerk", "reviewer", "leader", "subject", "manager", "personnel")
+ROLES = ("clerk", "reviewer", "leader", "subject", "manager", "personnel", "admin")
 SUBJECT_KINDS = ("department", "civil_servant")
 SEVERITIES = ("minor", "general", "serious")
 RECORD_STATUSES = ("draft", "under_review", "returned", "rejected", "confirmed", "sanctioned", "exempted",
@@ -66,10 +66,15 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(80), unique=True)
     display_name: Mapped[str] = mapped_column(String(120))
     email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
     password_hash: Mapped[str] = mapped_column(String(255))
     subject_id: Mapped[int | None] = mapped_column(ForeignKey("subject.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # set by an invitation or a reset: the next login must choose a new password first
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     created_at: Mapped[datetime]
+    deactivated_at: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
     roles: Mapped[list["UserRole"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
     @property
@@ -223,6 +228,8 @@ class WorkdayOverride(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     is_workday: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str] = mapped_column(String(200), default="")
+    entered_by: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    entered_at: Mapped[datetime | None]
 
 
 class CalendarYear(Base):
@@ -230,6 +237,8 @@ class CalendarYear(Base):
     __tablename__ = "calendar_year"
     year: Mapped[int] = mapped_column(primary_key=True)
     note: Mapped[str] = mapped_column(String(200), default="")
+    covered_by: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    covered_at: Mapped[datetime | None]
 
 
 class TaskDraft(Base):
@@ -401,4 +410,35 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]      # None only for tokens made before expiry existed
     revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))
+
+
+class UserSession(Base):
+    """A browser session on the server: the cookie carries a random id, only its sha256 is kept.
+    Ending the row (logout, password change, deactivation, role change) ends every copy of the cookie."""
+    __tablename__ = "user_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ActivationCode(Base):
+    """A one-time code the office hands over: activates an invited account or a password reset.
+    Only its sha256 is kept; `used_at` makes it single-use."""
+    __tablename__ = "activation_code"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    code_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(20))     # invitation, reset
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

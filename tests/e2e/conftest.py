@@ -44,6 +44,7 @@ USERS = {
     "reviewer": ("reviewer-pw-2026", "李审核", ["reviewer"]),
     "reviewer2": ("reviewer2-pw-2026", "孙审核", ["reviewer"]),
     "leader": ("leader-pw-2026", "王领导", ["leader"]),
+    "admin": ("admin-pw-2026", "孙系统", ["admin"]),
 }
 
 CAPTURE = {"source": "administrative_penalty", "field": "government_procurement", "severity": "general",

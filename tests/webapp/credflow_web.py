@@ -27,6 +27,7 @@ STAFF = {
     "reviewer2": ("周审核", ["reviewer"]),
     "leader": ("王领导", ["leader"]),
     "manager": ("赵管理", ["manager"]),
+    "admin": ("孙系统", ["admin"]),
 }
 SUBJECT_USER = "subject"   # tied to SUBJECTS[0]
 

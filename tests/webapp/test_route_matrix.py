@@ -60,7 +60,7 @@ assert SUBJECTS[P1][0] == "civil_servant"
 
 # -- the callers ----------------------------------------------------------------------------------
 
-ROLES = ("clerk", "reviewer", "leader", "manager", "personnel")
+ROLES = ("clerk", "reviewer", "leader", "manager", "personnel", "admin")
 SUBJECT_CALLERS = ("subject", "civil_servant")
 CALLERS = ("anonymous", *ROLES, *SUBJECT_CALLERS)
 LOGGED_IN_CALLERS = CALLERS[1:]
@@ -93,6 +93,7 @@ CASE_READERS = ("clerk", "reviewer", "leader", "manager")   # records and case p
 API_STAFF = ("clerk", "reviewer", "leader", "manager", "personnel")
 MANAGER = only("manager")
 PERSONNEL = only("personnel")
+ADMIN = only("admin")
 
 # The task behind <row_id>/<task_id> is a legality review: the reviewer's lane. Leaders see every
 # staff task and may release and reassign, but complete only their own lanes' tasks.
@@ -147,6 +148,12 @@ POLICY: dict[str, Access | dict[str, Access]] = {
         "form_preview")},
     # -- personnel: rosters, integrity files, credit checks --------------------------------------
     **{f"personnel.{name}": PERSONNEL for name in ("index", "person", "credit_check", "roster", "open_case")},
+    # -- system administration: the working-day calendar ----------------------------------------
+    "system.calendar": ADMIN,
+    # -- system administration: accounts ----------------------------------------------------------
+    "system.users": ADMIN,
+    # -- one's own account ----------------------------------------------------------------------
+    "account.index": LOGGED_IN,
     # -- the JSON API: bearer tokens; subjects are told "not found" about what is not theirs -----
     "api.openapi_document": PUBLIC,
     "api.list_records": only(*API_STAFF, *SUBJECT_CALLERS),          # a subject: its own records only

@@ -1,0 +1,6 @@
+"""System administration (系统管理), for the `admin` role: the working-day calendar and accounts."""
+from flask import Blueprint
+
+bp = Blueprint("system", __name__, url_prefix="/system")
+
+from . import calendar_routes, user_routes  # noqa: E402,F401
