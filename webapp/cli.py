@@ -79,24 +79,6 @@ def verify_audit() -> None:
     sys.exit(1)
 
 
-@main.command("api-token", help="Create a JSON API token for USERNAME (printed once).")
-@click.argument("username")
-@click.option("--name", default="integration", show_default=True)
-def api_token(username, name) -> None:
-    from sqlalchemy import select
-    from workflows.accounts import create_api_token
-    from workflows.models import User
-    from workflows.runtime import Actor, UnitOfWork
-    with UnitOfWork(_factory(), Actor.system("cli")) as uow:
-        user = uow.session.scalars(select(User).where(User.username == username)).first()
-        if user is None:
-            click.echo(f"no user {username}", err=True)
-            sys.exit(1)
-        token = create_api_token(uow, user.id, name)
-        uow.commit()
-    click.echo(token)
-
-
 @main.command(help="Serve the web app (development server).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
@@ -105,10 +87,11 @@ def serve(host, port) -> None:
     create_app().run(host=host, port=port)
 
 
-from .cli_accounts import user  # noqa: E402
+from .cli_accounts import api_token, user  # noqa: E402
 from .cli_calendar import calendar  # noqa: E402
 
 main.add_command(user)
+main.add_command(api_token)
 main.add_command(calendar)
 
 if __name__ == "__main__":

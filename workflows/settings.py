@@ -45,6 +45,11 @@ class Settings:
     integrity_view_months: dict = field(default_factory=lambda: {
         "personal_report": 60, "integrity": 60, "appraisal": 60, "violation": 60, "accountability": 60,
         "commendation": 60})
+    # accounts: password policy, one-time activation codes, API token lifetime
+    password_min_length: int = 10
+    password_reject_common: bool = True   # refuse the passwords of workflows/common_passwords.txt
+    activation_code_days: int = 7
+    api_token_days: int = 90
     # where the public verification page is reached (printed on documents and in their QR codes)
     public_url: str = field(default_factory=lambda: os.environ.get("CREDFLOW_PUBLIC_URL", "http://127.0.0.1:5000"))
 

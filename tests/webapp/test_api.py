@@ -262,6 +262,9 @@ def test_a_subject_works_the_task_addressed_to_it_and_no_other_subject_can(api, 
     own = _publish(world, A)
     world.clock.advance(days=100)                  # the minimum publication period has passed
     run_once(world.factory, world.clock)
+    with world.uow() as uow:                       # the tokens made 100 days ago expired after 90
+        api.tokens.update({name: create_api_token(uow, world.user_ids[name], "test") for name in ("subject", "clerk")})
+        uow.commit()
     repair = world.run("subject", file_credit_repair, own, "已全额支付。", True, [1], [])
     world.complete("clerk", world.task(repair.id, "completeness_check").id,
                    {"completeness": "supplement", "missing_items": "缴款凭证原件", "completeness_reason": "缺件"})

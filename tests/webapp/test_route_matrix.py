@@ -151,9 +151,16 @@ POLICY: dict[str, Access | dict[str, Access]] = {
     # -- system administration: the working-day calendar ----------------------------------------
     "system.calendar": ADMIN,
     # -- system administration: accounts ----------------------------------------------------------
-    "system.users": ADMIN,
+    **{f"system.{name}": ADMIN for name in (
+        "users", "user", "user_add", "user_invite", "user_import", "user_template", "user_edit", "user_roles",
+        "user_deactivate", "user_reactivate", "user_reset", "user_revoke_token")},
     # -- one's own account ----------------------------------------------------------------------
     "account.index": LOGGED_IN,
+    "account.password": LOGGED_IN,           # one's own: needs the current password
+    "account.set_password": LOGGED_IN,       # the forced first password; others are sent to account.index
+    "account.revoke": LOGGED_IN,             # one's own tokens only (the token id is in the body)
+    "account.logout_everywhere": LOGGED_IN,
+    "account.activate": PUBLIC,              # a one-time code and the user name are the credentials
     # -- the JSON API: bearer tokens; subjects are told "not found" about what is not theirs -----
     "api.openapi_document": PUBLIC,
     "api.list_records": only(*API_STAFF, *SUBJECT_CALLERS),          # a subject: its own records only
@@ -173,7 +180,7 @@ ARGS = {
     "record_id": "record", "case_id": "lifecycle_case", "row_id": "task_view", "task_id": "task_view",
     "attachment_id": "attachment", "document_id": "document", "person_id": "p1",
     "definition_id": "definition", "job_id": "job", "key": "process_key", "process": "application_kind",
-    "code": "verification_code",
+    "code": "verification_code", "user_id": "reviewer2",
 }
 # ... or by endpoint, where one needs another object than the rest
 ARG_OVERRIDES = {
@@ -207,7 +214,9 @@ BODIES = {
 }
 # Requests that end or start a session run in a browser of their own (same caller), so the rest of
 # the matrix keeps its session.
-OWN_BROWSER = {"auth.login", "auth.logout"}
+OWN_BROWSER = {"auth.login", "auth.logout", "account.logout_everywhere"}
+# Requests that end ALL the caller's sessions: the caller logs in again afterwards.
+ENDS_ALL_SESSIONS = {"account.logout_everywhere"}
 # Routes outside the matrix: Flask's static files, and the failing route tests/webapp/conftest.py adds.
 NOT_ROUTES = {"static"}
 TEST_ONLY_PREFIX = "/__test__/"
@@ -432,6 +441,10 @@ class Caller:
         kind, data = body
         if channel == "web":
             browser = self.new_browser() if endpoint in OWN_BROWSER else self.browser
+            if endpoint in ENDS_ALL_SESSIONS and self.username is not None:
+                response = browser.post(url, data)
+                self.browser = self.new_browser()
+                return response
             if method == "GET":
                 return browser.get(url)
             if kind == "json":

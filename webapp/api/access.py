@@ -29,9 +29,9 @@ def _authenticate():
     if scheme.lower() != "bearer" or not token:
         raise ApiError(401, "需要 API 令牌（Authorization: Bearer …） / a bearer token is required",
                        headers={"WWW-Authenticate": 'Bearer realm="credflow"'})
-    user = user_for_token(db(), token)
+    user = user_for_token(db(), token, api_clock().now())    # revoked or expired: None
     if user is None:
-        raise ApiError(401, "令牌无效、已撤销或其用户已停用 / the token is invalid or revoked, or its user is deactivated",
+        raise ApiError(401, "令牌无效、已过期、已撤销或其用户已停用 / the token is invalid, expired or revoked, or its user is deactivated",
                        headers={"WWW-Authenticate": 'Bearer realm="credflow", error="invalid_token"'})
     g.api_actor = Actor.of(user)
     g._login_user = SessionUser(user)      # for the access log: who made the request

@@ -1,4 +1,5 @@
-"""Log in (throttled after repeated failures), log out, switch language."""
+"""Log in (throttled after repeated failures), log out, switch language. A login opens a session
+row on the server (workflows/sessions.py); the cookie is honoured only while that row lives."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -6,10 +7,11 @@ from datetime import timedelta
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
-from workflows.accounts import active_user, check_password
+from workflows.accounts import check_password
 from workflows.models import LoginFailure, User
+from workflows.sessions import end_session, needs_touch, signed_in, start_session, touch
 from workflows.runtime import Actor
 
 from .. import login_manager
@@ -21,8 +23,10 @@ bp = Blueprint("auth", __name__)
 class SessionUser(UserMixin):
     """The logged-in user as the web layer sees it: a detached snapshot, not a live row."""
 
-    def __init__(self, user: User):
+    def __init__(self, user: User, session_id: int | None = None):
         self.id = user.id
+        self.session_id = session_id          # the user_session row of this browser (None: an API token)
+        self.must_change_password = bool(user.must_change_password)
         self.username = user.username
         self.display_name = user.display_name
         self.roles = frozenset(user.role_codes)
@@ -38,8 +42,20 @@ class SessionUser(UserMixin):
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    user = active_user(db(), int(user_id)) if user_id.isdigit() and len(user_id) < 10 else None
-    return SessionUser(user) if user is not None else None
+    """The user of a live server-side session (one query); a copied cookie of an ended session
+    is nobody. last_seen_at is written at most once a minute."""
+    if not (user_id.isdigit() and len(user_id) < 10):
+        return None
+    found = signed_in(db(), int(user_id), session.get("sid"))
+    if found is None:
+        return None
+    user, session_id, last_seen = found
+    now = clock().now()
+    if needs_touch(last_seen, now):
+        with current_app.extensions["credflow.session_factory"]() as writer:
+            touch(writer, session_id, now)
+            writer.commit()
+    return SessionUser(user, session_id)
 
 
 def _throttled(username: str, ip: str) -> bool:
@@ -57,12 +73,15 @@ def _safe_next(target: str | None) -> str:
 
 def _landing() -> str:
     """Where a user starts: subjects in the portal, staff in the inbox, personnel staff at the
-    integrity files (the record list refuses them), others at the record list."""
+    integrity files (the record list refuses them), administrators at the accounts, others at the
+    record list."""
     if current_user.is_authenticated and current_user.has_role("subject"):
         return url_for("portal.index")
     if current_user.is_authenticated and not current_user.has_role("clerk", "reviewer", "leader"):
         if current_user.has_role("personnel") and not current_user.has_role("manager"):
             return url_for("personnel.index")
+        if current_user.has_role("admin") and not current_user.has_role("manager"):
+            return url_for("system.users")
         return url_for("cases.records")
     return url_for("inbox.index")
 
@@ -84,9 +103,13 @@ def login():
         else:
             user = db().scalars(select(User).where(User.username == username)).first()
             ok = user is not None and user.active and check_password(user.password_hash, password)
+            sid = None
             with current_app.extensions["credflow.session_factory"]() as writer:
                 if ok:
+                    now = clock().now()
                     writer.execute(delete(LoginFailure).where(LoginFailure.username == username))
+                    writer.execute(update(User).where(User.id == user.id).values(last_login_at=now))
+                    sid = start_session(writer, user.id, now, ip, request.headers.get("User-Agent", ""))
                 else:
                     writer.add(LoginFailure(username=username, ip=ip, at=clock().now()))
                 writer.commit()
@@ -95,6 +118,7 @@ def login():
                 session.clear()  # a fresh session at login (no fixation); the language choice stays
                 if lang:
                     session["lang"] = lang
+                session["sid"] = sid
                 login_user(SessionUser(user))
                 session.permanent = True
                 return redirect(_safe_next(request.args.get("next")))
@@ -106,6 +130,11 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    """Ends this browser's session row too: a copy of the cookie is logged out as well."""
+    if current_user.session_id is not None:
+        with current_app.extensions["credflow.session_factory"]() as writer:
+            end_session(writer, current_user.session_id, clock().now(), "logout")
+            writer.commit()
     logout_user()
     session.clear()
     flash(_("您已退出登录。"), "info")
