@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from workflows.cases import CaseError
+from workflows.cases import CalendarGap, CaseError
 
 log = logging.getLogger("credflow.web")
 
@@ -37,9 +37,21 @@ def forget_failed_read_session() -> None:
         g.pop("db")
 
 
-def render_error(status: int, message: str | None = None):
+def render_error(status: int, message: str | None = None, link: tuple[str, str] | None = None):
     return render_template("errors/error.html", status=status, title=str(TITLES.get(status, _("出错了"))),
-                           message=message), status
+                           message=message, link=link), status
+
+
+def page_language() -> str:
+    from flask_babel import get_locale
+    return "en" if str(get_locale()) == "en" else "zh"
+
+
+def calendar_gap_page(gap):
+    """An action refused because a deadline falls in an uncovered year: say which year, and link
+    to the calendar page (where the system administrator enters it)."""
+    link = (gap.link, _("打开工作日历（%(year)s 年）", year=gap.year))
+    return render_error(409, gap.text(page_language()), link)
 
 
 def register(app) -> None:
@@ -49,6 +61,8 @@ def register(app) -> None:
 
     @app.errorhandler(CaseError)
     def case_error(exc):
+        if isinstance(exc, CalendarGap):
+            return calendar_gap_page(exc.uncovered)
         return render_error(exc.status, str(exc))
 
     @app.errorhandler(HTTPException)

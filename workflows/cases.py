@@ -5,7 +5,8 @@ The case row's `version` guards every write: a case changed meanwhile raises Con
 """
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
@@ -36,6 +37,25 @@ class CaseError(Exception):
 
 class NotFound(CaseError):
     status = 404
+
+
+class CalendarGap(CaseError):
+    """A deadline falls in a year the working-day calendar does not cover: the action is refused
+    (nothing is saved) until the system administrator enters that year."""
+    status = 409
+
+    def __init__(self, uncovered: CalendarNotCovered):
+        super().__init__(str(uncovered))
+        self.uncovered = uncovered
+
+
+def _calendar_gap(exc: BaseException | None) -> CalendarNotCovered | None:
+    """The CalendarNotCovered behind an engine error (a script or an operation counting days)."""
+    for _ in range(6):
+        if exc is None or isinstance(exc, CalendarNotCovered):
+            return exc
+        exc = getattr(exc, "exception", None) or exc.__cause__
+    return None
 
 
 class Forbidden(CaseError):
@@ -73,6 +93,9 @@ def _run(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, action) -> None:
     except CaseError:
         raise
     except (SpiffWorkflowException, ValueError, LookupError) as exc:
+        gap = _calendar_gap(exc)
+        if gap is not None:
+            raise CalendarGap(gap) from exc
         raise CaseError(_describe_error(exc)) from exc
 
 
@@ -83,6 +106,7 @@ def _describe_error(exc: Exception) -> str:
     return f"{where}{message}".strip()
 
 
+CALENDAR_RETRY = timedelta(hours=1)   # a timer step needing an uncovered year is tried again after this
 TIMER_EVENT_TYPES = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
 
 
@@ -156,7 +180,7 @@ def _task_due(uow: UnitOfWork, workflow: BpmnWorkflow, task, props: dict) -> dat
     try:
         return end_of_day_cst(uow.calendar.add_workdays(uow.clock.today(), workdays))
     except CalendarNotCovered as exc:
-        raise CaseError(str(exc)) from None
+        raise CalendarGap(exc) from None
 
 
 # -- starting ---------------------------------------------------------------------------------
@@ -351,6 +375,10 @@ def fire_due_timers(uow: UnitOfWork, limit: int = 100) -> dict:
             fired.append(case.id)
         except Conflict:
             pass  # someone acted on the case meanwhile; its timers are still due and the next pass takes them
+        except CalendarGap as exc:
+            # not the case's fault: its timers fire once the administrator has entered the year
+            session.get(Case, case.id).next_due_at = uow.clock.now() + CALENDAR_RETRY
+            logging.getLogger("credflow.timers").warning("case %s waits for the calendar: %s", case.id, exc)
         except CaseError as exc:
             case = session.get(Case, case.id)
             case.status, case.error, case.next_due_at = "error", str(exc), None

@@ -71,6 +71,10 @@ class UnitOfWork:
             self._calendar = WorkdayCalendar.from_session(self.session)
         return self._calendar
 
+    def forget_calendar(self) -> None:
+        """The calendar changed in this transaction: read it again when next asked."""
+        self._calendar = None
+
     def audit(self, action: str, case_id: int | None = None, record_id: int | None = None, **data) -> None:
         self._events.append({"at": self.clock.now(), "actor": self.actor.name, "action": action,
                              "case_id": case_id, "record_id": record_id, "data": data})

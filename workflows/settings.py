@@ -30,6 +30,9 @@ class Settings:
     repair_decision_workdays: int = 10    # decision on a repair application after acceptance
     sharing_workdays: int = 3             # a repair result is shared upward within this
     repair_repeat_limit_months: int = 12  # no second repair for a subject within this after the last
+    # from this day (MM-DD) on, while next year's working-day calendar is not entered, admins and
+    # leaders see a banner and get a weekly notification
+    calendar_warning_from: str = "11-01"
     reminder_workdays: int = 2            # "deadline near" notice this many working days before
     # document numbers 代字〔year〕N号: the 代字 per kind of document
     document_prefixes: dict = field(default_factory=lambda: {

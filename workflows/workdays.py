@@ -12,11 +12,22 @@ import chinese_calendar
 
 
 class CalendarNotCovered(LookupError):
+    """A day neither the statutory data nor the office's calendar covers. The system administrator
+    enters the year at 系统管理 › 工作日历 (CALENDAR_PAGE) or with `credflow calendar import`."""
+    CALENDAR_PAGE = "/system/calendar?year={year}"
+
     def __init__(self, day: date):
-        super().__init__(f"工作日历未覆盖 {day.isoformat()}（{day.year}年）：请在管理后台录入该年度节假日安排 / "
-                         f"the working-day calendar does not cover {day.isoformat()}: "
-                         f"enter {day.year}'s holidays in the calendar overrides")
-        self.day = day
+        self.day, self.year = day, day.year
+        self.link = self.CALENDAR_PAGE.format(year=day.year)
+        super().__init__(self.text("zh"))
+
+    def text(self, lang: str = "zh") -> str:
+        if lang == "en":
+            return (f"The working-day calendar does not cover {self.year} (is {self.day.isoformat()} a working day?): "
+                    f"the system administrator enters {self.year}'s holidays under System › Working-day calendar. "
+                    f"Nothing was saved.")
+        return (f"工作日历未覆盖 {self.year} 年（无法确定 {self.day.isoformat()} 是否为工作日）：请系统管理员在「系统管理 › 工作日历」"
+                f"录入 {self.year} 年的节假日安排。本次操作未保存。")
 
 
 class WorkdayCalendar:

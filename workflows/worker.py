@@ -5,6 +5,7 @@ import logging
 import signal
 import time
 
+from .calendar_admin import notify_uncovered_year
 from .cases import fire_due_timers
 from .reminders import send_deadline_reminders
 from .clock import SYSTEM_CLOCK
@@ -28,6 +29,7 @@ def run_once(session_factory, clock=SYSTEM_CLOCK, settings=None, batch: int = 10
             break
     with UnitOfWork(session_factory, Actor.system("timer-worker"), clock, settings) as uow:
         reminders = send_deadline_reminders(uow)
+        notify_uncovered_year(uow)
         uow.commit()
     if reminders["soon"] or reminders["overdue"]:
         log.info("deadline reminders: %(soon)d due soon, %(overdue)d overdue", reminders)

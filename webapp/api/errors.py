@@ -7,7 +7,7 @@ import logging
 from flask import g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from workflows.cases import CaseError
+from workflows.cases import CalendarGap, CaseError
 from workflows.forms import FormInvalid
 
 from ..errors import RETRY_AFTER_S, database_unavailable, forget_failed_read_session
@@ -53,6 +53,11 @@ def _form_invalid(exc: FormInvalid):
 
 @bp.errorhandler(CaseError)
 def _case_error(exc: CaseError):
+    if isinstance(exc, CalendarGap):   # which year is missing, and where it is entered
+        response = jsonify({"error": str(exc), "calendar_year": exc.uncovered.year,
+                            "calendar_page": exc.uncovered.link})
+        response.status_code = exc.status
+        return response
     return error_response(exc.status, str(exc))
 
 
