@@ -36,10 +36,17 @@ ACTION = {
     "application.accepted": _l("受理申请"), "application.supplement_requested": _l("要求补正材料"),
     "record.under_objection": _l("异议标注"), "record.mitigation": _l("主动自新决定"),
     "record.sanctions_lifted": _l("解除惩戒措施"), "notification.sent": _l("发送提醒"),
+    "calendar.changed": _l("工作日历变更"), "calendar.year_covered": _l("标记年度日历已覆盖"),
+    "calendar.year_uncovered": _l("取消年度日历覆盖"), "task.deadline_moved": _l("任务期限随工作日历调整"),
 }
+# the statutory calendar's holiday names (chinese_calendar.Holiday values)
+HOLIDAY = {"New Year's Day": _l("元旦"), "Spring Festival": _l("春节"), "Tomb-sweeping Day": _l("清明节"),
+           "Labour Day": _l("劳动节"), "Dragon Boat Festival": _l("端午节"), "National Day": _l("国庆节"),
+           "Mid-autumn Festival": _l("中秋节"), "Anti-Fascist 70th Day": _l("中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日")}
 
 ALL = {"severity": SEVERITY, "field": FIELD, "source": SOURCE, "status": STATUS, "case_status": CASE_STATUS,
-       "subject_kind": SUBJECT_KIND, "role": ROLE, "process": PROCESS, "action": ACTION, "outcome": OUTCOME}
+       "subject_kind": SUBJECT_KIND, "role": ROLE, "process": PROCESS, "action": ACTION, "outcome": OUTCOME,
+       "holiday": HOLIDAY}
 
 
 def label(kind: str, code) -> str:

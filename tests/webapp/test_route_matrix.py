@@ -150,6 +150,10 @@ POLICY: dict[str, Access | dict[str, Access]] = {
     **{f"personnel.{name}": PERSONNEL for name in ("index", "person", "credit_check", "roster", "open_case")},
     # -- system administration: the working-day calendar ----------------------------------------
     "system.calendar": ADMIN,
+    "system.calendar_day": ADMIN,        # a holiday or make-up day (moving deadlines: a preview first)
+    "system.calendar_import": ADMIN,     # a year's file: always previewed
+    "system.calendar_apply": ADMIN,      # the confirmed preview, checked again
+    "system.calendar_coverage": ADMIN,   # mark a year covered (only with its holidays entered) or take it back
     # -- system administration: accounts ----------------------------------------------------------
     **{f"system.{name}": ADMIN for name in (
         "users", "user", "user_add", "user_invite", "user_import", "user_template", "user_edit", "user_roles",
