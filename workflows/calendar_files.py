@@ -3,7 +3,8 @@
 CSV: one row per day, `date,kind,name` -- the rows of the State Council's notice (国务院办公厅关于
 某年部分节假日安排的通知): `kind` is `holiday` (放假, a rest day on a weekday) or `workday` (调休上班,
 a working day on a weekend); 休 / 班 / 放假 / 上班 are read the same. A header row (`date,...` or
-`日期,...`), blank lines and lines starting with `#` are skipped.
+`日期,...`, the first row that is not a comment), blank lines and lines starting with `#` are skipped.
+Line numbers count physical lines of the file, from 1.
 
 iCalendar (.ics): every all-day VEVENT (`DTSTART;VALUE=DATE:20270101`, DTEND exclusive, or none
 for one day) gives its days. The kind comes from CATEGORIES (`holiday`/`workday`, or 休/班), else
@@ -101,17 +102,21 @@ def _kind(value: str) -> bool | None:
 
 
 def _parse_csv(text: str) -> tuple[list[DayEntry], list[str]]:
-    entries, problems = [], []
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    entries, problems, first, end = [], [], True, 0
+    reader = csv.reader(io.StringIO(text))
+    for row in reader:
+        number, end = end + 1, reader.line_num      # a quoted field may span lines: name where the row starts
         if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
             continue
-        if number == 1 and row[0].strip().lower() in ("date", "日期"):
+        if first and row[0].strip().lower() in ("date", "日期"):   # the header: the first row that is not a comment
+            first = False
             continue
+        first = False
         if len(row) < 2 or len(row) > 3:
             problems.append(FileProblem(number, f"应为 3 列 date,kind,name，实为 {len(row)} 列",
                                         f"expected 3 columns date,kind,name, found {len(row)}"))
             continue
-        raw_day, raw_kind, name = row[0].strip(), row[1].strip(), (row[2].strip() if len(row) == 3 else "")
+        raw_day, raw_kind, name = row[0].strip(), row[1].strip(), (" ".join(row[2].split()) if len(row) == 3 else "")
         try:
             day = date.fromisoformat(raw_day)
         except ValueError:

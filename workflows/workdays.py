@@ -24,10 +24,11 @@ class CalendarNotCovered(LookupError):
     def text(self, lang: str = "zh") -> str:
         if lang == "en":
             return (f"The working-day calendar does not cover {self.year} (is {self.day.isoformat()} a working day?): "
-                    f"the system administrator enters {self.year}'s holidays under System › Working-day calendar. "
+                    f"the system administrator enters {self.year}'s holidays under System › Working-day calendar "
+                    f"({self.link}). "
                     f"Nothing was saved.")
         return (f"工作日历未覆盖 {self.year} 年（无法确定 {self.day.isoformat()} 是否为工作日）：请系统管理员在「系统管理 › 工作日历」"
-                f"录入 {self.year} 年的节假日安排。本次操作未保存。")
+                f"（{self.link}）录入 {self.year} 年的节假日安排。本次操作未保存。")
 
 
 class WorkdayCalendar:

@@ -67,3 +67,66 @@ def test_ics_events_it_cannot_read_are_problems_not_guesses():
         "line 2: cannot tell whether 'Team day' is a holiday or a working day (set CATEGORIES to holiday or workday)",
         "line 6: DTSTART '20270302T090000Z' is not a date (YYYYMMDD)",
         "line 10: DTSTART 2027-03-10 to DTEND 2027-03-05 is not a span of 1-31 days"]
+
+
+# -- more cases: where a header may stand, multi-line names, the ICS rule in detail ---------------
+
+def zh(data: bytes, name: str = "x.csv", year: int | None = 2027) -> list[str]:
+    return problems(data, name, year, lang="zh")
+
+
+def test_a_header_after_a_comment_line_is_a_header_and_one_further_down_is_a_bad_row():
+    entries = parse_calendar_file(b"# fictional\ndate,kind,name\n2027-01-01,holiday,x\n", "x.csv", 2027)
+    assert [(e.day, e.line) for e in entries] == [(date(2027, 1, 1), 3)]
+    assert zh(b"2027-01-01,holiday,x\ndate,kind,name\n") == ["第 2 行：date「date」不是 YYYY-MM-DD 日期",
+                                                             "第 2 行：kind「kind」未知，应为 holiday 或 workday"]
+
+
+def test_chinese_kinds_and_a_chinese_header():
+    entries = parse_calendar_file("日期,类型,名称\n\n2027-05-03,休,劳动节\n2027-05-08, 班 ,调休\n".encode(), "x.csv", 2027)
+    assert [(e.day.isoformat(), e.is_workday, e.name, e.line) for e in entries] == [
+        ("2027-05-03", False, "劳动节", 3), ("2027-05-08", True, "调休", 4)]
+
+
+def test_a_row_with_two_bad_fields_names_both_and_an_impossible_date_is_named():
+    assert zh(b"2027-13-01,sometimes,x\n2027-02-30,holiday,y\n") == [
+        "第 1 行：date「2027-13-01」不是 YYYY-MM-DD 日期", "第 1 行：kind「sometimes」未知，应为 holiday 或 workday",
+        "第 2 行：date「2027-02-30」不是 YYYY-MM-DD 日期"]
+
+
+def test_a_quoted_name_over_two_lines_is_named_by_the_line_its_row_starts_on():
+    entries = parse_calendar_file(b'2027-01-01,holiday,"a\nb"\n2027-01-02,holiday,c\n')
+    assert [(e.name, e.line) for e in entries] == [("a b", 1), ("c", 3)]
+
+
+def test_the_duplicate_after_a_multi_line_row_names_the_right_lines():
+    assert zh(b'2027-01-01,holiday,"a\nb"\n2027-01-01,holiday,c\n') == ["第 3 行：日期 2027-01-01 重复（第 1 行已有）"]
+
+
+def test_without_a_year_any_year_is_accepted():
+    assert [e.day for e in parse_calendar_file(b"2031-01-01,holiday,x\n", "x.csv")] == [date(2031, 1, 1)]
+
+
+def ics(*events: str) -> bytes:
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n" + "".join(f"BEGIN:VEVENT\r\n{e}END:VEVENT\r\n" for e in events)
+            + "END:VCALENDAR\r\n").encode()
+
+
+def test_ics_categories_decide_before_the_summary_and_ban_wins_over_xiu():
+    data = ics("DTSTART;VALUE=DATE:20270301\r\nSUMMARY:值班安排\r\nCATEGORIES:holiday\r\n",
+               "DTSTART;VALUE=DATE:20270306\r\nSUMMARY:调休上班\r\n",        # 班 and 休: a working day
+               "DTSTART;VALUE=DATE:20270308\r\nSUMMARY:春节\r\n \u653e\u5047\r\n")      # folded: 春节放假
+    got = [(e.day.isoformat(), e.is_workday, e.name) for e in parse_calendar_file(data, "x.ics", 2027)]
+    assert got == [("2027-03-01", False, "值班安排"), ("2027-03-06", True, "调休上班"), ("2027-03-08", False, "春节放假")]
+
+
+def test_ics_days_outside_the_year_and_repeated_days_name_the_event_lines():
+    data = ics("DTSTART;VALUE=DATE:20270101\r\nSUMMARY:元旦放假\r\n",                                  # line 3
+               "DTSTART;VALUE=DATE:20271231\r\nDTEND;VALUE=DATE:20280102\r\nSUMMARY:元旦放假\r\n",     # line 7
+               "DTSTART;VALUE=DATE:20270101\r\nSUMMARY:元旦放假\r\n")                                  # line 12
+    assert zh(data, "x.ics") == ["第 7 行：日期 2028-01-01 不在 2027 年内", "第 12 行：日期 2027-01-01 重复（第 3 行已有）"]
+
+
+def test_an_ics_file_is_recognised_by_its_content_whatever_its_name():
+    data = "\ufeff".encode() + ics("DTSTART;VALUE=DATE:20270101\r\nSUMMARY:元旦 休\r\n")
+    assert [(e.day, e.is_workday) for e in parse_calendar_file(data, "upload.txt", 2027)] == [(date(2027, 1, 1), False)]

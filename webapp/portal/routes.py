@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 
 from workflows.applications import (APPLICATION_PROCESSES, file_credit_repair, file_objection, file_self_correction,
                                     open_application, repair_eligibility, subject_record)
-from workflows.cases import CaseError, NotFound, complete_task, task_form
+from workflows.cases import CalendarGap, CaseError, NotFound, complete_task, task_form
 from workflows.definitions import latest_definition, specs_for
 from workflows.forms import FormInvalid, validate_form
 from workflows.models import Attachment, Case, Document, HumanTask, Record, Subject
@@ -106,6 +106,8 @@ def apply(record_id, process):
             if not errors:
                 try:
                     case = _file(uow, process, rec.id, clean)
+                except CalendarGap:
+                    raise   # the calendar page's link, and nothing of this case kept (webapp/errors.py)
                 except CaseError as exc:
                     errors["_form"] = str(exc)
                 else:
