@@ -5,7 +5,8 @@ BIN     = $(VENV)/bin
 # System packages: CJK fonts and HarfBuzz subsetting for the PDFs, poppler for checking them.
 RUN_PACKAGES  = fonts-noto-cjk libharfbuzz-subset0
 # Chromium (Debian's) runs the browser tests through Playwright; no browser is downloaded.
-TEST_PACKAGES = $(RUN_PACKAGES) poppler-utils chromium
+# faketime moves the clock for .ci/run's second pass over the `date_sensitive` tests.
+TEST_PACKAGES = $(RUN_PACKAGES) poppler-utils chromium faketime
 HOST ?= 127.0.0.1
 PORT ?= 5000
 

@@ -2,9 +2,8 @@
 
 On a PostgreSQL cluster of its own (initdb into a temporary folder, a free port: restarting it
 disturbs nobody), it prepares --records records waiting at `legality_review` (bench/load.py's
-set-up) and --timers cases of a timer-only process all due a few seconds later (bench/timers.py's
-set-up). Then it starts gunicorn (-w 2), two `credflow worker` processes and --users reviewers,
-each looping over HTTP until no review is left:
+set-up) and deploys a timer-only process (bench/timers.py's set-up). Then it starts gunicorn (-w 2), two `credflow worker` processes and
+--users reviewers, each looping over HTTP until no review is left:
 
     GET  /inbox?tab=mine   -> a task this reviewer claimed earlier and has not finished, if any;
     GET  /inbox?tab=group  -> otherwise a random unclaimed row;  POST /tasks/<id>/claim
@@ -16,6 +15,23 @@ and, in the middle of that, three faults:
 2. SIGKILL one timer worker while the timers are being fired (its transaction dies with it);
 3. restart PostgreSQL (`pg_ctl restart -m fast`: every connection is cut, new ones are refused
    for a moment).
+
+Each fault strikes on an event observed in the database, never after a delay, and work is
+GUARANTEED to remain when it strikes, however fast or slow the machine is:
+
+- the reviewers may attempt only a budget of completions at a time (a completion held back waits
+  at the budget, its task claimed). Fault 1 strikes once 5 reviews are seen completed, while the
+  budget holds back all but a quarter of them; fault 3 once more reviews are seen completed after
+  the budget was raised, while it still holds back a quarter. Then the budget is lifted.
+- the --timers cases of the timer process come in three waves (2/5, 3/10, 3/10), each due half a
+  second after it is created. The first is created after fault 1; both timer workers fire it, and
+  fault 2 strikes once a few of its timers are seen fired. The second wave is created only
+  after that kill (and once the reviews allow fault 3), the third only after the restart, which
+  strikes as soon as the surviving worker is seen firing the second wave. So at the kill at most
+  the first wave, and at the restart at most the first two waves can have fired.
+
+The processes run on the real clock; the bench's database gets a labelled weekday-rule year for a
+year the statutory calendar does not cover (bench/benchcalendar.py), so it runs on any date.
 
 A client whose request failed (a lost connection, a 503) does not know whether it took effect:
 it goes back to its inbox, where a task it claimed shows up under "mine" until it is completed,
@@ -46,7 +62,6 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,11 +92,34 @@ class Outcomes:
         self.server_errors: list[str] = []        # "kind path status"
 
 
+class Budget:
+    """How many completions the reviewers may attempt (None: no limit). A completion attempted is
+    counted whether or not its answer arrives, so the completions saved never exceed the budget."""
+
+    def __init__(self, allowed: int | None):
+        self.cond = threading.Condition()
+        self.allowed, self.taken = allowed, 0
+
+    def take(self, stop: threading.Event) -> bool:
+        with self.cond:
+            while self.allowed is not None and self.taken >= self.allowed:
+                if stop.is_set():
+                    return False
+                self.cond.wait(0.2)
+            self.taken += 1
+            return True
+
+    def allow(self, allowed: int | None) -> None:
+        with self.cond:
+            self.allowed = allowed
+            self.cond.notify_all()
+
+
 class Reviewer(WebUser, threading.Thread):
-    def __init__(self, username: str, port: int, outcomes: Outcomes, stop: threading.Event):
+    def __init__(self, username: str, port: int, outcomes: Outcomes, stop: threading.Event, budget: Budget):
         WebUser.__init__(self, username, PASSWORD, port)
         threading.Thread.__init__(self, daemon=True, name=username)
-        self.outcomes, self.stop = outcomes, stop
+        self.outcomes, self.stop, self.budget = outcomes, stop, budget
         self.rng = random.Random(username)
         self.signed_in = False
         self.error: str | None = None
@@ -148,7 +186,7 @@ class Reviewer(WebUser, threading.Thread):
         if page is None or page[0] != 200:
             return
         task_id = TASK_ID.search(page[1])
-        if not task_id:
+        if not task_id or not self.budget.take(self.stop):
             return
         done = self.request("complete", "POST", f"/tasks/{row}",
                             {**REVIEW, "csrf_token": self.token, "task_id": task_id.group(1)})
@@ -181,36 +219,64 @@ def wait_until(predicate, timeout: float, step: float = 0.05) -> bool:
     return False
 
 
+def timer_waves(total: int) -> list[int]:
+    """The timer cases in three waves: 2/5 before the timer worker's kill, 3/10 created after it,
+    the rest after the database's restart."""
+    first, second = total * 2 // 5, total * 3 // 10
+    return [first, second, total - first - second]
+
+
+EVENT_TIMEOUT_S = 120.0   # an event not seen by then is reported (the test then fails), not waited for
+
+
 def inflict(server: Server, timer_workers: list[subprocess.Popen], pg: PrivatePostgres, url: str,
-            due: datetime, total_reviews: int, total_timers: int, t0: float) -> list[dict]:
-    """The three faults, each while work is under way; returns what was done and when."""
+            budget: Budget, total_reviews: int, waves: list[int], t0: float) -> list[dict]:
+    """The three faults, each on an observed event while work is guaranteed to remain (see the
+    module's docstring); returns what was done and when."""
     done = []
 
     def note(what: str, **facts):
         done.append({"fault": what, "at_s": round(time.perf_counter() - t0, 2), **facts})
         print(f"  {done[-1]['at_s']:6.2f} s  {what}  {facts}", flush=True)
 
-    # 1. a web worker, once the reviewers have completed a few reviews
-    wait_until(lambda: review_tasks_left(url) <= total_reviews - 5, 60)
+    def completed() -> int:
+        return total_reviews - review_tasks_left(url)
+
+    hold_back = max(1, total_reviews // 4)
+    # 1. a web worker, once 5 reviews are seen completed; the budget lets at most a quarter through
+    seen = wait_until(lambda: completed() >= 5, EVENT_TIMEOUT_S)
     victim = server.worker_pids()[0]
     left = review_tasks_left(url)
     os.kill(victim, signal.SIGKILL)
-    note("SIGKILL gunicorn worker", pid=victim, reviews_left=left, of=total_reviews)
-    # 2. a timer worker, once the timers have started to fire
-    seconds = (due - datetime.now(timezone.utc)).total_seconds()
-    if seconds > 0:
-        time.sleep(seconds)
-    wait_until(lambda: timers_fired(url) >= min(50, total_timers // 10), 60, 0.01)
-    fired = timers_fired(url)
+    note("SIGKILL gunicorn worker", pid=victim, reviews_left=left, of=total_reviews, event_seen=seen,
+         budget=budget.allowed)
+    before_restart = total_reviews - hold_back
+    budget.allow(before_restart)
+    # 2. a timer worker, once some of the first wave's timers, created now, are seen fired (only
+    #    that wave exists; the workers commit them in batches of 50, so the kill most likely finds
+    #    a batch in flight, but nothing depends on it)
+    timers.add_wave(url, waves[0])
+    seen = wait_until(lambda: timers_fired(url) >= min(20, max(1, waves[0] // 4)), EVENT_TIMEOUT_S, 0.01)
     timer_workers[0].kill()
-    note("SIGKILL timer worker", pid=timer_workers[0].pid, timers_fired=fired, of=total_timers)
-    # 3. the database, while both the reviewers and the other timer worker are busy
-    time.sleep(0.3)
+    timer_workers[0].wait()
+    fired = timers_fired(url)
+    note("SIGKILL timer worker", pid=timer_workers[0].pid, timers_fired=fired, of=sum(waves),
+         created=waves[0], event_seen=seen)
+    # 3. the database, once more reviews are seen done after the budget was raised and the
+    #    surviving worker is seen firing the second wave, created now (a timer beyond the first
+    #    wave's count can only be the second's); neither the third wave nor the last quarter of
+    #    the reviews can be done yet
+    seen = wait_until(lambda: completed() >= total_reviews // 4 + 5, EVENT_TIMEOUT_S)
+    timers.add_wave(url, waves[1])
+    seen = wait_until(lambda: timers_fired(url) > waves[0], EVENT_TIMEOUT_S, 0.01) and seen
     before = pg.started_at()
     left, fired = review_tasks_left(url), timers_fired(url)
     pg.restart()
-    note("PostgreSQL restarted", reviews_left=left, timers_fired=fired,
-         restarted=pg.started_at() > before)
+    note("PostgreSQL restarted", reviews_left=left, timers_fired=fired, of=sum(waves),
+         created=waves[0] + waves[1], restarted=pg.started_at() > before, event_seen=seen,
+         budget=before_restart)
+    budget.allow(None)
+    timers.add_wave(url, waves[2])   # `pg_ctl restart -w` returned: the server accepts connections
     return done
 
 
@@ -250,6 +316,8 @@ def check(url: str, outcomes: Outcomes, instance: str) -> dict:
 # -- the run -------------------------------------------------------------------------------------
 
 def run(records: int = 300, timer_cases: int = 3000, users: int = 20, web_workers: int = 2) -> dict:
+    if records < 20 or timer_cases < 10:
+        raise ValueError("the faults need at least 20 records and 10 timer cases to guarantee work remains")
     t_start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="credflow-bench-faults-") as tmp:
         tmp = Path(tmp)
@@ -258,7 +326,8 @@ def run(records: int = 300, timer_cases: int = 3000, users: int = 20, web_worker
         server, timer_procs, staff, stop = None, [], [], threading.Event()
         try:
             prepared = load.prepare(url, records, fresh=True)
-            due, _ = timers.set_up(url, timer_cases, 500)
+            waves = timer_waves(timer_cases)
+            timers.set_up(url, 0, 500)   # the timer process; its cases come in waves (see inflict)
             users = min(users, load.REVIEWERS)
             server = Server(url, web_workers, 1, tmp)
             server.wait_ready()
@@ -271,11 +340,12 @@ def run(records: int = 300, timer_cases: int = 3000, users: int = 20, web_worker
                         timers.cli_command("worker", "--interval", "0.5", "--batch", "50"), cwd=ROOT, env=env,
                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
             outcomes = Outcomes()
-            staff = [Reviewer(load.reviewer_name(i + 1), server.port, outcomes, stop) for i in range(users)]
+            budget = Budget(max(5, records // 4))
+            staff = [Reviewer(load.reviewer_name(i + 1), server.port, outcomes, stop, budget) for i in range(users)]
             t0 = time.perf_counter()
             for s in staff:
                 s.start()
-            faults = inflict(server, timer_procs, pg, url, due, records, timer_cases, t0)
+            faults = inflict(server, timer_procs, pg, url, budget, records, waves, t0)
             finished = wait_until(lambda: review_tasks_left(url) == 0, GIVE_UP_S, 0.2)
             timers_done = wait_until(lambda: timers_fired(url) >= timer_cases, GIVE_UP_S, 0.2)
             elapsed = time.perf_counter() - t0
@@ -290,7 +360,8 @@ def run(records: int = 300, timer_cases: int = 3000, users: int = 20, web_worker
                 except subprocess.TimeoutExpired:
                     p.kill()
             workers_after = server.worker_pids()
-            result = {"bench": "faults", "records": records, "timer_cases": timer_cases, "users": users,
+            result = {"bench": "faults", "records": records, "timer_cases": timer_cases, "timer_waves": waves,
+                      "users": users, "bench_calendar_years": prepared["bench_calendar_years"],
                       "gunicorn_workers": web_workers, "timer_workers": len(timer_procs),
                       "prepare_s": prepared["prepare_s"], "work_s": round(elapsed, 1),
                       "all_reviews_done": finished, "all_timers_fired": timers_done, "faults": faults,
@@ -332,6 +403,7 @@ def _tail_of_block(logs: str, start: int, keep: int = 3000) -> str:
 def ok(result: dict) -> bool:
     r, t, c = result["reviews"], result["timers"], result["clients"]
     return (result["all_reviews_done"] and result["all_timers_fired"] and len(result["faults"]) == 3
+            and all(f["event_seen"] for f in result["faults"])
             and r["completed_once"] == r["records"] == result["records"] and r["wrong_answers"] == 0
             and r["review_tasks_left"] == 0 and r["cases_not_at_one_next_task"] == 0
             and t["fired_twice"] == 0 and t["missed"] == 0 and result["audit"]["exit_code"] == 0

@@ -6,7 +6,9 @@ processes deployed (`deploy_folder`), a clerk and 50 reviewers (reviewer01..revi
 subjects, and records opened with capture data (`open_record`), so each waits at `legality_review`
 in the reviewers' group tab. A rerun reuses the database: tasks a previous run left claimed are
 released and records are added until --records wait (--fresh rebuilds everything; so does a schema
-that differs from the models).
+that differs from the models). The records are opened on the real clock (gunicorn completes them on
+it too): when today's deadlines reach a year the statutory calendar does not cover, the bench's own
+database gets a labelled weekday-rule year for it (bench/benchcalendar.py), never a made-up holiday list.
 
 Then it starts `gunicorn -w W -b 127.0.0.1:<free port> 'webapp:create_app()'` (DATABASE_URL set,
 CREDFLOW_INSTANCE a temporary folder) and N simulated staff (threads, one reviewer each, default 50;
@@ -65,6 +67,7 @@ from sqlalchemy import func, select, update  # noqa: E402
 from bench.procstat import BackendCpu, schedstat, tree_cpu  # noqa: E402
 from bench.staff import KINDS, PASSWORD, Staff, Stats  # noqa: E402
 from bench.webclient import HOST, Server, ms, percentile  # noqa: E402
+from bench.benchcalendar import label_uncovered_years  # noqa: E402
 from bench.benchdb import (create_database_if_missing, drop_schema, pg_conninfo,  # noqa: E402
                           refuse_unless_bench, schema_problems)
 from workflows.accounts import create_api_token, create_user  # noqa: E402
@@ -118,7 +121,7 @@ def prepare(url: str, records: int, fresh: bool) -> dict:
     rebuilt = ensure_database(url, fresh)
     factory = make_session_factory(make_engine(url))
     system = Actor.system("bench-load")
-    facts = {"rebuilt": rebuilt}
+    facts = {"rebuilt": rebuilt, "bench_calendar_years": label_uncovered_years(factory, SYSTEM_CLOCK.today())}
     with UnitOfWork(factory, system) as uow:
         deployed = deploy_folder(uow)
         facts["deployed"] = {r.key: r.version for r in deployed}

@@ -90,6 +90,14 @@ def set_up(url: str, cases: int, per_uow: int) -> tuple[datetime, float]:
     anchor = datetime.now(timezone.utc)
     clock = FixedClock(anchor)   # the cases are "created" at this instant, however long the set-up takes
     due = anchor + timedelta(seconds=DUE_AFTER_S)
+    deploy(factory, clock)
+    t0 = time.perf_counter()
+    start_cases(factory, cases, due, clock, per_uow, progress=True)
+    factory.kw["bind"].dispose()
+    return due, time.perf_counter() - t0
+
+
+def deploy(factory, clock) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "bpmn"
         folder.mkdir()
@@ -97,6 +105,10 @@ def set_up(url: str, cases: int, per_uow: int) -> tuple[datetime, float]:
         with UnitOfWork(factory, Actor.system("bench-timers"), clock) as uow:
             deploy_folder(uow, folder, Path(tmp) / "forms")
             uow.commit()
+
+
+def start_cases(factory, cases: int, due: datetime, clock, per_uow: int = 500, progress: bool = False) -> None:
+    """Start `cases` cases whose timer is due at `due` (after `clock`'s instant, so none fires at its start)."""
     t0 = time.perf_counter()
     started = 0
     while started < cases:
@@ -106,10 +118,20 @@ def set_up(url: str, cases: int, per_uow: int) -> tuple[datetime, float]:
                 start_case(uow, PROCESS_KEY, {"due_at": due.isoformat(), "script_runs": 0})
             uow.commit()
         started += n
-        if started % 2000 == 0 or started == cases:
+        if progress and (started % 2000 == 0 or started == cases):
             print(f"  {started:,} cases started ({time.perf_counter() - t0:.1f} s)", flush=True)
-    factory.kw["bind"].dispose()
-    return due, time.perf_counter() - t0
+
+
+def add_wave(url: str, cases: int, due_after_s: float = 0.5) -> datetime:
+    """More timer cases, due `due_after_s` seconds after now (bench/faults.py's later waves)."""
+    factory = make_session_factory(make_engine(url))
+    try:
+        anchor = datetime.now(timezone.utc)
+        due = anchor + timedelta(seconds=due_after_s)
+        start_cases(factory, cases, due, FixedClock(anchor))
+    finally:
+        factory.kw["bind"].dispose()
+    return due
 
 
 def cli_command(*args: str) -> list[str]:

@@ -1,20 +1,30 @@
-"""Demo data: subjects, one user for every role, records spread over the lifecycle."""
+"""Demo data: subjects, one user for every role, records spread over the lifecycle.
+
+The records are dated relative to today. When the working-day calendar (the statutory data plus
+the years the office has covered) does not cover the days the demo's stories need -- their
+history and the deadlines computed from them -- the story is set at the latest date it does
+cover, and one line says so. The demo never makes up a holiday calendar.
+"""
 from __future__ import annotations
 
+import dataclasses
+import re
 from datetime import date, datetime, time, timedelta
+from typing import Callable
 
 from sqlalchemy import select
 
 from .accounts import create_user
 from .cases import complete_task, send_message
-from .clock import CST, FixedClock
+from .clock import CST, SYSTEM_CLOCK, FixedClock
 from .identifiers import _ID_CHECK, _ID_WEIGHTS, USCC_ALPHABET, _USCC_WEIGHTS, _ORG_WEIGHTS, _org_value
 from .accountability import add_holding
 from .applications import file_objection
-from .models import HumanTask, Record, Subject, User
+from .models import HumanTask, ProcessDefinition, Record, Subject, User
 from .records import open_record, register_subject
 from .runtime import Actor, UnitOfWork
 from .worker import run_once
+from .workdays import CalendarNotCovered, WorkdayCalendar
 
 DEMO_PASSWORD = "credflow-demo"
 DEMO_USERS = [("clerk", "张承办", ["clerk"]), ("reviewer", "李审核", ["reviewer"]),
@@ -48,11 +58,80 @@ CAPTURE = {"source": "administrative_penalty", "field": "government_procurement"
            "facts": "未按合同约定支付中小企业账款，逾期超过180日。", "legal_basis": "《保障中小企业款项支付条例》第八条"}
 
 
-def load_demo(session_factory, settings=None) -> list[str]:
-    """Load the demo once; returns the demo logins. Safe to call again (does nothing)."""
+PLANS = [  # (subject, decision this many days before the demo's day, severity, how far to take it)
+    (0, 3, "general", "capture"),
+    (1, 4, "general", "review"),
+    (3, 6, "serious", "leader"),
+    (2, 30, "serious", "review"),              # overdue by now
+    (2, 60, "general", "published"),
+    (0, 200, "general", "published"),      # minimum period passed
+    (4, 400, "general", "published"),      # maximum passed: expires
+    (1, 90, "serious", "revoked"),
+    (3, 15, "minor", "rejected"),
+]
+HISTORY_DAYS = max(days for _s, days, _v, _t in PLANS) + 1
+_WORKDAY_COUNTS = re.compile(r'dueInWorkdays"\s+value="(\d+)"|(?:workday_deadline|add_workdays)\((?:[^,()]*,\s*)?(\d+)\s*[,)]')
+
+
+@dataclasses.dataclass(frozen=True)
+class DemoDay:
+    """The day the demo's stories are set at: today, or the latest day the calendar covers."""
+    day: date
+    today: date
+    uncovered_years: tuple[int, ...] = ()
+
+    @property
+    def moved(self) -> bool:
+        return self.day != self.today
+
+    def note(self) -> str:
+        years = ", ".join(str(y) for y in self.uncovered_years)
+        return (f"note: the working-day calendar does not cover {years} (today is {self.today.isoformat()}), so the "
+                f"demo's data is set at {self.day.isoformat()}, the latest date whose deadlines it covers; to use "
+                f"today's date the admin (admin / {DEMO_PASSWORD}) enters {years} at 系统管理 › 工作日历 "
+                f"or with `credflow calendar import FILE`")
+
+
+def deadline_horizon(session, settings) -> int:
+    """The most working days any deadline of the deployed processes counts: the settings' `*_workdays`
+    and the counts written in the BPMN (`dueInWorkdays`, `workday_deadline(n)`, `add_workdays(d, n)`)."""
+    counts = [v for f in dataclasses.fields(settings) if f.name.endswith("_workdays")
+              and isinstance(v := getattr(settings, f.name), int)]
+    for files in session.scalars(select(ProcessDefinition.bpmn_files)):
+        for xml in files.values():
+            counts += [int(a or b) for a, b in _WORKDAY_COUNTS.findall(xml)]
+    return max(counts, default=0)
+
+
+def demo_day(calendar: WorkdayCalendar, today: date, horizon_workdays: int,
+             history_days: int = HISTORY_DAYS) -> DemoDay:
+    """The latest day, at most `today`, whose history (`history_days` back) and deadlines
+    (`horizon_workdays` ahead) the calendar covers."""
+    day, missing = today, set()
+    while day.year >= 2000:
+        try:
+            for n in range(history_days + 1):
+                calendar.is_workday(day - timedelta(days=n))
+            calendar.add_workdays(day, horizon_workdays)
+            return DemoDay(day, today, tuple(sorted(missing)))
+        except CalendarNotCovered as gap:
+            missing.add(gap.day.year)
+            day = min(day, date(gap.day.year, 1, 1)) - timedelta(days=1)
+    raise CalendarNotCovered(today)
+
+
+def load_demo(session_factory, settings=None, say: Callable[[str], None] = print) -> list[str]:
+    """Load the demo once; returns the demo logins. Safe to call again (does nothing). `say` gets
+    the note when the calendar made the demo set its stories before today."""
     system = Actor.system("demo")
+    today = SYSTEM_CLOCK.today()
     with UnitOfWork(session_factory, system, settings=settings) as uow:
+        when = demo_day(uow.calendar, today, deadline_horizon(uow.session, uow.settings))
         if uow.session.scalars(select(User).where(User.username == "clerk")).first():
+            if when.moved:
+                years = ", ".join(str(y) for y in when.uncovered_years)
+                say(f"note: the demo was loaded earlier; the working-day calendar does not cover {years}: the admin "
+                    f"(admin / {DEMO_PASSWORD}) enters {years} at 系统管理 › 工作日历 or with `credflow calendar import FILE`")
             return _logins()
         subject_ids = [register_subject(uow, *s).id for s in SUBJECTS]
         users = {name: create_user(uow, name, DEMO_PASSWORD, display, roles) for name, display, roles in DEMO_USERS}
@@ -66,20 +145,25 @@ def load_demo(session_factory, settings=None) -> list[str]:
         add_holding(uow, department, second, "official_in_charge", date(2021, 6, 1), None, "副局长")
         uow.commit()
         actors = {name: Actor.of(u) for name, u in users.items()}
+    if when.moved:
+        say(when.note())
+    # the stories' "now": the system clock, or the end of the office day of the day they are set at
+    now = SYSTEM_CLOCK if not when.moved else FixedClock(datetime.combine(when.day, time(17, 0), CST))
+    _load_records(session_factory, settings, system, actors, subject_ids, when.day)
+    run_once(session_factory, clock=now, settings=settings)
+    # the department's account objects to its most recent published record
+    with UnitOfWork(session_factory, Actor.of(subject_account), now, settings) as uow:
+        record = uow.session.scalars(select(Record).where(Record.subject_id == subject_ids[0],
+                                                          Record.status == "published")
+                                     .order_by(Record.id.desc())).first()
+        file_objection(uow, record.id, "factual_error", "欠款已于认定前结清，请核实。", [])
+        uow.commit()
+    return _logins()
 
-    today = datetime.now(CST).date()
-    plans = [  # (subject, decision date, severity, how far to take it)
-        (0, today - timedelta(days=3), "general", "capture"),
-        (1, today - timedelta(days=4), "general", "review"),
-        (3, today - timedelta(days=6), "serious", "leader"),
-        (2, today - timedelta(days=30), "serious", "review"),              # overdue by now
-        (2, today - timedelta(days=60), "general", "published"),
-        (0, today - timedelta(days=200), "general", "published"),      # minimum period passed
-        (4, today - timedelta(days=400), "general", "published"),      # maximum passed: expires
-        (1, today - timedelta(days=90), "serious", "revoked"),
-        (3, today - timedelta(days=15), "minor", "rejected"),
-    ]
-    for subject_index, decided, severity, stage in plans:
+
+def _load_records(session_factory, settings, system: Actor, actors: dict, subject_ids: list[int], day: date) -> None:
+    for subject_index, days_before, severity, stage in PLANS:
+        decided = day - timedelta(days=days_before)
         clock = FixedClock(datetime.combine(decided + timedelta(days=1), time(9, 30), CST))
         capture = {**CAPTURE, "severity": severity, "decision_date": decided.isoformat()}
         with UnitOfWork(session_factory, actors["clerk"], clock, settings) as uow:
@@ -99,15 +183,6 @@ def load_demo(session_factory, settings=None) -> list[str]:
             with UnitOfWork(session_factory, system, clock, settings) as uow:
                 send_message(uow, case.id, "record_revoked", {"reason": "异议成立，撤销记录"})
                 uow.commit()
-    run_once(session_factory, settings=settings)
-    # the department's account objects to its most recent published record
-    with UnitOfWork(session_factory, Actor.of(subject_account), settings=settings) as uow:
-        record = uow.session.scalars(select(Record).where(Record.subject_id == subject_ids[0],
-                                                          Record.status == "published")
-                                     .order_by(Record.id.desc())).first()
-        file_objection(uow, record.id, "factual_error", "欠款已于认定前结清，请核实。", [])
-        uow.commit()
-    return _logins()
 
 
 def _logins() -> list[str]:

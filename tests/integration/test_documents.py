@@ -317,6 +317,7 @@ DECISION_KEYS = {"sanction_department", "sanction_civil_servant", "sanction_long
 
 # -- every kind: signature, tampering, fonts, text ----------------------------------------------
 
+@pytest.mark.date_sensitive   # signed now, with a certificate made now, validated now
 @pytest.mark.parametrize("key", KEYS)
 def test_pdfsig_says_the_whole_document_is_validly_signed(issued, key, tmp_path):
     out = pdfsig(issued.docs[key].pdf, tmp_path)
@@ -325,6 +326,7 @@ def test_pdfsig_says_the_whole_document_is_validly_signed(issued, key, tmp_path)
     assert out.count("Signature #") == 1, out
 
 
+@pytest.mark.date_sensitive   # signed now, with a certificate made now, validated now
 @pytest.mark.parametrize("key", KEYS)
 def test_pyhanko_trusts_the_office_certificate_and_verify_pdf_finds_the_document(issued, key):
     doc = issued.docs[key]
@@ -338,6 +340,7 @@ def test_pyhanko_trusts_the_office_certificate_and_verify_pdf_finds_the_document
         assert result.document is not None and result.document.id == doc.id
 
 
+@pytest.mark.date_sensitive   # signed now, with a certificate made now, validated now
 @pytest.mark.parametrize("key", KEYS)
 def test_one_flipped_byte_makes_the_signature_invalid_everywhere(issued, key, tmp_path):
     doc = issued.docs[key]

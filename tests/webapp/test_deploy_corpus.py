@@ -39,7 +39,7 @@ DMN = (bundled_dir("bpmn") / DMN_FILE).read_text(encoding="utf-8")
 SECRET = "root:x:0:0"                       # the first line of /etc/passwd on every Linux
 XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
 MAX_UPLOAD_MB = 1                             # so the request limit (5 uploads + 1 MB) is 6 MB
-ENTITY_SECONDS = 3.0                          # an entity bomb must be refused within this
+ENTITY_SECONDS = 3.0                          # an entity bomb must be refused within this much CPU time
 ENTITY_MEMORY_MB = 150                        # ... and must not grow the process by this much
 MARKUP_ID = "x&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"   # an id that is markup once unescaped
 
@@ -405,7 +405,7 @@ def judge(case: Bad, status: int, problems: list, shown: str, elapsed: float, gr
     if case.via == "upload" and "<script>alert(1)</script>" in shown:
         wrong.append("markup from the upload is shown unescaped")
     if case.bomb and elapsed > ENTITY_SECONDS:
-        wrong.append(f"took {elapsed:.1f} s (limit {ENTITY_SECONDS} s)")
+        wrong.append(f"took {elapsed:.1f} s of CPU (limit {ENTITY_SECONDS} s)")
     if case.bomb and grown_mb > ENTITY_MEMORY_MB:
         wrong.append(f"peak memory grew by {grown_mb:.0f} MB")
     wrong.extend(changes(before, after))
@@ -440,23 +440,25 @@ def test_every_malformed_or_hostile_deploy_is_refused_and_changes_nothing(
                                  headers={"X-CSRFToken": manager.token}).get_json()
     assert answer == {"ok": True, "problems": []}
 
-    report, started = [], time.monotonic()
+    # Time bounds are on this process's CPU time: an entity bomb expanded would burn CPU far beyond
+    # them, while a machine busy with other work only stretches the wall time.
+    report, started = [], time.process_time()
     for case in cases:
         before = snapshot(session_factory)
-        peak, t0 = _peak_mb(), time.monotonic()
+        peak, t0 = _peak_mb(), time.process_time()
         try:
             status, problems, shown = send(manager, case, forms, shipped, tmp_path, database_url, monkeypatch)
         except Exception as exc:  # noqa: BLE001 -- one broken case must not hide the others
             report.append(f"[{case.via}] {case.name}: raised {exc!r}")
             continue
-        elapsed, grown = time.monotonic() - t0, _peak_mb() - peak
+        elapsed, grown = time.process_time() - t0, _peak_mb() - peak
         wrong = judge(case, status, problems, shown, elapsed, grown, before, snapshot(session_factory))
         if wrong:
             report.append(f"[{case.via}] {case.name}:\n    " + "\n    ".join(wrong))
     if dtd_hits:
         report.append(f"the external DTD was fetched: {dtd_hits}")
     assert not report, f"{len(report)} of {len(cases)} deploys went wrong:\n" + "\n".join(report)
-    assert time.monotonic() - started < 60
+    assert time.process_time() - started < 60
 
     # the running case is where it was and still runs on the deployed version
     review = world.task(case_id, "legality_review")

@@ -264,6 +264,7 @@ def test_an_unknown_code_is_not_found(web, code):
     assert not page.xpath('//*[@id="verified-document"]')
 
 
+@pytest.mark.date_sensitive   # signed now, with a certificate made now, validated now
 def test_an_uploaded_genuine_pdf_is_valid_and_one_flipped_byte_is_not(web, docs):
     browser = web()
     page = upload(browser, docs.department.pdf)
@@ -290,6 +291,7 @@ def test_an_uploaded_genuine_pdf_is_valid_and_one_flipped_byte_is_not(web, docs)
 
 # -- correction ---------------------------------------------------------------------------------
 
+@pytest.mark.date_sensitive   # signed now, with a certificate made now, validated now
 def test_a_leader_corrects_a_document_from_the_case_page_and_a_reviewer_cannot(web, world, docs):
     old = docs.department
     case_url = f"/cases/{old.case_id}"
