@@ -6,18 +6,34 @@ from workflows.models import Base
 config = context.config
 
 
+def _run_on(connection) -> None:
+    """On SQLite a batch migration copies a table, drops the old one and renames the copy: with
+    foreign keys enforced, dropping `user_account` would cascade and delete every row that points
+    at it (roles, tokens, notifications). Foreign keys are off while migrating, and checked after."""
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.commit()   # the pragma is ignored inside a transaction: set it on the bare connection
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+    if sqlite:
+        connection.commit()
+        raw = connection.connection.driver_connection
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        raw.execute("PRAGMA foreign_keys=ON")
+        if broken:
+            raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:5]}")
+
+
 def run_migrations() -> None:
     connectable = config.attributes.get("connection")
     if connectable is not None:
-        context.configure(connection=connectable, target_metadata=Base.metadata, render_as_batch=True)
-        with context.begin_transaction():
-            context.run_migrations()
+        _run_on(connectable)
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
-        with context.begin_transaction():
-            context.run_migrations()
+        _run_on(connection)
     engine.dispose()
 
 

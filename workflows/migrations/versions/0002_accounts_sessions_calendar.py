@@ -4,8 +4,12 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-12-04 18:00:00
 """
+from datetime import timedelta
+
 from alembic import op
 import sqlalchemy as sa
+
+OLD_TOKEN_DAYS = 90
 
 
 revision = '0002'
@@ -24,6 +28,7 @@ def upgrade() -> None:
     with op.batch_alter_table('api_token', schema=None) as batch_op:
         batch_op.add_column(sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('revoked_reason', sa.String(length=40), nullable=True))
+    _expire_old_tokens()
     with op.batch_alter_table('workday_override', schema=None) as batch_op:
         batch_op.add_column(sa.Column('entered_by', sa.String(length=80), server_default='', nullable=False))
         batch_op.add_column(sa.Column('entered_at', sa.DateTime(timezone=True), nullable=True))
@@ -65,6 +70,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('activation_code', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_activation_code_user_id'), ['user_id'], unique=False)
+
+
+def _expire_old_tokens() -> None:
+    """Tokens made before expiry existed get the default lifetime from their creation (90 days)."""
+    tokens = sa.table('api_token', sa.column('id', sa.Integer), sa.column('created_at', sa.DateTime(timezone=True)),
+                      sa.column('expires_at', sa.DateTime(timezone=True)))
+    conn = op.get_bind()
+    for token_id, created in conn.execute(sa.select(tokens.c.id, tokens.c.created_at)
+                                          .where(tokens.c.expires_at.is_(None))).fetchall():
+        conn.execute(tokens.update().where(tokens.c.id == token_id)
+                     .values(expires_at=created + timedelta(days=OLD_TOKEN_DAYS)))
 
 
 def downgrade() -> None:
