@@ -38,7 +38,27 @@ ACTION = {
     "record.sanctions_lifted": _l("解除惩戒措施"), "notification.sent": _l("发送提醒"),
     "calendar.changed": _l("工作日历变更"), "calendar.year_covered": _l("标记年度日历已覆盖"),
     "calendar.year_uncovered": _l("取消年度日历覆盖"), "task.deadline_moved": _l("任务期限随工作日历调整"),
+    "record.severity": _l("认定程度变更"), "case.migrated": _l("案件迁移到新流程版本"),
+    "document.issued": _l("出具文书"), "accountability.opened": _l("启动问责"),
+    "accountability.closed": _l("问责办结"), "accountability.decided": _l("作出问责决定"),
+    "accountability.person_replaced": _l("更换责任人"), "integrity.credit_check": _l("出具诚信档案查询结果"),
+    "integrity.entry_added": _l("登记诚信档案"), "roster.added": _l("登记任职信息"),
+    "definition.deployed": _l("发布流程版本"), "definition.uploaded": _l("上传流程定义"),
+    "definition.draft_saved": _l("保存流程草稿"), "definition.draft_discarded": _l("放弃流程草稿"),
+    "migration.started": _l("开始迁移案件"), "migration.finished": _l("案件迁移完成"),
+    "api_token.created": _l("创建接口令牌"), "api_token.revoked": _l("吊销接口令牌"),
+    "api_token.revoked_all": _l("吊销全部接口令牌"), "user.activated": _l("激活账户"),
+    "user.code_issued": _l("发放激活码"), "user.created": _l("创建账户"), "user.deactivated": _l("停用账户"),
+    "user.edited": _l("修改账户"), "user.imported": _l("批量导入账户"), "user.password_changed": _l("修改密码"),
+    "user.password_reset": _l("重置密码"), "user.reactivated": _l("恢复账户"),
+    "user.roles_changed": _l("变更角色"), "user.sessions_ended": _l("退出全部登录"),
 }
+# the system's own actors (workflows.runtime.Actor.system names) as people read them
+ACTOR = {"timer-worker": _l("系统（定时任务）"), "cli": _l("系统（命令行）"), "demo": _l("系统（演示数据）"),
+         "system": _l("系统"), "test": _l("系统（测试）"), "activation": _l("系统（账户激活）")}
+# BPMN messages between a record's cases
+MESSAGE = {"record_corrected": _l("记录已更正"), "record_repaired": _l("记录已信用修复"),
+           "record_revoked": _l("记录已撤销")}
 # the statutory calendar's holiday names (chinese_calendar.Holiday values)
 HOLIDAY = {"New Year's Day": _l("元旦"), "Spring Festival": _l("春节"), "Tomb-sweeping Day": _l("清明节"),
            "Labour Day": _l("劳动节"), "Dragon Boat Festival": _l("端午节"), "National Day": _l("国庆节"),
@@ -46,7 +66,7 @@ HOLIDAY = {"New Year's Day": _l("元旦"), "Spring Festival": _l("春节"), "Tom
 
 ALL = {"severity": SEVERITY, "field": FIELD, "source": SOURCE, "status": STATUS, "case_status": CASE_STATUS,
        "subject_kind": SUBJECT_KIND, "role": ROLE, "process": PROCESS, "action": ACTION, "outcome": OUTCOME,
-       "holiday": HOLIDAY}
+       "holiday": HOLIDAY, "actor": ACTOR, "message": MESSAGE}
 
 
 def label(kind: str, code) -> str:
@@ -58,3 +78,10 @@ def label(kind: str, code) -> str:
     if key not in memo:
         memo[key] = str(ALL.get(kind, {}).get(code, code))
     return memo[key]
+
+
+def actor_name(code: str, names: dict[str, str]) -> str:
+    """Who did it: a user's display name, the system's own actors in words, else the user name."""
+    if code in names:
+        return names[code]
+    return label("actor", code) if code in ACTOR else code

@@ -11,7 +11,7 @@ from workflows.clock import CST
 from workflows.workdays import CalendarNotCovered, WorkdayCalendar
 
 from .context import clock, db
-from .labels import label
+from .labels import actor_name, label
 
 
 def cst(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -109,4 +109,5 @@ def register(app) -> None:
     app.context_processor(_unread_notifications)
     app.jinja_env.globals["document_subject"] = document_subject
     app.jinja_env.filters["cst"] = cst
-    app.jinja_env.globals.update(label=label, deadline=deadline, url_with=url_with, get_locale=get_locale)
+    app.jinja_env.globals.update(label=label, actor_name=actor_name, deadline=deadline, url_with=url_with,
+                                 get_locale=get_locale)

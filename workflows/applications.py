@@ -52,12 +52,7 @@ def file_objection(uow, record_id: int, grounds: str, statement: str, evidence: 
     record = subject_record(uow.session, uow.actor, record_id)
     if grounds not in OBJECTION_GROUNDS:
         raise CaseError("请选择异议理由 / choose the grounds of the objection")
-    if record.status not in OBJECTABLE:
-        raise CaseError("该记录当前不能提出异议（尚未认定或已结束） / this record cannot be objected to now")
-    running = open_application(uow.session, record.id, "objection")
-    if running is not None:
-        raise CaseError(f"该记录已有异议正在处理（案件 #{running.id}），办结前不能再次提出 / an objection to this record "
-                        f"is already being handled (case {running.id})")
+    _require_available(uow, record, "objection")
     return _start(uow, record, "objection", {"grounds": grounds, "statement": statement, "evidence": evidence,
                                              "extensions": 0})
 
@@ -65,15 +60,9 @@ def file_objection(uow, record_id: int, grounds: str, statement: str, evidence: 
 def file_self_correction(uow, record_id: int, measures: list[str], statement: str, evidence: list[int]) -> Case:
     _require_subject(uow)
     record = subject_record(uow.session, uow.actor, record_id)
-    if record.status not in PENDING_SANCTION:
-        raise CaseError("只能在惩戒决定作出前申请从轻或免予惩戒 / self-correction can be claimed only while the "
-                        "sanction is pending")
+    _require_available(uow, record, "self_correction")
     if not measures or set(measures) - set(MITIGATION_MEASURES):
         raise CaseError("请选择已采取的纠正措施 / choose the corrective measures taken")
-    running = open_application(uow.session, record.id, "self_correction")
-    if running is not None:
-        raise CaseError(f"该记录已有主动自新申请正在处理（案件 #{running.id}） / a self-correction application is "
-                        f"already being handled (case {running.id})")
     return _start(uow, record, "self_correction", {"severity": record.severity, "measures": measures,
                                                    "statement": statement, "evidence": evidence})
 
@@ -109,19 +98,56 @@ def file_credit_repair(uow, record_id: int, statement: str, obligations_fulfille
                        evidence: list[int]) -> Case:
     _require_subject(uow)
     record = subject_record(uow.session, uow.actor, record_id)
-    check = repair_eligibility(uow.session, record, uow.settings, uow.clock.today())
-    if not check.eligible:
-        when = f"，最早可于 {check.possible_from.isoformat()} 申请 / possible from {check.possible_from.isoformat()}" \
-            if check.possible_from else ""
-        raise CaseError("暂不能申请信用修复：" + "；".join(check.reasons) + when)
+    _require_available(uow, record, "credit_repair")
     if not obligations_fulfilled:
         raise CaseError("请确认已纠正失信行为、履行全部义务 / declare that every obligation is fulfilled")
     if not commitment:
         raise CaseError("请上传签署的信用承诺书 / upload the signed credit commitment")
-    running = open_application(uow.session, record.id, "credit_repair")
-    if running is not None:
-        raise CaseError(f"该记录已有信用修复申请正在处理（案件 #{running.id}） / a repair application is already "
-                        f"being handled (case {running.id})")
     return _start(uow, record, "credit_repair", {"statement": statement, "obligations_fulfilled": True,
                                                  "commitment": commitment, "evidence": evidence,
                                                  "supplement_rounds": 0})
+
+
+@dataclass
+class Availability:
+    """Whether the subject may file this application for this record now; if not, why, and from when
+    (the same sentence the portal shows and the service refuses with)."""
+    process: str
+    available: bool
+    reason: str = ""
+    possible_from: date | None = None
+    open_case: Case | None = None
+
+
+RUNNING = {"objection": ("该记录已有异议正在处理（案件 #{id}），办结前不能再次提出 / an objection to this record is "
+                         "already being handled (case {id})"),
+           "self_correction": ("该记录已有主动自新申请正在处理（案件 #{id}） / a self-correction application is "
+                               "already being handled (case {id})"),
+           "credit_repair": ("该记录已有信用修复申请正在处理（案件 #{id}） / a repair application is already being "
+                             "handled (case {id})")}
+
+
+def availability(session, record: Record, process: str, settings, today: date) -> Availability:
+    running = open_application(session, record.id, process)
+    if running is not None:
+        return Availability(process, False, RUNNING[process].format(id=running.id), open_case=running)
+    if process == "objection" and record.status not in OBJECTABLE:
+        return Availability(process, False, "该记录当前不能提出异议（尚未认定或已结束） / this record cannot be "
+                                            "objected to now")
+    if process == "self_correction" and record.status not in PENDING_SANCTION:
+        return Availability(process, False, "只能在惩戒决定作出前申请从轻或免予惩戒 / self-correction can be claimed "
+                                            "only while the sanction is pending")
+    if process == "credit_repair":
+        check = repair_eligibility(session, record, settings, today)
+        if not check.eligible:
+            when = (f"，最早可于 {check.possible_from.isoformat()} 申请 / possible from "
+                    f"{check.possible_from.isoformat()}") if check.possible_from else ""
+            return Availability(process, False, "暂不能申请信用修复：" + "；".join(check.reasons) + when,
+                                check.possible_from)
+    return Availability(process, True)
+
+
+def _require_available(uow, record: Record, process: str) -> None:
+    check = availability(uow.session, record, process, uow.settings, uow.clock.today())
+    if not check.available:
+        raise CaseError(check.reason)

@@ -229,6 +229,18 @@ def test_manager_edits_and_deploys_a_new_version(page: Page, browser: Browser, b
     expect(page.locator("#prop-form")).to_have_value("check_evidence.json")
     page.fill("#prop-due", "3")
     page.press("#prop-due", "Enter")
+    # the dossier it shows, edited like the form and the deadline: a name no form has is flagged
+    page.fill("#prop-dossier", "review_opinion, no_such_field")
+    page.press("#prop-dossier", "Enter")
+    expect(page.locator('[data-check-for="prop-dossier"]')).to_contain_text("no_such_field")
+    page.fill("#prop-dossier", "review_opinion，facts")
+    page.press("#prop-dossier", "Enter")
+    expect(page.locator('[data-check-for="prop-dossier"]')).to_contain_text("review_opinion → facts")
+    assert page.evaluate("""() => {
+        const bo = cfEditor.modeler.get('elementRegistry').get('check_evidence').businessObject;
+        const props = bo.extensionElements.values.find(v => v.$type === 'spiffworkflow:Properties');
+        return props.properties.find(p => p.name === 'dossierFields').value;
+    }""") == "review_opinion,facts"
     assert page.evaluate("""() => {
         const reg = cfEditor.modeler.get('elementRegistry'), task = reg.get('check_evidence');
         return [task.incoming.map(f => f.source.id), task.outgoing.map(f => f.target.id)];
@@ -287,6 +299,10 @@ def test_manager_edits_and_deploys_a_new_version(page: Page, browser: Browser, b
         reviewer.goto(f"/tasks/{row_id}")
         expect(reviewer.locator("#task-name")).to_have_text("核查证据")
         expect(reviewer.locator('[data-field="opinion"]')).to_contain_text("核查意见")
+        # its dossier: the declared fields, in the declared order, who and when
+        expect(reviewer.locator('#dossier [data-dossier-field="review_opinion"]')).to_have_text(APPROVE["review_opinion"])
+        assert reviewer.locator("#dossier dd[data-dossier-field]").evaluate_all(
+            "els => els.map(e => e.dataset.dossierField)") == ["review_opinion", "facts"]
     finally:
         reviewer.context.close()
 

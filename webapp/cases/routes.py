@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
-from workflows.case_view import diagram_xml, element_states, timeline
+from workflows.case_view import completed_steps, diagram_xml, element_states, timeline
 from workflows.cases import CaseError, display_names
 from workflows.definitions import latest_definition, specs_for
 from workflows.drafts import add_comment, comments_of
@@ -123,8 +123,10 @@ def case(case_id):
                                               if case.record_id else Case.parent_case_id == case.id)).all()
     documents = db().scalars(select(Document).where(Document.case_id == case.id).order_by(Document.id)).all()
     events = timeline(db(), case)
-    names = display_names(db(), {e.actor for e in events})
+    names = display_names(db(), {e.actor for e in events} | {e.data["assignee"] for e in events
+                                                              if e.data.get("assignee")})
     return render_template("cases/case.html", case=case, record=record, tasks=tasks, events=events, names=names,
+                           steps=completed_steps(db(), events),
                            states=element_states(db(), case), comments=comments_of(db(), case.id),
                            attachments=attachments, related=related, documents=documents)
 

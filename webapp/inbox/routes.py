@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from workflows.cases import (assign_task, claim_task, complete_task, task_form, task_gone_error,
                              unclaim_task)
+from workflows.dossier import dossier_for
 from workflows.drafts import draft_for, save_draft
 from workflows.forms import FormInvalid
 from workflows.inbox import InboxQuery, claim_next_task, list_tasks, staff_lanes, tabs_for, visible_to
@@ -137,8 +138,8 @@ def _render_task(row, schema, values, errors=None, status=200):
                                   .order_by(User.username)).all()
     return render_template("inbox/task.html", row=row, case=case, record=record, fields=fields,
                            values=values, errors=errors or {}, attachments=attachments_by_id(db(), file_ids),
-                           assignee=assignee, candidates=candidates,
-                           has_draft=draft_for(db(), row.id, current_user.id) is not None), status
+                           assignee=assignee, candidates=candidates, dossier=dossier_for(db(), row),
+                           attachment_endpoint="cases.attachment", has_draft=draft_for(db(), row.id, current_user.id) is not None), status
 
 
 @bp.get("/tasks/<int:row_id>")

@@ -8,10 +8,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
-from workflows.applications import (APPLICATION_PROCESSES, file_credit_repair, file_objection, file_self_correction,
-                                    open_application, repair_eligibility, subject_record)
+from workflows.applications import (APPLICATION_PROCESSES, availability, file_credit_repair, file_objection,
+                                    file_self_correction, repair_eligibility, subject_record)
 from workflows.cases import CalendarGap, CaseError, NotFound, complete_task, task_form
 from workflows.definitions import latest_definition, specs_for
+from workflows.dossier import dossier_for
 from workflows.forms import FormInvalid, validate_form
 from workflows.models import Attachment, Case, Document, HumanTask, Record, Subject
 
@@ -67,11 +68,11 @@ def index():
 def record(record_id):
     rec = _my_record(record_id)
     eligibility = repair_eligibility(db(), rec, _settings(), clock().today())
-    open_cases = {p: open_application(db(), rec.id, p) for p in APPLICATION_PROCESSES}
+    options = {p: availability(db(), rec, p, _settings(), clock().today()) for p in APPLICATION_PROCESSES}
     documents = db().scalars(select(Document).where(Document.record_id == rec.id,
                                                     Document.subject_id == current_user.subject_id)
                              .order_by(Document.id)).all()
-    return render_template("portal/record.html", record=rec, eligibility=eligibility, open_cases=open_cases,
+    return render_template("portal/record.html", record=rec, eligibility=eligibility, options=options,
                            documents=documents)
 
 
@@ -119,8 +120,10 @@ def apply(record_id, process):
                     return redirect(url_for("portal.application", case_id=case.id))
             uow.commit()  # keep uploaded files for the corrected form
         attachments = attachments_by_id(db(), [i for f in fields if f.widget == "file" for i in values.get(f.name, [])])
+    option = availability(db(), rec, process, _settings(), clock().today())
     return render_template("portal/apply.html", record=rec, process=process, schema=schema, fields=fields,
-                           values=values, errors=errors, attachments=attachments), (422 if errors else 200)
+                           values=values, errors=errors, attachments=attachments, option=option), \
+        (422 if errors else 200)
 
 
 def _file(uow, process, record_id, data):
@@ -175,7 +178,8 @@ def task(row_id):
     attachments = attachments_by_id(db(), [i for f in fields if f.widget == "file" for i in values.get(f.name, [])])
     case = db().get(Case, row.case_id)
     return render_template("portal/task.html", row=row, case=case, fields=fields, values=values, errors=errors,
-                           attachments=attachments), (422 if errors else 200)
+                           attachments=attachments, dossier=dossier_for(db(), row, for_subject=True),
+                           attachment_endpoint="portal.attachment"), (422 if errors else 200)
 
 
 @bp.get("/attachments/<int:attachment_id>")

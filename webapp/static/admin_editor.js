@@ -12,6 +12,7 @@
   const FORM_PROPERTY = 'formJsonSchemaFilename';
   const DUE_PROPERTY = 'dueInWorkdays';
   const DUE_AT_PROPERTY = 'dueAt';
+  const DOSSIER_PROPERTY = 'dossierFields';
   const ROLE_LABELS = { clerk: '承办人', reviewer: '审核人', leader: '分管领导' };
   const NEW_FORM = '__new__';
   const AUTOSAVE_MS = 30000;
@@ -504,6 +505,29 @@
     bindCommit(dueAt, (value) => setSpiffProperty(element, DUE_AT_PROPERTY, value.trim()));
     panel.append(field('截止时间表达式（dueAt，可选）', dueAt,
       liveCheck(dueAt, 'eval', { allowEmpty: true, emptyText: '（未设置）' }), hint('给出 ISO 时间的 Python 表达式，优先于工作日期限。')));
+
+    // the dossier (审批单): which earlier fields the task page shows above the form, in order
+    const dossier = textInput('prop-dossier', spiffProperty(bo, DOSSIER_PROPERTY) || '',
+      { class: 'form-control form-control-sm font-monospace', placeholder: '（默认：此前各环节的全部字段）' });
+    const dossierCheck = h('div', { class: 'cf-check', 'data-check-for': 'prop-dossier' });
+    const known = new Set(Object.values(state.forms).flatMap((f) => Object.keys((f && f.properties) || {})));
+    const checkDossier = (value) => {
+      const names = dossierNames(value);
+      const unknown = names.filter((n) => !known.has(n));
+      if (unknown.length) setCheck(dossierCheck, 'bad', '✗ 没有表单含有字段：' + unknown.join('、'));
+      else setCheck(dossierCheck, names.length ? 'ok' : 'none', names.length ? '✓ ' + names.join(' → ') : '（默认）');
+    };
+    bindCommit(dossier, (value) => {
+      checkDossier(value);
+      setSpiffProperty(element, DOSSIER_PROPERTY, dossierNames(value).join(','));
+    });
+    checkDossier(dossier.value);
+    panel.append(field('审批单显示的字段（dossierFields）', dossier, dossierCheck,
+      hint('以逗号分隔的此前表单字段名，按此顺序显示在任务页的表单上方；留空则显示此前各环节的全部字段。部署时检查每个字段都出自此前的表单。')));
+  }
+
+  function dossierNames(value) {
+    return [...new Set(String(value || '').split(/[,，]/).map((n) => n.trim()).filter(Boolean))];
   }
 
   function formNameProblem(name) {

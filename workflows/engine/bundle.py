@@ -36,6 +36,7 @@ from ..sandbox import SandboxError, check_expression, check_script
 FORM_PROPERTY = "formJsonSchemaFilename"
 DUE_PROPERTY = "dueInWorkdays"
 DUE_AT_PROPERTY = "dueAt"
+DOSSIER_PROPERTY = "dossierFields"   # the earlier fields a task's dossier shows, comma-separated, in order
 STAFF_LANES = set(ROLES) - {"manager"}
 
 
@@ -155,6 +156,7 @@ def parse_bundle(bundle: Bundle, operations: set[str], check: bool = True,
             problems.extend(_check_task_spec(task_spec, bundle, operations, main_file))
             if isinstance(task_spec, BusinessRuleTask):
                 problems.extend(_check_decision_tables(task_spec, bundle, tables_checked))
+    problems.extend(_check_dossiers([spec, *subprocess_specs.values()], bundle, main_file))
     if messages is not None:
         problems.extend(_check_messages([spec, *subprocess_specs.values()], messages, main_file))
     if problems:
@@ -221,6 +223,74 @@ def _check_task_spec(ts, bundle: Bundle, operations: set[str], file: str) -> lis
             check(ts.cardinality, "loop cardinality")
         if ts.condition:
             check(ts.condition, "completion condition")
+    return problems
+
+
+def declared_dossier_fields(value) -> list[str] | None:
+    """`dossierFields` as a list of names; None when absent (the default: every earlier field)."""
+    if value is None or not str(value).strip():
+        return None
+    return list(dict.fromkeys(n.strip() for n in str(value).replace("，", ",").split(",") if n.strip()))
+
+
+def start_forms(forms: dict, used) -> list[str]:
+    """Forms no user task uses: what an applicant files to start the case (start.json)."""
+    used = set(used)
+    return [name for name in sorted(forms) if name not in used]
+
+
+def _form_fields(schema) -> set[str]:
+    """A form's field names (none for a form that is not even an object: refused on its own)."""
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    return set(props) if isinstance(props, dict) else set()
+
+
+def _fields_of_spec(ts, bundle: Bundle) -> set[str]:
+    if isinstance(ts, UserTask):
+        form = (getattr(ts, "extensions", {}) or {}).get("properties", {}).get(FORM_PROPERTY)
+        return _form_fields(bundle.forms.get(form or ""))
+    if isinstance(ts, BusinessRuleTask):
+        return {o.name for t in _decision_tables(ts) for o in t.outputs}
+    return set()
+
+
+def _earlier_fields(ts, process_specs, owner: dict, bundle: Bundle) -> set[str]:
+    """Fields of every form (and rule table output) on a path leading to `ts`; a task inside a
+    subprocess also sees what precedes the subprocess."""
+    seen, todo, fields = set(), list(ts.inputs), set()
+    while todo:
+        spec = todo.pop()
+        if id(spec) in seen:
+            continue
+        seen.add(id(spec))
+        fields |= _fields_of_spec(spec, bundle)
+        todo.extend(spec.inputs)
+        if not spec.inputs:   # a start: what calls this (sub)process comes before it
+            todo.extend(t for p in process_specs for t in p.task_specs.values()
+                        if getattr(t, "spec", None) == owner.get(id(spec)))
+    return fields
+
+
+def _check_dossiers(process_specs, bundle: Bundle, file: str) -> list[Problem]:
+    """Every field a task's dossier names is a field of an earlier form, a start form or an
+    earlier rule table's output."""
+    owner = {id(t): p.name for p in process_specs for t in p.task_specs.values()}
+    used = [(getattr(t, "extensions", {}) or {}).get("properties", {}).get(FORM_PROPERTY)
+            for p in process_specs for t in p.task_specs.values() if isinstance(t, UserTask)]
+    filed = {n for name in start_forms(bundle.forms, used) for n in _form_fields(bundle.forms[name])}
+    problems = []
+    for process_spec in process_specs:
+        for ts in process_spec.task_specs.values():
+            declared = declared_dossier_fields((getattr(ts, "extensions", {}) or {}).get("properties", {})
+                                               .get(DOSSIER_PROPERTY)) if isinstance(ts, UserTask) else None
+            if not declared:
+                continue
+            known = filed | _earlier_fields(ts, process_specs, owner, bundle)
+            for name in declared:
+                if name not in known:
+                    problems.append(Problem(file, ts.bpmn_id or "", (
+                        f"审批单字段 '{name}' 不是此前任何表单的字段 / {DOSSIER_PROPERTY} names '{name}', which no "
+                        f"earlier form of this process has (earlier fields: {', '.join(sorted(known)) or 'none'})")))
     return problems
 
 
