@@ -1,20 +1,27 @@
-"""bench/engine.py -- what one lifecycle step costs, through the service layer and on the engine alone.
+"""bench/engine.py -- what one step costs through the service layer, and whether it grows with a
+case's history.
 
-Prints, for one step (a correction message delivered to a published record's lifecycle case):
-- the median cost through the service layer (session, locking, operation, task rows, audit, commit)
-  on SQLite (a file, synchronous=FULL) and on PostgreSQL (when BENCH_DATABASE_URL or
-  TEST_DATABASE_URL is set);
-- the floor: the same step in SpiffWorkflow alone, plus serializing the state, plus a bare commit of
-  the same bytes to the same database;
-- the cost of the next step on a record that has already had 1, 10 and 100 corrections delivered.
+Prints, for SQLite (a file, synchronous=FULL) and PostgreSQL (when BENCH_DATABASE_URL or
+TEST_DATABASE_URL is set):
+- the service step: a correction message delivered to a published record's lifecycle case, median
+  time, SQL statements and commits per step; against the floor: the same step in SpiffWorkflow alone
+  (with compaction, as the service runs it) + serializing the state + a bare commit of the same
+  bytes to the same database;
+- loops: each loop kind of tests/data/loops (a gateway back-edge, a standard loop with and without
+  loopMaximum, sequential and parallel multi-instance) and the record's correction loop (a standard
+  loop over a subprocess, driven by messages), run through the service layer to 10 / 100 / 1,000 /
+  10,000 rounds; at each, the median step warm (the workflow in this worker's cache) and cold (read
+  from the case row, as another worker sees it), statements and commits per step, the state's size;
+  and the ratio of the step at the last mark to the step at 10.
 The last line is one JSON object with every figure.
 
-    python bench/engine.py [--repeat 200]
+    python bench/engine.py [--repeat 200] [--rounds 10,100,1000,10000] [--kinds gateway,...]
 """
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import statistics
 import sys
@@ -23,50 +30,85 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import event, text  # noqa: E402
+from sqlalchemy import event, select, text  # noqa: E402
+from SpiffWorkflow.bpmn import BpmnEvent  # noqa: E402
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition  # noqa: E402
 
 from workflows.accounts import create_user  # noqa: E402
-from workflows.applications import file_objection  # noqa: E402
-from workflows.cases import complete_task, send_message, _load  # noqa: E402
-from workflows.clock import CST, FixedClock, using_clock  # noqa: E402
+from workflows.cases import _load, complete_task, send_message, start_case  # noqa: E402
+from workflows.clock import CST, FixedClock  # noqa: E402
 from workflows.db import make_engine, make_session_factory  # noqa: E402
 from workflows.definitions import deploy_folder  # noqa: E402
 from workflows.demo import SUBJECTS  # noqa: E402
-from workflows.engine.pruning import prune_finished_loop_iterations  # noqa: E402
+from workflows.engine.compaction import compact  # noqa: E402
 from workflows.engine.serializer import dump_state  # noqa: E402
 from workflows.migrations import upgrade_database  # noqa: E402
 from workflows.models import Base, Case, HumanTask  # noqa: E402
 from workflows.records import open_record, register_subject  # noqa: E402
 from workflows.runtime import WORKFLOWS, Actor, UnitOfWork  # noqa: E402
-from sqlalchemy import select  # noqa: E402
-from SpiffWorkflow.bpmn import BpmnEvent  # noqa: E402
-from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition  # noqa: E402
 
+LOOPS = ROOT / "tests" / "data" / "loops"
 CAPTURE = {"source": "administrative_penalty", "field": "bidding", "severity": "general", "facts": "事实",
            "legal_basis": "依据", "decision_date": "2026-05-29"}
+# kind -> (process, start data, the most rounds it can run)
+KINDS = {"gateway": ("loop_gateway", {}, None), "standard": ("loop_standard", {}, None),
+         "standard_max": ("loop_standard_max", {}, 10_000), "mi_sequential": ("loop_mi_sequential", {"planned": 10**6}, None),
+         "mi_parallel": ("loop_mi_parallel", {"planned": 1000}, 1000), "correction_loop": (None, {}, None)}
 
 
 def ms(samples):
     return round(statistics.median(samples) * 1000, 3)
 
 
+class Counter:
+    """SQL statements and commits on an engine while `counting`."""
+
+    def __init__(self, engine):
+        self.statements = self.commits = 0
+        self.on = False
+        event.listen(engine, "before_cursor_execute", self._statement)
+        event.listen(engine, "commit", self._commit)
+
+    def _statement(self, *_args, **_kwargs):
+        self.statements += self.on
+
+    def _commit(self, *_args, **_kwargs):
+        self.commits += self.on
+
+
 class Setup:
     def __init__(self, url: str):
         self.url = url
         self.factory = make_session_factory(make_engine(url))
+        self.counter = Counter(self.factory.kw["bind"])
         self.clock = FixedClock(datetime(2026, 6, 1, 9, 0, tzinfo=CST))
         with self.uow() as uow:
             deploy_folder(uow)
+            deploy_folder(uow, LOOPS / "bpmn", LOOPS / "forms")
             self.subject = register_subject(uow, *SUBJECTS[0]).id
             self.actors = {r: Actor.of(create_user(uow, r, "pw", r, [r])) for r in ("clerk", "reviewer", "leader")}
-            self.subject_actor = Actor.of(create_user(uow, "subject", "pw", "subject", ["subject"],
-                                                      subject_id=self.subject))
             uow.commit()
 
     def uow(self, actor=None):
         return UnitOfWork(self.factory, actor or Actor.system("bench"), self.clock)
+
+    def timed(self, fn, *args, cold=False) -> tuple[float, int, int]:
+        """One service call in its own transaction: (seconds, statements, commits)."""
+        if cold:
+            WORKFLOWS.clear()
+        c = self.counter
+        before = (c.statements, c.commits)
+        c.on = True
+        start = time.perf_counter()
+        with self.uow(self.actors["clerk"]) as uow:
+            fn(uow, *args)
+            uow.commit()
+        elapsed = time.perf_counter() - start
+        c.on = False
+        return elapsed, c.statements - before[0], c.commits - before[1]
 
     def published_case(self) -> int:
         with self.uow(self.actors["clerk"]) as uow:
@@ -80,47 +122,45 @@ class Setup:
                 uow.commit()
         return case.id
 
-    def finished_objection(self, record_id: int, subject_actor, n: int) -> None:
-        """One objection case from filing to the leader's decision (outcome: correct)."""
-        with self.uow(subject_actor) as uow:
-            case = file_objection(uow, record_id, "factual_error", f"异议 {n}", [])
-            uow.commit()
-        steps = [("clerk", "acceptance_check", {"acceptance": "accept", "acceptance_reason": "受理"}),
-                 ("reviewer", "verification", {"verification_outcome": "correct", "verification_reason": "核实",
-                                               "corrected_facts": f"更正 {n}"}),
-                 ("leader", "leader_approval", {"final_outcome": "correct", "decision_reason": "同意"})]
-        for role, task, data in steps:
-            with self.uow(self.actors[role]) as uow:
-                row = uow.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id,
-                                                                  HumanTask.bpmn_id == task)).one()
-                complete_task(uow, row.id, data)
-                uow.commit()
+    def state_bytes(self, case_id: int) -> int:
+        with self.factory() as session:
+            return len(session.get(Case, case_id).state.encode())
 
-    def correct(self, case_id: int, n: int) -> float:
-        start = time.perf_counter()
-        with self.uow() as uow:
-            send_message(uow, case_id, "record_corrected", {"facts": f"更正 {n}"})
+    # -- one round of each loop kind --------------------------------------------------------
+
+    def loop_case(self, kind: str) -> int:
+        process, data, _ = KINDS[kind]
+        if process is None:
+            return self.published_case()
+        with self.uow(self.actors["clerk"]) as uow:
+            case = start_case(uow, process, {"rounds": 0, **data})
             uow.commit()
-        return time.perf_counter() - start
+            return case.id
+
+    def round(self, kind: str, case_id: int, n: int, cold=False):
+        if kind == "correction_loop":
+            return self.timed(send_message, case_id, "record_corrected", {"facts": f"更正 {n}"}, cold=cold)
+        with self.factory() as session:
+            row_id = session.scalars(select(HumanTask.id).where(HumanTask.case_id == case_id)
+                                     .order_by(HumanTask.id).limit(1)).one()
+        return self.timed(complete_task, row_id, {"decision": "again"}, cold=cold)
 
     def floor(self, case_id: int, repeat: int) -> dict:
-        """SpiffWorkflow alone + serialization + a bare commit of the same bytes."""
+        """SpiffWorkflow alone (with compaction, as the service runs it) + serialization + a bare
+        commit of the same bytes."""
         engine_s, dump_s, commit_s = [], [], []
         with self.uow() as uow:
-            case = uow.session.get(Case, case_id)
-            workflow = _load(uow, case)
+            workflow = _load(uow, uow.session.get(Case, case_id))
             conn = uow.session.connection()
             conn.execute(text("CREATE TABLE IF NOT EXISTS bench_blob (id INTEGER PRIMARY KEY, body TEXT)"))
             conn.execute(text("INSERT INTO bench_blob (id, body) VALUES (1, '')"))
             uow.session.commit()
-            # operations touch the database; the floor counts the engine only, so stub the dispatch
-            workflow.script_engine.dispatch = lambda task, name, params: None
+            workflow.script_engine.dispatch = lambda task, name, params: None   # operations are not the engine
             for n in range(repeat):
                 t0 = time.perf_counter()
-                with using_clock(self.clock):
-                    workflow.send_event(BpmnEvent(MessageEventDefinition("record_corrected"), payload={"facts": str(n)}))
-                    workflow.do_engine_steps()
-                    prune_finished_loop_iterations(workflow)  # as the service does, so both hold the same state
+                workflow.send_event(BpmnEvent(MessageEventDefinition("record_corrected"), payload={"facts": str(n)}))
+                workflow.do_engine_steps()
+                compact(workflow)
                 t1 = time.perf_counter()
                 state = dump_state(workflow)
                 t2 = time.perf_counter()
@@ -134,76 +174,80 @@ class Setup:
             uow.session.commit()
         total = [a + b + c for a, b, c in zip(engine_s, dump_s, commit_s)]
         return {"engine_ms": ms(engine_s), "serialize_ms": ms(dump_s), "commit_ms": ms(commit_s),
-                "floor_ms": ms(total), "state_bytes": len(state)}
+                "floor_ms": ms(total), "state_bytes": len(state.encode())}
 
 
-def bench_database(label: str, url: str, repeat: int) -> dict:
+def service_step(setup: Setup, repeat: int) -> dict:
+    case_id = setup.published_case()
+    setup.round("correction_loop", case_id, 0)   # warm
+    runs = [setup.round("correction_loop", case_id, n) for n in range(1, repeat + 1)]
+    floor = setup.floor(setup.published_case(), repeat)
+    step = ms([r[0] for r in runs])
+    return {"service_step_ms": step, "sql_statements_per_step": statistics.median(r[1] for r in runs),
+            "commits_per_step": statistics.median(r[2] for r in runs), **floor,
+            "ratio_to_floor": round(step / floor["floor_ms"], 2)}
+
+
+def loop_growth(setup: Setup, kind: str, marks: list[int], samples: int) -> dict:
+    """Rounds through the service layer; at each mark, the median of the last steps before it,
+    alternately warm and cold."""
+    limit = KINDS[kind][2]
+    marks = [m for m in marks if limit is None or m <= limit]
+    case_id = setup.loop_case(kind)
+    result, done = {}, 0
+    for mark in marks:
+        window = min(2 * samples, mark)
+        while done < mark - window:
+            done += 1
+            setup.round(kind, case_id, done)
+        warm, cold = [], []
+        while done < mark:
+            done += 1
+            (cold if done % 2 else warm).append(setup.round(kind, case_id, done, cold=bool(done % 2)))
+        result[str(mark)] = {"warm_ms": ms([r[0] for r in warm]), "cold_ms": ms([r[0] for r in cold]),
+                             "statements": statistics.median(r[1] for r in warm + cold),
+                             "commits": statistics.median(r[2] for r in warm + cold),
+                             "state_bytes": setup.state_bytes(case_id)}
+        print(f"  {kind} round {mark}: warm {result[str(mark)]['warm_ms']} ms, cold {result[str(mark)]['cold_ms']} ms, "
+              f"{result[str(mark)]['statements']} statements, {result[str(mark)]['commits']} commit(s), "
+              f"state {result[str(mark)]['state_bytes']} B", flush=True)
+    first, last = result[str(marks[0])], result[str(marks[-1])]
+    return {"rounds": result, "last_vs_first": {
+        "rounds": f"{marks[-1]} vs {marks[0]}",
+        "warm": round(last["warm_ms"] / first["warm_ms"], 2), "cold": round(last["cold_ms"] / first["cold_ms"], 2),
+        "state": round(last["state_bytes"] / first["state_bytes"], 2)}}
+
+
+def bench_database(label: str, url: str, repeat: int, marks: list[int], kinds: list[str]) -> dict:
     WORKFLOWS.clear()
     setup = Setup(url)
-    case_id = setup.published_case()
-    setup.correct(case_id, 0)  # warm
-    statements = []
-
-    def count(*_args, **_kwargs):
-        statements.append(1)
-    engine = setup.factory.kw["bind"]
-    event.listen(engine, "before_cursor_execute", count)
-    setup.correct(case_id, 1)
-    per_step = len(statements)  # BEGIN and COMMIT are not cursor executions
-    event.remove(engine, "before_cursor_execute", count)
-    step = [setup.correct(case_id, n) for n in range(2, repeat + 2)]
-    floor = setup.floor(setup.published_case(), repeat)
-    result = {"service_step_ms": ms(step), "sql_statements_per_step": per_step, **floor,
-              "ratio_to_floor": round(ms(step) / floor["floor_ms"], 2)}
-    # the next step after 1, 10 and 100 corrections already delivered
-    growth = {}
-    for history in (1, 10, 100):
-        case_id = setup.published_case()
-        for n in range(history):
-            setup.correct(case_id, n)
-        samples = [setup.correct(case_id, history + n) for n in range(min(repeat, 30))]
-        with setup.factory() as session:
-            size = len(session.get(Case, case_id).state)
-        growth[str(history)] = {"step_ms": ms(samples), "state_bytes": size}
-    result["after_corrections"] = growth
-    result["growth_100_vs_1"] = round(growth["100"]["step_ms"] / growth["1"]["step_ms"], 2)
-    # the next step on a record that has been through 1, 10 and 100 finished objection cases
-    objections = {}
-    for history in (1, 10, 100):
-        case_id = setup.published_case()
-        with setup.factory() as session:
-            record_id = session.get(Case, case_id).record_id
-        started = time.perf_counter()
-        for n in range(history):
-            setup.finished_objection(record_id, setup.subject_actor, n)
-        per_objection = (time.perf_counter() - started) / history
-        samples = [setup.correct(case_id, 1000 + n) for n in range(min(repeat, 30))]
-        with setup.factory() as session:
-            size = len(session.get(Case, case_id).state)
-        objections[str(history)] = {"step_ms": ms(samples), "state_bytes": size,
-                                    "objection_case_ms": round(per_objection * 1000, 1)}
-    result["after_objections"] = objections
-    result["objections_100_vs_1"] = round(objections["100"]["step_ms"] / objections["1"]["step_ms"], 2)
-    print(f"{label}: service step {result['service_step_ms']} ms ({per_step} SQL statements), floor {result['floor_ms']} ms "
-          f"(engine {floor['engine_ms']} + serialize {floor['serialize_ms']} + commit {floor['commit_ms']}), "
-          f"ratio {result['ratio_to_floor']}x; after 1/10/100 corrections: "
-          + ", ".join(f"{k}: {v['step_ms']} ms ({v['state_bytes']} B)" for k, v in growth.items())
-          + "; after 1/10/100 finished objection cases: "
-          + ", ".join(f"{k}: {v['step_ms']} ms ({v['state_bytes']} B)" for k, v in objections.items()), flush=True)
+    result = service_step(setup, repeat)
+    print(f"{label}: service step {result['service_step_ms']} ms ({result['sql_statements_per_step']} statements, "
+          f"{result['commits_per_step']} commit), floor {result['floor_ms']} ms (engine {result['engine_ms']} + "
+          f"serialize {result['serialize_ms']} + commit {result['commit_ms']}): {result['ratio_to_floor']}x", flush=True)
+    result["loops"] = {}
+    for kind in kinds:
+        result["loops"][kind] = loop_growth(setup, kind, marks, samples=15)
+        growth = result["loops"][kind]["last_vs_first"]
+        print(f"{label}: {kind} {growth['rounds']}: warm {growth['warm']}x, cold {growth['cold']}x, "
+              f"state {growth['state']}x", flush=True)
     return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--rounds", default="10,100,1000,10000")
+    parser.add_argument("--kinds", default=",".join(KINDS))
     args = parser.parse_args()
-    import logging
     logging.getLogger("spiff").setLevel(logging.WARNING)
-    results = {"machine": f"{os.cpu_count()} cores", "repeat": args.repeat}
+    marks = [int(r) for r in args.rounds.split(",")]
+    kinds = [k for k in args.kinds.split(",") if k]
+    results = {"machine": f"{os.cpu_count()} cores", "load_average": os.getloadavg()[0], "repeat": args.repeat}
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.sqlite3"
         upgrade_database(url)
-        results["sqlite"] = bench_database("sqlite (file, synchronous=FULL)", url, args.repeat)
+        results["sqlite"] = bench_database("sqlite (file, synchronous=FULL)", url, args.repeat, marks, kinds)
     pg = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     if pg:
         upgrade_database(pg)
@@ -212,7 +256,8 @@ def main() -> None:
             tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         engine.dispose()
-        results["postgresql"] = bench_database("postgresql", pg, args.repeat)
+        results["postgresql"] = bench_database("postgresql", pg, args.repeat, marks, kinds)
+    results["load_average_after"] = os.getloadavg()[0]
     print(json.dumps(results, ensure_ascii=False))
 
 

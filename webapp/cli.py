@@ -30,20 +30,28 @@ def init_db() -> None:
     click.echo(f"database ready: {url}")
 
 
-@main.command(help="Deploy the processes in PATH (default: the shipped bpmn/ and forms/).")
+@main.command(help="Deploy the processes in PATH (default: the shipped bpmn/ and forms/). Exits 1 listing "
+                   "every problem when nothing deploys, 2 when the deploy itself failed.")
 @click.argument("path", required=False, type=click.Path(exists=True, file_okay=False))
 def deploy(path) -> None:
     from pathlib import Path
     from workflows.definitions import deploy_folder
     from workflows.runtime import Actor, UnitOfWork
-    with UnitOfWork(_factory(), Actor.system("cli"), settings=load_settings()) as uow:
-        try:
+    try:
+        with UnitOfWork(_factory(), Actor.system("cli"), settings=load_settings()) as uow:
             results = deploy_folder(uow, Path(path) if path else None)
-        except InvalidBundle as exc:
-            for problem in exc.problems:
-                click.echo(f"refused: {problem}", err=True)
-            sys.exit(1)
-        uow.commit()
+            uow.commit()
+    except InvalidBundle as exc:
+        for problem in exc.problems:
+            click.echo(f"refused: {problem}", err=True)
+        files = len({p.file for p in exc.problems})
+        click.echo(f"未部署任何流程：{files} 个文件中有 {len(exc.problems)} 个问题 / nothing deployed: "
+                   f"{len(exc.problems)} problem(s) in {files} file(s)", err=True)
+        sys.exit(1)
+    except Exception as exc:  # noqa: BLE001 -- a person reads this: one line, never a traceback
+        logging.getLogger("credflow.deploy").debug("deploy failed", exc_info=True)
+        click.echo(f"部署失败，未部署任何流程 / deploy failed, nothing deployed: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(2)
     for r in results:
         click.echo(f"{r.key}: version {r.version}" + ("" if r.created else " (unchanged)"))
 

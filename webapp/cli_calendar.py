@@ -12,6 +12,7 @@ import click
 from workflows.calendar_admin import CalendarError, apply, plan, year_view
 from workflows.calendar_files import CalendarFileError, parse_calendar_file
 from workflows.clock import CST
+from workflows.numbers import case_no
 from workflows.runtime import Actor, UnitOfWork
 
 CLI_ADMIN = Actor("cli", roles=frozenset({"admin"}))
@@ -75,7 +76,8 @@ def _print_plan(result, cover_year) -> None:
         after = "removed" if change.kind == "removed" else names[change.after]
         click.echo(f"{change.day.isoformat()}  {change.kind:<9}  {names[change.before]:>7} -> {after:<7}  {change.name}")
     for move in result.moved:
-        click.echo(f"deadline moves: task {move.task.id} ({move.task.name}, case {move.task.case_id}) "
+        number = case_no(move.task.case_id, move.task.process_key)
+        click.echo(f"deadline moves: task {move.task.id} ({move.task.name}, case {number}) "
                    f"{move.before.astimezone(CST):%Y-%m-%d} -> {move.after.astimezone(CST):%Y-%m-%d}")
     if cover_year:
         click.echo(f"{cover_year} will be marked covered")

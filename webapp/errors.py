@@ -48,9 +48,11 @@ def page_language() -> str:
 
 
 def calendar_gap_page(gap):
-    """An action refused because a deadline falls in an uncovered year: say which year, and link
-    to the calendar page (where the system administrator enters it)."""
-    link = (gap.link, _("打开工作日历（%(year)s 年）", year=gap.year))
+    """An action refused because a deadline falls in an uncovered year: say which year, and for the
+    system administrator link to the calendar page where they enter it (anyone else is asked to
+    tell them: the page would refuse them)."""
+    from .templating import may_open
+    link = (gap.link, _("打开工作日历（%(year)s 年）", year=gap.year)) if may_open("system") else None
     return render_error(409, gap.text(page_language()), link)
 
 

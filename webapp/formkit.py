@@ -96,3 +96,58 @@ def parse_post(schema: dict, form, uploaded: dict[str, list[int]] | None = None)
             else:
                 data[f.name] = value.replace("\r\n", "\n")
     return data
+
+
+# -- after a refused submit: what the page says, and what was typed ------------------------------
+
+def refusal_notice(exc, case_endpoint: str, case_kind: str = "case") -> dict:
+    """What a form page says on top after a refused submit (a workflows CaseError): the refusal's
+    own sentence (the domain rule's, the one its page warned with), and a link to where it is
+    resolved, for a viewer who may open it: the case that blocks it (`case_endpoint` takes case_id;
+    `case_kind`: may_open's kind of that page), the calendar's uncovered year."""
+    from flask import url_for
+    from flask_babel import gettext as _
+
+    from workflows.cases import CalendarGap
+    from workflows.choices import operation_refusal
+
+    from .errors import page_language
+    from .templating import may_open
+    if isinstance(exc, CalendarGap):   # the calendar page is the system administrator's: a link for them only
+        gap = exc.uncovered
+        return {"text": gap.text(page_language()), "href": gap.link if may_open("system") else None,
+                "link": _("打开工作日历（%(year)s 年）", year=gap.year)}
+    refused = operation_refusal(exc)
+    if refused is not None:
+        case_id = refused.blocking_case_id
+        shown = case_id is not None and may_open(case_kind, case_id)
+        return {"text": str(refused), "href": url_for(case_endpoint, case_id=case_id) if shown else None,
+                "link": _("查看该案件")}
+    return {"text": str(exc), "href": None, "link": None}
+
+
+def typed_values(schema: dict | None, data: dict | None, form) -> list[tuple[str, object, str]]:
+    """What a user typed, to show back read-only for copying: (label, value, kind), kind 'text',
+    'long' or 'files' (attachment ids); choices in words. Without the form's schema, the posted
+    texts as they came, unlabelled (label None: a field's key is no label)."""
+    if schema is None:
+        skip = {"csrf_token", "task_id", "action"}
+        return [(None, value, "long") for name, value in form.items(multi=True)
+                if name not in skip and not name.endswith("__kept") and isinstance(value, str) and value.strip()]
+    from flask_babel import gettext as _
+    found = []
+    for f in fields_of(schema):
+        value = (data or {}).get(f.name)
+        if value in (None, "", [], False):
+            continue
+        if f.widget == "file":
+            found.append((f.title, [i for i in value if isinstance(i, int)], "files"))
+        elif f.widget == "checkbox":
+            found.append((f.title, _("是"), "text"))
+        elif f.options:
+            titles = dict(f.options)
+            found.append((f.title, "、".join(str(titles.get(v, v)) for v in (value if isinstance(value, list) else [value])),
+                          "text"))
+        else:
+            found.append((f.title, str(value), "long" if f.widget == "textarea" or len(str(value)) > 60 else "text"))
+    return found

@@ -45,6 +45,7 @@ ACTION = {
     "integrity.entry_added": _l("登记诚信档案"), "roster.added": _l("登记任职信息"),
     "definition.deployed": _l("发布流程版本"), "definition.uploaded": _l("上传流程定义"),
     "definition.draft_saved": _l("保存流程草稿"), "definition.draft_discarded": _l("放弃流程草稿"),
+    "definition.draft_imported": _l("上传的流程图存为草稿"),
     "migration.started": _l("开始迁移案件"), "migration.finished": _l("案件迁移完成"),
     "api_token.created": _l("创建接口令牌"), "api_token.revoked": _l("吊销接口令牌"),
     "api_token.revoked_all": _l("吊销全部接口令牌"), "user.activated": _l("激活账户"),

@@ -1,4 +1,4 @@
-"""Jinja filters and globals: China Standard Time, labels, working-day deadlines."""
+"""Jinja filters and globals: China Standard Time, labels, working-day deadlines, record and case numbers."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -8,10 +8,15 @@ from flask_babel import get_locale, get_translations, gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from workflows.clock import CST
+from workflows.runtime import Actor
+from workflows.numbers import case_no, record_no
 from workflows.workdays import CalendarNotCovered, WorkdayCalendar
 
 from .context import clock, db
 from .labels import actor_name, label
+
+
+ANONYMOUS = Actor.system("anonymous")
 
 
 def cst(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -91,6 +96,16 @@ def document_subject(document):
     return db().get(Subject, document.subject_id)
 
 
+def may_open(kind: str, thing=None) -> bool:
+    """Whether the viewer may open the page a link to `thing` leads to, by the rule that page
+    checks (workflows/access.py): templates show a link only where this holds."""
+    from flask_login import current_user
+    from workflows.access import may_open as rule
+    if g.get("database_down") or not current_user.is_authenticated:
+        return rule(None, ANONYMOUS, kind, thing) if kind == "public_record" else False
+    return rule(db(), current_user.actor, kind, thing)
+
+
 def _translations():
     """The request's message catalog, looked up once (Flask-Babel finds it through several
     context lookups per call, and a page makes a few hundred calls)."""
@@ -108,6 +123,11 @@ def register(app) -> None:
         newstyle=True)
     app.context_processor(_unread_notifications)
     app.jinja_env.globals["document_subject"] = document_subject
+    app.jinja_env.globals["may_open"] = may_open      # {% if may_open('case', c) %}<a href=...>{% endif %}
     app.jinja_env.filters["cst"] = cst
+    # R-000012 / C-000007 / A-000007: {{ record|record_no }}, {{ case|case_no }},
+    # {{ row.case_id|case_no(row.process_key) }}
+    app.jinja_env.filters.update(record_no=record_no, case_no=case_no)
+    app.jinja_env.globals.update(record_no=record_no, case_no=case_no)
     app.jinja_env.globals.update(label=label, actor_name=actor_name, deadline=deadline, url_with=url_with,
                                  get_locale=get_locale)

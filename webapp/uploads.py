@@ -5,7 +5,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, send_file
 from flask_babel import gettext as _
 
 from workflows.models import Attachment
@@ -53,6 +53,36 @@ def store_upload(session, storage, case_id: int | None, user_id: int, now, accep
 
 def attachment_path(attachment: Attachment) -> Path:
     return Path(current_app.config["UPLOAD_FOLDER"]) / attachment.sha256[:2] / attachment.sha256
+
+
+# What a browser may show inline (a preview on the page): these types only, and only when the
+# stored bytes start as that type says. Anything else is always a download.
+INLINE_SIGNATURES = {**SIGNATURES, "image/gif": (b"GIF87a", b"GIF89a"), "image/webp": (b"RIFF",)}
+# the preview response runs nothing: no scripts, no requests, a sandboxed origin; only our own pages frame it
+INLINE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'self'"
+
+
+def shown_inline(attachment: Attachment, head: bytes) -> bool:
+    prefixes = INLINE_SIGNATURES.get(attachment.content_type)
+    if not prefixes or not any(head.startswith(p) for p in prefixes):
+        return False
+    return attachment.content_type != "image/webp" or head[8:12] == b"WEBP"
+
+
+def send_attachment(attachment: Attachment, inline: bool = False):
+    """The file as a download; with `inline`, a PDF or an image is shown in the browser instead
+    (for the dossier's preview), with nosniff and a policy that lets it run nothing."""
+    path = attachment_path(attachment)
+    if inline:
+        with path.open("rb") as fh:
+            inline = shown_inline(attachment, fh.read(16))
+    known = attachment.content_type in INLINE_SIGNATURES
+    response = send_file(path, mimetype=attachment.content_type if known else "application/octet-stream",
+                         as_attachment=not inline, download_name=attachment.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if inline:
+        response.headers["Content-Security-Policy"] = INLINE_POLICY
+    return response
 
 
 def store_form_uploads(uow, fields, files, case_id: int | None, user_id: int, record_id: int | None = None):

@@ -13,6 +13,7 @@ from .cases import CaseError, Forbidden, NotFound, start_case
 from .dates import add_months, as_date
 from .identifiers import InvalidIdentifier, check_citizen_id, check_uscc
 from .models import Case, IntegrityEntry, PostHolding, Record, Subject
+from .numbers import case_no
 
 POSTS = {"principal": "主要负责人", "official_in_charge": "分管负责人", "project_lead": "项目负责人"}
 ENTRY_KINDS = {"personal_report": "个人有关事项报告", "integrity": "廉政记录", "appraisal": "年度考核结果",
@@ -166,7 +167,7 @@ def request_review(uow, case_id: int) -> Case:
         raise CaseError(f"已超过 {limit} 日复核期限 / the {limit}-day review period has passed")
     running = uow.session.scalars(select(Case).where(Case.parent_case_id == old.id, Case.status == "running")).first()
     if running is not None:
-        raise CaseError(f"复核已在办理（案件 #{running.id}） / a review is already under way (case {running.id})")
+        raise CaseError(f"复核已在办理（案件 {case_no(running)}） / a review is already under way (case {case_no(running)})")
     record = uow.session.get(Record, old.record_id)
     held = [h.post for h in responsible_on(uow.session, record.subject_id, record.conduct_date or record.decision_date,
                                            record.project, record.project_phase) if h.person_id == old.party_id]
@@ -179,6 +180,20 @@ def integrity_file(session, person_id: int, settings, today: date) -> list[Integ
                               .order_by(IntegrityEntry.entry_date.desc(), IntegrityEntry.id.desc())).all()
     keep = settings.integrity_view_months
     return [e for e in entries if add_months(e.entry_date, keep.get(e.kind, 60)) >= today]
+
+
+PUBLISHED, ONCE_PUBLISHED = "published", ("repaired", "expired")
+
+
+def own_published_records(session, person_id: int) -> list[Record]:
+    """The person's own dishonesty records (the person is the record's subject) as their file
+    shows them: published now, and those once published whose publication ended by credit repair
+    or at the end of the period (shown marked as such); newest publication first."""
+    return session.scalars(select(Record).where(
+        Record.subject_id == person_id,
+        or_(Record.status == PUBLISHED,
+            and_(Record.status.in_(ONCE_PUBLISHED), Record.publication_start.is_not(None))))
+        .order_by(Record.publication_start.desc(), Record.id.desc())).all()
 
 
 def add_entry(uow, person_id: int, kind: str, summary: str, source: str, entry_date: date,

@@ -6,9 +6,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from .dates import end_of_day_cst
-from .models import Case, SharingItem
+from .models import AuditEvent, Case, SharingItem
 from .notifications import accounts_of_subject, holders_of_role, notify_users
-from .operations import OperationError, delivers, set_record_status, operation
+from .numbers import case_no, record_no
+from .operations import OperationError, delivers, set_record_status, operation, waits_for
 
 OUTCOME_TEXT = {"refused": "不予受理/不予采纳", "lapsed": "逾期未补正，申请终止", "correct": "更正记录", "revoke": "撤销记录",
                 "keep": "维持记录", "lighter": "从轻惩戒", "exempt": "免予惩戒", "approved": "准予信用修复"}
@@ -19,14 +20,55 @@ RECORD_REVOKED = delivers("record_revoked", "异议成立，撤销记录 / an ob
 RECORD_REPAIRED = delivers("record_repaired", "准予信用修复 / credit repair was granted")
 
 
-def _close(ctx, outcome: str, reason: str) -> None:
+def _close(ctx, outcome: str, reason: str, decided: bool | None = None) -> None:
+    """End the application with its outcome and tell the subject. A refusal is 'not accepted'
+    (不予受理) unless the application was accepted first or `decided` says it is a decision."""
     case = ctx.case
     case.outcome, case.outcome_reason = outcome, reason
-    ctx.audit("application.decided", outcome=outcome, reason=reason)
+    at_acceptance = outcome == "refused" and not decided and not was_accepted(ctx.uow.session, case.id)
+    ctx.audit("application.decided", outcome=outcome, reason=reason, at_acceptance=at_acceptance)
     record = ctx.record
-    text = f"您的{PROCESS_TEXT.get(case.process_key, '申请')}（案件 #{case.id}）已有结果：{OUTCOME_TEXT.get(outcome, outcome)}。"
+    result = "不予受理" if at_acceptance else OUTCOME_TEXT.get(outcome, outcome)
+    text = f"您的{PROCESS_TEXT.get(case.process_key, '申请')}（案件 {case_no(case)}）已有结果：{result}。"
+    if at_acceptance and reason:
+        text += f"理由：{reason}"
     notify_users(ctx.uow, accounts_of_subject(ctx.uow.session, record.subject_id), "decision", text,
                  f"/portal/applications/{case.id}", case.id)
+
+
+# -- what a decision will do, said before it is taken (workflows/choices.py) --------------------
+
+def _deciding(text: str = "", record_status: str | None = None):
+    """A describe for an operation that settles the case's outcome (its `outcome` parameter) or the
+    record's status: it notes that for later steps' words (which title a decision document gets)
+    and says `text`."""
+    def describe(ctx, outcome=None, **_):
+        ctx.expect(outcome=outcome, record_status=record_status)
+        return text
+    return describe
+
+
+def decision_title(kind: str, outcome: str | None, exempted: bool) -> str:
+    """The title a decision document of `kind` gets (as documents.content.document_context gives it)."""
+    from .documents.content import TITLES
+    if kind == "sanction" and exempted:
+        return "免予失信惩戒决定书"
+    if kind == "repair" and outcome != "approved":
+        return "不予信用修复决定书"
+    if kind == "objection" and outcome == "refused":
+        return "异议不予受理决定书"
+    if kind == "accountability" and outcome in ("exempt", "none"):
+        return "免予问责决定书"
+    return TITLES.get(kind, kind)
+
+
+def _describe_document(ctx, kind: str = "", **_):
+    data = ctx.data
+    outcome = (ctx.expected.get("outcome") or ctx.case.outcome or data.get("final_outcome")
+               or data.get("mitigation_decision"))
+    record = ctx.record if ctx.case.record_id else None
+    exempted = (ctx.expected.get("record_status") or getattr(record, "status", None)) == "exempted"
+    return f"出具《{decision_title(kind, outcome, exempted)}》"
 
 
 def _tell_lifecycle(ctx, message: str, payload: dict) -> bool:
@@ -43,12 +85,14 @@ def _tell_lifecycle(ctx, message: str, payload: dict) -> bool:
     return True
 
 
-@operation("close_application", "办结申请（不予受理、逾期等） / close the application", outcome="str", reason="str")
+@operation("close_application", "办结申请（不予受理、逾期等） / close the application", describe=_deciding(),
+           outcome="str", reason="str")
 def close_application(ctx, outcome: str, reason: str):
     _close(ctx, outcome, reason)
 
 
-@operation("mark_under_objection", "异议标注 / mark the record under objection")
+@operation("mark_under_objection", "异议标注 / mark the record under objection",
+           describe=lambda ctx, **_: "对记录作异议标注")
 def mark_under_objection(ctx):
     record = ctx.record
     record.under_objection = True
@@ -56,7 +100,16 @@ def mark_under_objection(ctx):
     ctx.audit("record.under_objection", case=ctx.case.id)
 
 
-@operation("apply_objection_outcome", "执行异议处理结果 / apply the objection's outcome", outcome="str", reason="str")
+OBJECTION_OUTCOME_TEXT = {"correct": "更正记录", "revoke": "撤销记录", "keep": "维持记录"}
+
+
+def _describe_objection_outcome(ctx, outcome="", **_):
+    ctx.expect(outcome=outcome)
+    return OBJECTION_OUTCOME_TEXT.get(outcome, "")
+
+
+@operation("apply_objection_outcome", "执行异议处理结果 / apply the objection's outcome",
+           describe=_describe_objection_outcome, outcome="str", reason="str")
 def apply_objection_outcome(ctx, outcome: str, reason: str):
     if outcome not in ("correct", "revoke", "keep"):
         raise OperationError("outcome must be correct, revoke or keep")
@@ -76,7 +129,16 @@ def apply_objection_outcome(ctx, outcome: str, reason: str):
     _close(ctx, outcome, reason)
 
 
-@operation("apply_mitigation", "记录主动自新决定 / record the self-correction decision", decision="str", reason="str")
+MITIGATION_TEXT = {"lighter": "从轻惩戒", "exempt": "免予惩戒", "refused": "不予采纳"}
+
+
+def _describe_mitigation_decision(ctx, decision="", **_):
+    ctx.expect(outcome=decision)
+    return f"主动自新决定：{MITIGATION_TEXT[decision]}" if decision in MITIGATION_TEXT else ""
+
+
+@operation("apply_mitigation", "记录主动自新决定 / record the self-correction decision",
+           describe=_describe_mitigation_decision, decision="str", reason="str")
 def apply_mitigation(ctx, decision: str, reason: str):
     if decision not in ("lighter", "exempt", "refused"):
         raise OperationError("decision must be lighter, exempt or refused")
@@ -85,17 +147,24 @@ def apply_mitigation(ctx, decision: str, reason: str):
     record.mitigation = {"decision": decision, "severity": data.get("mitigated_severity"),
                          "max_months": data.get("mitigated_max_months"), "reason": reason, "case_id": ctx.case.id}
     ctx.audit("record.mitigation", **{k: v for k, v in record.mitigation.items() if k != "case_id"})
-    _close(ctx, decision, reason)
+    _close(ctx, decision, reason, decided=True)
 
 
-@operation("check_mitigation", "查看主动自新决定 / the self-correction decision for the sanction")
+def _describe_mitigation_in_force(ctx, **_):
+    mitigation = ctx.record.mitigation or {}
+    if mitigation.get("decision") == "lighter":
+        number = case_no(mitigation["case_id"], "self_correction") if mitigation.get("case_id") else ""
+        return f"按主动自新决定{f'（案件 {number}）' if number else ''}从轻惩戒"
+    return ""   # exempt: exempt_record says it; none: nothing to say
+
+
+# Refused while a self-correction application is open (run_operation calls the precheck first);
+# it only reads, so a page may ask it what it would answer.
+@operation("check_mitigation", "查看主动自新决定 / the self-correction decision for the sanction",
+           precheck=waits_for("self_correction"), preview=lambda ctx, **_: check_mitigation(ctx),
+           describe=_describe_mitigation_in_force)
 def check_mitigation(ctx):
     record = ctx.record
-    pending = ctx.uow.session.scalar(select(Case.id).where(
-        Case.record_id == record.id, Case.process_key == "self_correction", Case.status == "running").limit(1))
-    if pending is not None:
-        raise OperationError(f"该记录的主动自新申请（案件 #{pending}）尚未决定，请先办结 / the self-correction "
-                             f"application (case {pending}) is not decided yet")
     mitigation = record.mitigation or {}
     if mitigation.get("decision") not in ("lighter", "exempt"):
         return {"decision": "none", "severity": None, "max_months": None}
@@ -103,37 +172,70 @@ def check_mitigation(ctx):
             "max_months": mitigation.get("max_months")}
 
 
-@operation("exempt_record", "免予惩戒 / exempt from sanctions")
+@operation("exempt_record", "免予惩戒 / exempt from sanctions", precheck=waits_for("objection"),
+           describe=_deciding("免予惩戒", record_status="exempted"))
 def exempt_record(ctx):
     record = ctx.record
     record.sanctions = []
     set_record_status(ctx, record, "exempted")
 
 
-@operation("request_supplement", "要求补正材料 / ask the subject for more material")
+@operation("request_supplement", "要求补正材料 / ask the subject for more material",
+           describe=lambda ctx, **_: "通知申请人在 {} 个工作日内补正材料".format(
+               int(ctx.data.get("supplement_days") or ctx.settings.supplement_workdays)))
 def request_supplement(ctx):
     days = int(ctx.task.data.get("supplement_days") or ctx.uow.settings.supplement_workdays)
     due = end_of_day_cst(ctx.uow.calendar.add_workdays(ctx.uow.clock.today(), days))
     missing = ctx.task.data.get("missing_items", "")
     ctx.audit("application.supplement_requested", due_at=due.isoformat(), missing=missing)
     notify_users(ctx.uow, accounts_of_subject(ctx.uow.session, ctx.record.subject_id), "supplement",
-                 f"案件 #{ctx.case.id} 需要补正材料，请于 {due:%Y-%m-%d} 前提交：{missing}",
+                 f"案件 {case_no(ctx.case)} 需要补正材料，请于 {due:%Y-%m-%d} 前提交：{missing}",
                  f"/portal/applications/{ctx.case.id}", ctx.case.id)
     return {"due_at": due.isoformat()}
 
 
-@operation("accept_application", "受理申请（出具受理回执） / accept the application")
+# the settings that give an accepted application its decision deadline; other applications are
+# decided by their own steps' deadlines (an objection's verification may be extended once)
+DECISION_WORKDAYS = {"credit_repair": "repair_decision_workdays"}
+
+
+def decision_workdays(process: str, settings) -> int | None:
+    name = DECISION_WORKDAYS.get(process)
+    return int(getattr(settings, name)) if name else None
+
+
+def was_accepted(session, case_id: int) -> bool:
+    return session.scalar(select(AuditEvent.id).where(AuditEvent.case_id == case_id,
+                                                      AuditEvent.action == "application.accepted").limit(1)) is not None
+
+
+def _describe_acceptance(ctx, **_):
+    days = decision_workdays(ctx.case.process_key, ctx.settings)
+    return f"受理申请，{days} 个工作日内作出决定" if days else "受理申请"
+
+
+# Every application's acceptance path runs this (objection, self-correction, credit repair): the
+# subject is told, and the application's page shows the step.
+@operation("accept_application", "受理申请（告知申请人） / accept the application", describe=_describe_acceptance)
 def accept_application(ctx):
     today = ctx.uow.clock.today()
-    due = end_of_day_cst(ctx.uow.calendar.add_workdays(today, ctx.uow.settings.repair_decision_workdays))
-    ctx.audit("application.accepted", decision_due=due.isoformat())
+    days = decision_workdays(ctx.case.process_key, ctx.uow.settings)
+    due = end_of_day_cst(ctx.uow.calendar.add_workdays(today, days)) if days else None
+    ctx.audit("application.accepted", decision_due=due.isoformat() if due else None)
+    when = f"，将于 {due:%Y-%m-%d} 前作出决定" if due else ""
     notify_users(ctx.uow, accounts_of_subject(ctx.uow.session, ctx.record.subject_id), "receipt",
-                 f"您的申请（案件 #{ctx.case.id}）已受理，将于 {due:%Y-%m-%d} 前作出决定。",
+                 f"您的{PROCESS_TEXT.get(ctx.case.process_key, '申请')}（案件 {case_no(ctx.case)}）已受理{when}。",
                  f"/portal/applications/{ctx.case.id}", ctx.case.id)
-    return {"accepted_on": today.isoformat(), "decision_due": due.isoformat()}
+    return {"accepted_on": today.isoformat(), "decision_due": due.isoformat() if due else None}
 
 
-@operation("approve_repair", "准予信用修复 / approve the credit repair", reason="str")
+def _describe_repair(ctx, **_):
+    ctx.expect(outcome="approved")
+    return f"准予信用修复：终止公示，解除惩戒措施，{ctx.settings.sharing_workdays} 个工作日内共享修复结果"
+
+
+@operation("approve_repair", "准予信用修复 / approve the credit repair", precheck=waits_for("objection"),
+           describe=_describe_repair, reason="str")
 def approve_repair(ctx, reason: str):
     record = ctx.record
     if not _tell_lifecycle(ctx, RECORD_REPAIRED, {"case_id": ctx.case.id}):
@@ -150,9 +252,10 @@ def approve_repair(ctx, reason: str):
 
 @operation("notify", "发送提醒 / notify a role", kind="str", lane="str")
 def notify(ctx, kind: str, lane: str):
-    texts = {"overdue": f"案件 #{ctx.case.id} 已超过决定期限，请尽快办理。",
-             "statement": f"您被列为问责案件 #{ctx.case.id} 的责任人，可以在期限内进行陈述申辩。"}
-    text = texts.get(kind, f"案件 #{ctx.case.id}：{kind}")
+    number = case_no(ctx.case)
+    texts = {"overdue": f"案件 {number} 已超过决定期限，请尽快办理。",
+             "statement": f"您被列为问责案件 {number} 的责任人，可以在期限内进行陈述申辩。"}
+    text = texts.get(kind, f"案件 {number}：{kind}")
     if lane == "subject":
         users = accounts_of_subject(ctx.uow.session, ctx.case.party_id or ctx.record.subject_id)
         link = f"/portal/applications/{ctx.case.id}"
@@ -164,7 +267,7 @@ def notify(ctx, kind: str, lane: str):
 
 
 
-@operation("issue_decision", "出具并签署文书 / issue a signed document", kind="str")
+@operation("issue_decision", "出具并签署文书 / issue a signed document", describe=_describe_document, kind="str")
 def issue_decision(ctx, kind: str):
     from .documents import issue_document
     from .documents.content import DECISIONS, KIND_NAMES
@@ -180,14 +283,26 @@ def issue_decision(ctx, kind: str):
 
 # -- accountability --------------------------------------------------------------------------
 
-@operation("open_accountability_cases", "对责任人启动问责 / open accountability cases for the responsible people")
+def _describe_accountability(ctx, **_):
+    from .accountability import responsible_on
+    record = ctx.record
+    if record.subject.kind != "department":
+        return ""
+    people = {h.person_id for h in responsible_on(ctx.session, record.subject_id, record.conduct_date or record.decision_date,
+                                                  record.project, record.project_phase)}
+    return f"对 {len(people)} 名责任人启动问责" if people else ""
+
+
+@operation("open_accountability_cases", "对责任人启动问责 / open accountability cases for the responsible people",
+           describe=_describe_accountability)
 def open_accountability_cases(ctx):
     from .accountability import open_cases_for_record
     cases = open_cases_for_record(ctx.uow, ctx.record)
     return {"accountability_cases": [c.id for c in cases]}
 
 
-@operation("close_accountability", "办结问责（不予追责、免予问责） / close without a measure", outcome="str", reason="str")
+@operation("close_accountability", "办结问责（不予追责、免予问责） / close without a measure", describe=_deciding(),
+           outcome="str", reason="str")
 def close_accountability(ctx, outcome: str, reason: str):
     ctx.case.outcome, ctx.case.outcome_reason = outcome, reason
     ctx.audit("accountability.closed", outcome=outcome, reason=reason)
@@ -210,7 +325,16 @@ def replace_person(ctx):
     return {"person_id": person.id, "person_name": person.name}
 
 
-@operation("decide_accountability", "作出问责决定 / decide the measure", measure="str", reason="str")
+def _describe_measure(ctx, measure="", **_):
+    from .accountability import MEASURES
+    ctx.expect(outcome=measure)
+    if measure == "none":
+        return "决定不予问责"
+    return f"作出问责决定：{MEASURES[measure]}" if measure in MEASURES else ""
+
+
+@operation("decide_accountability", "作出问责决定 / decide the measure", describe=_describe_measure,
+           measure="str", reason="str")
 def decide_accountability(ctx, measure: str, reason: str):
     from .accountability import MEASURES
     if measure not in MEASURES:
@@ -218,7 +342,7 @@ def decide_accountability(ctx, measure: str, reason: str):
     ctx.case.outcome, ctx.case.outcome_reason = measure, reason
     ctx.audit("accountability.decided", measure=measure, reason=reason)
     notify_users(ctx.uow, accounts_of_subject(ctx.uow.session, ctx.case.party_id), "decision",
-                 f"对您的问责处理（案件 #{ctx.case.id}）已作出决定：{MEASURES[measure]}。",
+                 f"对您的问责处理（案件 {case_no(ctx.case)}）已作出决定：{MEASURES[measure]}。",
                  f"/portal/applications/{ctx.case.id}", ctx.case.id)
 
 
@@ -229,7 +353,7 @@ def record_integrity_entry(ctx):
     document = next((v for k, v in data.items() if k.endswith("_document") and isinstance(v, dict)), {})
     outcome = {**MEASURES, "exempt": "免予问责", "not_pursued": "不予追责"}.get(ctx.case.outcome, ctx.case.outcome or "")
     entry = add_entry(ctx.uow, ctx.case.party_id, "accountability",
-                      f"因{record.subject.name}政务失信记录（#{record.id}）问责处理结果：{outcome}。{ctx.case.outcome_reason or ''}",
-                      f"问责案件 #{ctx.case.id}" + (f"，{document.get('number')}" if document.get("number") else ""),
+                      f"因{record.subject.name}政务失信记录（{record_no(record)}）问责处理结果：{outcome}。{ctx.case.outcome_reason or ''}",
+                      f"问责案件 {case_no(ctx.case)}" + (f"，{document.get('number')}" if document.get("number") else ""),
                       ctx.uow.clock.today(), case_id=ctx.case.id, document_id=document.get("document_id"))
     return {"entry_id": entry.id}

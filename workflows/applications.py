@@ -10,6 +10,8 @@ from sqlalchemy import select
 from .cases import CaseError, Forbidden, NotFound, start_case
 from .dates import add_months
 from .models import Case, Record
+from .numbers import case_no
+from .record_notice import STAGE, subject_sees_record
 from .records import lifecycle_case
 
 APPLICATION_PROCESSES = ("objection", "self_correction", "credit_repair")
@@ -17,13 +19,16 @@ OBJECTION_GROUNDS = ("factual_error", "omission", "duplicate", "should_not_publi
                      "wrong_authority", "privacy")
 MITIGATION_MEASURES = ("recovered_loss", "removed_effect", "prevented_harm")
 OBJECTABLE = ("confirmed", "sanctioned", "published", "exempted")
-PENDING_SANCTION = ("under_review", "returned", "confirmed")
+# the subject learns of a record at its confirmation (record_notice), and may claim self-correction
+# from then until the sanction is decided
+PENDING_SANCTION = ("confirmed",)
 
 
 def subject_record(session, actor, record_id: int) -> Record:
-    """A record of the acting subject; anyone else's is 'not found' (not 'forbidden': no probing)."""
+    """A record of the acting subject that the office has notified it of; anyone else's, and one not
+    notified yet (a clerk's draft, a record under review), is 'not found' (not 'forbidden': no probing)."""
     record = session.get(Record, record_id)
-    if record is None or actor.subject_id is None or record.subject_id != actor.subject_id:
+    if not subject_sees_record(record, actor.subject_id):
         raise NotFound("记录不存在 / no such record")
     return record
 
@@ -119,24 +124,29 @@ class Availability:
     open_case: Case | None = None
 
 
-RUNNING = {"objection": ("该记录已有异议正在处理（案件 #{id}），办结前不能再次提出 / an objection to this record is "
-                         "already being handled (case {id})"),
-           "self_correction": ("该记录已有主动自新申请正在处理（案件 #{id}） / a self-correction application is "
-                               "already being handled (case {id})"),
-           "credit_repair": ("该记录已有信用修复申请正在处理（案件 #{id}） / a repair application is already being "
-                             "handled (case {id})")}
+RUNNING = {"objection": ("该记录已有异议正在处理（案件 {number}），办结前不能再次提出 / an objection to this record is "
+                         "already being handled (case {number})"),
+           "self_correction": ("该记录已有主动自新申请正在处理（案件 {number}） / a self-correction application is "
+                               "already being handled (case {number})"),
+           "credit_repair": ("该记录已有信用修复申请正在处理（案件 {number}） / a repair application is already being "
+                             "handled (case {number})")}
 
 
 def availability(session, record: Record, process: str, settings, today: date) -> Availability:
     running = open_application(session, record.id, process)
     if running is not None:
-        return Availability(process, False, RUNNING[process].format(id=running.id), open_case=running)
+        return Availability(process, False, RUNNING[process].format(number=case_no(running)), open_case=running)
     if process == "objection" and record.status not in OBJECTABLE:
-        return Availability(process, False, "该记录当前不能提出异议（尚未认定或已结束） / this record cannot be "
-                                            "objected to now")
+        if STAGE.get(record.status, 0) == 0:
+            return Availability(process, False, "该记录尚未认定，不能提出异议 / this record has not been determined "
+                                                "yet: it cannot be objected to")
+        return Availability(process, False, "该记录已结束（已撤销、已修复或公示期满），不能再提出异议 / this record "
+                                            "has ended (withdrawn, restored by credit repair, or its publication "
+                                            "period is over): it can no longer be objected to")
     if process == "self_correction" and record.status not in PENDING_SANCTION:
-        return Availability(process, False, "只能在惩戒决定作出前申请从轻或免予惩戒 / self-correction can be claimed "
-                                            "only while the sanction is pending")
+        return Availability(process, False, "只能在记录认定后、惩戒决定作出前申请从轻或免予惩戒 / self-correction can "
+                                            "be claimed only between the record's determination and the sanction "
+                                            "decision")
     if process == "credit_repair":
         check = repair_eligibility(session, record, settings, today)
         if not check.eligible:

@@ -19,12 +19,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from .dates import end_of_day_cst
 from .definitions import latest_definition, specs_for
 from .engine.bundle import DUE_AT_PROPERTY, DUE_PROPERTY, FORM_PROPERTY
-from .engine.pruning import prune_finished_loop_iterations
+from .engine.liveness import false_completion
+from .engine.compaction import compact
 from .engine.script_engine import CredflowScriptEngine, sandbox_helpers
 from .engine.serializer import dump_state, load_state
 from .forms import validate_form
 from .models import AuditEvent, Case, HumanTask, Record, Subject, User
-from .notifications import notify_users
+from .notifications import holders_of_role, notify_users
+from .numbers import case_no
 from .operations import OperationContext, run_operation
 from .runtime import WORKFLOWS, Actor, UnitOfWork
 from .workdays import CalendarNotCovered
@@ -72,7 +74,7 @@ def _script_engine(uow: UnitOfWork, case: Case) -> CredflowScriptEngine:
     def dispatch(task, name, params):
         return run_operation(name, OperationContext(uow, case, task), params)
     return CredflowScriptEngine(sandbox_helpers(lambda: uow.calendar, uow.clock), dispatch,
-                                uow.settings.script_time_limit)
+                                uow.settings.script_time_limit, clock=uow.clock)
 
 
 def _load(uow: UnitOfWork, case: Case) -> BpmnWorkflow:
@@ -89,7 +91,7 @@ def _run(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, action) -> None:
     try:
         action()
         workflow.do_engine_steps()
-        prune_finished_loop_iterations(workflow)
+        compact(workflow)   # drop the finished history nothing reads again: flat cost per step
     except CaseError:
         raise
     except (SpiffWorkflowException, ValueError, LookupError) as exc:
@@ -127,8 +129,12 @@ def _save(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, before: set[str])
     case.updated_at = now
     case.next_due_at = _next_due(workflow)
     if workflow.is_completed():
-        case.status, case.completed_at, case.next_due_at = "completed", now, None
-        uow.audit("case.completed", case_id=case.id, record_id=case.record_id)
+        unfinished = false_completion(workflow)   # the engine's verdict, checked against every task it holds
+        if unfinished:
+            _fail_case(uow, case, unfinished)
+        else:
+            case.status, case.completed_at, case.next_due_at = "completed", now, None
+            uow.audit("case.completed", case_id=case.id, record_id=case.record_id)
     _refresh_task_rows(uow, case, workflow, before)
     try:
         uow.session.flush()
@@ -136,6 +142,15 @@ def _save(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, before: set[str])
         raise Conflict("此案件刚被他人处理，请刷新后重试 / this case was changed by someone else meanwhile; "
                        "reload and try again") from None
     uow.after_commit(lambda: WORKFLOWS.put(case.id, case.version, workflow))
+
+
+def _fail_case(uow: UnitOfWork, case: Case, error: str) -> None:
+    """The case cannot go on as it is: status `error` with the reason, audited, leaders told."""
+    case.status, case.error, case.next_due_at = "error", error, None
+    uow.audit("case.error", case_id=case.id, record_id=case.record_id, error=error)
+    logging.getLogger("credflow.cases").error("case %s: %s", case.id, error)
+    notify_users(uow, holders_of_role(uow.session, "leader"), "case_error",
+                 f"案件 {case_no(case)} 出错，需要处理：{error}", f"/cases/{case.id}", case.id)
 
 
 def ready_human_tasks(workflow: BpmnWorkflow) -> dict:
@@ -226,11 +241,21 @@ def _task_row(uow: UnitOfWork, task_row_id: int, for_update: bool = True) -> Hum
     return row
 
 
+def task_completions(session, task_row_ids) -> dict[int, AuditEvent]:
+    """task row id -> the audit event of its completion (who, when, which case), for rows that
+    are gone because they were completed; a row cancelled (a timer, a message) has none."""
+    ids = sorted(set(task_row_ids))
+    if not ids:
+        return {}
+    row_id = AuditEvent.data["task_row_id"].as_integer()
+    events = session.scalars(select(AuditEvent).where(AuditEvent.action == "task.completed", row_id.in_(ids))
+                             .order_by(AuditEvent.id)).all()
+    return {event.data["task_row_id"]: event for event in events}   # the latest wins
+
+
 def task_gone_error(uow: UnitOfWork, task_row_id: int) -> CaseError:
     """A task row that is gone was completed (or cancelled): say who did it and when."""
-    event = uow.session.scalars(select(AuditEvent).where(AuditEvent.action == "task.completed")
-                                .where(AuditEvent.data["task_row_id"].as_integer() == task_row_id)
-                                .order_by(AuditEvent.id.desc()).limit(1)).first()
+    event = task_completions(uow.session, [task_row_id]).get(task_row_id)
     if event is None:
         return NotFound("任务不存在 / no such task")
     at = event.at.astimezone(_cst()).strftime("%Y-%m-%d %H:%M")
@@ -285,7 +310,8 @@ def assign_task(uow: UnitOfWork, task_row_id: int, user_id: int) -> HumanTask:
     row.assignee_id, row.claimed_at = user.id, uow.clock.now()
     uow.audit("task.assigned", case_id=row.case_id, record_id=row.record_id, task=row.bpmn_id,
               task_row_id=row.id, assignee=user.username)
-    notify_users(uow, [user.id], "assigned", f"{uow.actor.shown_name} 将任务「{row.name}」（案件 #{row.case_id}）交给您办理。",
+    number = case_no(row.case_id, row.process_key)
+    notify_users(uow, [user.id], "assigned", f"{uow.actor.shown_name} 将任务「{row.name}」（案件 {number}）交给您办理。",
                  f"/tasks/{row.id}", row.case_id)
     return row
 
@@ -339,7 +365,7 @@ def send_message(uow: UnitOfWork, case_id: int, name: str, payload: dict | None 
     if case is None:
         raise NotFound(f"案件 {case_id} 不存在 / no case {case_id}")
     if case.status != "running":
-        raise CaseError(f"案件 {case_id} 已结束 / case {case_id} is {case.status}")
+        raise CaseError(f"案件 {case_no(case)} 已结束 / case {case_no(case)} is {case.status}")
     workflow = _load(uow, case)
     before = set(ready_human_tasks(workflow))
 
@@ -347,7 +373,8 @@ def send_message(uow: UnitOfWork, case_id: int, name: str, payload: dict | None 
         try:
             workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload or {}))
         except WorkflowException as exc:
-            raise CaseError(f"案件 {case_id} 当前不接收消息 {name} / case {case_id} is not waiting for '{name}'") from exc
+            raise CaseError(f"案件 {case_no(case)} 当前不接收消息 {name} / case {case_no(case)} is not waiting for "
+                            f"'{name}'") from exc
     _run(uow, case, workflow, act)
     uow.audit("case.message", case_id=case.id, record_id=case.record_id, message=name, payload=payload or {})
     _save(uow, case, workflow, before)

@@ -1,9 +1,10 @@
-"""The engine's clock. Tests and the demo move it; SpiffWorkflow's timers read it too."""
+"""The engine's clock. Tests and the demo move it; timers read it through the script engine
+(workflows/engine/timers.py), or `current_clock()` where no engine carries one."""
 from __future__ import annotations
 
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, timezone
 
 CST = timezone(timedelta(hours=8), "CST")  # China Standard Time, for dates shown and deadlines
 
@@ -43,18 +44,6 @@ def using_clock(clock: Clock):
         _current.reset(token)
 
 
-class _ClockDatetime(datetime):
-    """Stands in for `datetime` inside SpiffWorkflow's timer module: `now()` asks our clock."""
-
-    @classmethod
-    def now(cls, tz: tzinfo | None = None):
-        now = _current.get().now()
-        return now.astimezone(tz) if tz else now.astimezone().replace(tzinfo=None)
-
-
-def install_timer_clock() -> None:
-    from SpiffWorkflow.bpmn.specs.event_definitions import timer
-    timer.datetime = _ClockDatetime
-
-
-install_timer_clock()
+def current_clock() -> Clock:
+    """The clock of the unit of work (or `using_clock` block) running now: the system clock outside."""
+    return _current.get()

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from .engine.bundle import Bundle, InvalidBundle, parse_bundle, read_folder, specs_for_definition
+from .engine.bundle import Bundle, InvalidBundle, parse_bundle, read_folder_report, specs_for_definition
+from .engine.problems import named
 from .models import ProcessDefinition
 from .operations import MESSAGES, OPERATIONS
 from .paths import bundled_dir
@@ -44,19 +45,19 @@ def deploy_bundle(uow, bundle: Bundle) -> DeployResult:
 
 
 def deploy_folder(uow, bpmn_dir: Path | None = None, forms_dir: Path | None = None) -> list[DeployResult]:
-    """Deploy every process in a folder, all or nothing: one invalid bundle deploys none."""
+    """Deploy every process in a folder, all or nothing: one invalid bundle deploys none, and the
+    InvalidBundle lists every problem of every file (a folder with no executable process is one)."""
     bpmn_dir = Path(bpmn_dir) if bpmn_dir else bundled_dir("bpmn")
     forms_dir = Path(forms_dir) if forms_dir else (bpmn_dir.parent / "forms" if (bpmn_dir.parent / "forms").is_dir()
                                                    else bundled_dir("forms"))
-    bundles = read_folder(bpmn_dir, forms_dir)
-    problems = []
+    bundles, problems = read_folder_report(bpmn_dir, forms_dir)
     for bundle in bundles:
         try:
             parse_bundle(bundle, set(OPERATIONS), messages=set(MESSAGES))
         except InvalidBundle as exc:
             problems.extend(exc.problems)
     if problems:
-        raise InvalidBundle(problems)
+        raise InvalidBundle(named(problems, {}))
     return [deploy_bundle(uow, b) for b in bundles]
 
 

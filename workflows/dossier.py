@@ -25,6 +25,8 @@ from .engine.bundle import DOSSIER_PROPERTY, FORM_PROPERTY, declared_dossier_fie
 from .engine.serializer import load_state
 from .identifiers import mask_citizen_id
 from .models import Attachment, AuditEvent, Case, ProcessDefinition, Record, Subject, User
+from .numbers import case_no
+from .record_history import RecordHistory, record_history
 
 SYSTEM = None   # shown as 系统 (the system, a rule table)
 
@@ -48,6 +50,7 @@ class Section:
     items: list[Item]
     case_id: int
     origin: str | None = None   # the opening case's process name, for its steps
+    history: RecordHistory | None = None   # kind "history": the record's decisions and cases
 
 
 # -- values in words --------------------------------------------------------------------------
@@ -287,15 +290,28 @@ def dossier_for(session, row, for_subject: bool = False) -> list[Section]:
             sections.append(_record(session, record))
         sections.append(_person(session, case, start.get("post")))
         filed, _ = _case_sections(session, case, None, None, [s for s in sources if s.kind == "filing"])
-        return [s for s in sections + filed if s is not None]
+        sections.extend(filed)
+        sections.append(_history(session, record, case, True, row.subject_id))
+        return [s for s in sections if s is not None]
     for opener in _opening_cases(session, case):
         name = session.scalar(select(ProcessDefinition.name).where(ProcessDefinition.id == opener.definition_id))
-        opened, _ = _case_sections(session, opener, None, f"{name} #{opener.id}")
+        opened, _ = _case_sections(session, opener, None, f"{name} {case_no(opener)}")
         sections.extend(opened)
     person = _person(session, case, start.get("post"))
     if person is not None:
         sections.append(person)
     own, _ = _case_sections(session, case, declared, None, sources)
     sections.extend(own)
-    return sections
+    history = _history(session, record, case)
+    return sections + [history] if history else sections
+
+
+def _history(session, record: Record | None, case: Case, for_subject: bool = False,
+             subject_id: int | None = None) -> Section | None:
+    """The record's earlier decisions and its other cases, when it has any (for the portal, the
+    viewing subject's own only: a subject's task row names its subject)."""
+    if record is None or (for_subject and subject_id is None):
+        return None
+    history = record_history(session, record, case.id, subject_id if for_subject else None)
+    return Section("history", "记录的历次决定和申请", None, None, [], case.id, history=history) if history else None
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from .models import HumanTask
+from .numbers import parse_number, tasks_numbered
 from .runtime import Actor
 
 STAFF_LANES = ("clerk", "reviewer", "leader")
@@ -22,7 +23,7 @@ class InboxQuery:
     task: str | None = None          # BPMN id of the task
     field: str | None = None
     severity: str | None = None
-    subject: str | None = None       # part of the subject's name
+    subject: str | None = None       # part of the subject's name, or a record or case number
     overdue: bool = False
     sort: str = "due"
     descending: bool = False
@@ -70,7 +71,9 @@ def task_filters(q: InboxQuery, now: datetime) -> list:
     if q.severity:
         conditions.append(HumanTask.severity == q.severity)
     if q.subject:
-        conditions.append(HumanTask.subject_name.contains(q.subject.strip(), autoescape=True))
+        by_name = HumanTask.subject_name.contains(q.subject.strip(), autoescape=True)
+        number = parse_number(q.subject)
+        conditions.append(or_(by_name, tasks_numbered(number)) if number else by_name)
     if q.overdue:
         conditions.append(HumanTask.due_at < now)
     return conditions
@@ -123,10 +126,29 @@ def claim_next_task(uow, q: InboxQuery) -> HumanTask | None:
 
 
 def visible_to(actor: Actor, row: HumanTask) -> bool:
-    """Who may open a task's page: its assignee, anyone whose lane it is, leaders."""
+    """Who may open a task's page: a task worker (clerk, reviewer, leader) who is its assignee,
+    whose lane it is, or a leader; a subject-lane task, the accounts of its subject (the portal).
+    Process managers and personnel read cases but open no task, whatever a lane is called."""
     if row.lane == "subject":
         return actor.subject_id is not None and actor.subject_id == row.subject_id
+    if not staff_lanes(actor):
+        return False
     return row.assignee_id == actor.user_id or row.lane in actor.roles or "leader" in actor.roles
 
 
-__all__ = ["InboxQuery", "InboxPage", "claim_next_task", "list_tasks", "tabs_for", "visible_to", "staff_lanes"]
+def task_holders(session, rows) -> dict[int, str]:
+    """task row id -> who holds it, for a page that names the step rather than linking it: the
+    assignee's display name, or for a subject-lane task the subject's name; unclaimed: absent."""
+    from .models import User
+    ids = {r.assignee_id for r in rows if r.assignee_id}
+    names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}
+    holders = {}
+    for row in rows:
+        if row.assignee_id in names:
+            holders[row.id] = names[row.assignee_id]
+        elif row.lane == "subject" and row.subject_name:
+            holders[row.id] = row.subject_name
+    return holders
+
+
+__all__ = ["InboxQuery", "InboxPage", "claim_next_task", "list_tasks", "tabs_for", "visible_to", "staff_lanes", "task_holders"]

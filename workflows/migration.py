@@ -1,48 +1,113 @@
 """Moving running cases to another version of their process.
 
 A case moves when every step it holds (done, active or waiting) exists in the target version, so
-its state reads the same under the new diagram; the others are listed with the reason. Each moved
-case gets an audit event; its inbox rows take the target's task names, lanes and forms."""
+its state reads the same under the new diagram; the others are listed with the reason. The match
+is SpiffWorkflow's (`util.diff`: `SpecDiff`, `WorkflowDiff`, `migrate_workflow`), kept to identical element
+ids.
+Each moved case gets an audit event; its inbox rows take the target's task names, lanes and forms."""
 from __future__ import annotations
 
-import json
 import logging
+from copy import deepcopy
 
 from sqlalchemy import select, update
-
-from .definitions import specs_for
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 
-from .engine.serializer import dump_state, load_state
+from .clock import current_clock
+from .definitions import specs_for
+from .engine.script_engine import CredflowScriptEngine, sandbox_helpers
+from .engine.serializer import SPEC_REGISTRY, dump_state, load_state
 from .models import Case, HumanTask, MigrationJob, ProcessDefinition
 from .runtime import WORKFLOWS, UnitOfWork
+from .workdays import WorkdayCalendar
 
 log = logging.getLogger("credflow.migration")
-ACTIVE = {"READY", "WAITING", "STARTED", "ERROR"}
-PREDICTED = {1, 2, 4}   # MAYBE, LIKELY, FUTURE: where the case may go next, recomputed from the diagram
-STATE_NAMES = {1: "MAYBE", 2: "LIKELY", 4: "FUTURE", 8: "WAITING", 16: "READY", 32: "STARTED", 64: "COMPLETED",
-               128: "ERROR", 256: "CANCELLED"}
+ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+PREDICTED = TaskState.PREDICTED_MASK | TaskState.FUTURE   # where the case may go next: predicted again
+RESET = TaskState.READY | TaskState.WAITING               # re-predicted from the target by migrate_workflow
 
 
-def _specs_of(parsed, state: dict):
-    """(tasks dict, target spec) for the top workflow and each subprocess of a stored state."""
-    yield state["tasks"], parsed.spec
-    for sub in state.get("subprocesses", {}).values():
-        yield sub["tasks"], parsed.subprocess_specs.get(sub.get("spec"))
+def _missing(diff, workflow) -> list:
+    """Tasks whose element has no same-id counterpart in the target."""
+    return [task for task in workflow.tasks.values()
+            if getattr(diff.alignment.get(task), "name", None) != task.task_spec.name]
 
 
-def _prune_predictions(tasks: dict, spec) -> None:
-    """Drop predicted tasks the target cannot name (and what hangs below them): the engine predicts
-    the way ahead again from the target's diagram when the case moves on."""
-    doomed = [tid for tid, t in tasks.items() if t["state"] in PREDICTED and t["task_spec"] not in spec.task_specs]
-    stack = list(doomed)
-    while stack:
-        tid = stack.pop()
-        task = tasks.pop(tid, None)
-        if task is not None:
-            stack.extend(task.get("children", []))
-    for task in tasks.values():
-        task["children"] = [c for c in task.get("children", []) if c in tasks]
+def _drop(workflow, task) -> None:
+    """Take a predicted task (and what hangs below it) out of the tree."""
+    parent = task.parent
+    if parent is not None:
+        parent.children = [c for c in parent.children if c is not None and c.id != task.id]
+    for gone in list(task):
+        workflow.tasks.pop(gone.id, None)
+
+
+def _blocking(pairs) -> str | None:
+    missing_active, missing_done, stuck = [], [], []
+    for workflow, diff in pairs:
+        if diff is None:
+            missing_active.append(workflow.spec.name)
+            continue
+        for task in _missing(diff, workflow):
+            if task.has_state(PREDICTED):
+                live = task.parent
+                while live is not None and live.has_state(PREDICTED):
+                    live = live.parent
+                if live is not None and not live.has_state(RESET):
+                    stuck.append(live.task_spec.name)   # running on: nothing re-predicts what follows it
+            elif task.has_state(ACTIVE):
+                missing_active.append(task.task_spec.name)
+            else:
+                missing_done.append(task.task_spec.name)
+    if missing_active:
+        return "目标版本缺少进行中的环节 / active steps missing in the target: " + ", ".join(sorted(set(missing_active)))
+    if missing_done:
+        return "目标版本缺少已办结的环节 / completed steps missing in the target: " + ", ".join(sorted(set(missing_done)))
+    if stuck:
+        return ("目标版本更改了进行中的环节之后的步骤 / the steps after a running step changed in the target: "
+                + ", ".join(sorted(set(stuck))))
+    return None
+
+
+def _move(pairs, parsed) -> None:
+    for workflow, diff in pairs:
+        for task in _missing(diff, workflow):
+            if task.id in workflow.tasks:
+                _drop(workflow, task)
+        spec = parsed.spec if workflow.parent_workflow is None else parsed.subprocess_specs[workflow.spec.name]
+        kept = {t.id: (deepcopy(t.data), deepcopy(t.internal_data))
+                for t in workflow.tasks.values() if t.has_state(RESET)}
+        migrate_workflow(diff, workflow, spec, reset_mask=RESET)
+        for task_id, (data, internal) in kept.items():   # re-predicted, but holding what it held
+            task = workflow.tasks.get(task_id)
+            if task is not None:
+                task.data, task.internal_data = data, internal
+
+
+_SPEC_DIFFS: dict = {}
+
+
+def _spec_diffs(source, parsed):
+    """SpiffWorkflow's SpecDiff of the source and target (the top process and each subprocess),
+    computed once per pair of versions: it is the same for every case (what `diff_workflow` does
+    per workflow, split so a job of many cases compares the specs once)."""
+    key = (source.spec, parsed.spec)
+    if key not in _SPEC_DIFFS:
+        if len(_SPEC_DIFFS) > 16:
+            _SPEC_DIFFS.clear()
+        subprocesses = {name: SpecDiff(SPEC_REGISTRY, spec, parsed.subprocess_specs[name])
+                        for name, spec in source.subprocess_specs.items() if name in parsed.subprocess_specs}
+        _SPEC_DIFFS[key] = (SpecDiff(SPEC_REGISTRY, source.spec, parsed.spec), subprocesses)
+    return _SPEC_DIFFS[key]
+
+
+def _migration_engine(session) -> CredflowScriptEngine:
+    def refuse(task, name, params):
+        raise ValueError(f"moving a case runs no operation ({name})")
+    clock = current_clock()
+    return CredflowScriptEngine(sandbox_helpers(lambda: WorkdayCalendar.from_session(session), clock), refuse,
+                                clock=clock)
 
 
 def migrated_state(session, case: Case, target: ProcessDefinition) -> tuple[str | None, str | None]:
@@ -51,28 +116,21 @@ def migrated_state(session, case: Case, target: ProcessDefinition) -> tuple[str 
         return None, f"案件状态为 {case.status} / the case is {case.status}"
     if case.definition_id == target.id:
         return None, "已在目标版本 / already on the target version"
-    parsed = specs_for(session, target.id)
-    state = json.loads(case.state)
-    missing_active, missing_done = [], []
-    for tasks, spec in _specs_of(parsed, state):
-        if spec is None:
-            missing_active.append("subprocess")
-            continue
-        _prune_predictions(tasks, spec)
-        for task in tasks.values():
-            if task["task_spec"] not in spec.task_specs:
-                label = STATE_NAMES.get(task["state"], str(task["state"]))
-                (missing_active if label in ACTIVE else missing_done).append(task["task_spec"])
-    if missing_active:
-        return None, "目标版本缺少进行中的环节 / active steps missing in the target: " + ", ".join(sorted(set(missing_active)))
-    if missing_done:
-        return None, "目标版本缺少已办结的环节 / completed steps missing in the target: " + ", ".join(sorted(set(missing_done)))
+    source, parsed = specs_for(session, case.definition_id), specs_for(session, target.id)
     try:
-        workflow = load_state(json.dumps(state), parsed.spec, parsed.subprocess_specs)
-        # predict the way ahead again, now from the target's diagram
-        for task in workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK):
-            task.task_spec._predict(task, mask=TaskState.NOT_FINISHED_MASK)
-        return dump_state(workflow), None
+        workflow = load_state(case.state, source.spec, source.subprocess_specs)
+        workflow.script_engine = _migration_engine(session)   # a reset timer evaluates its expression again
+        top_diff, subprocess_diffs = _spec_diffs(source, parsed)
+        pairs = [(workflow, WorkflowDiff(workflow, top_diff))] + [
+            (sp, WorkflowDiff(sp, subprocess_diffs[sp.spec.name]) if subprocess_diffs.get(sp.spec.name) else None)
+            for sp in workflow.subprocesses.values()]
+        reason = _blocking(pairs)
+        if reason:
+            return None, reason
+        _move(pairs, parsed)
+        state = dump_state(workflow)
+        load_state(state, parsed.spec, parsed.subprocess_specs)   # it must read under the target
+        return state, None
     except Exception as exc:  # noqa: BLE001 -- any failure to read the state under the target blocks the move
         return None, f"状态无法按目标版本读取 / the state does not read under the target: {exc}"
 

@@ -113,6 +113,9 @@ class Record(Base):
     sanctions_lifted: Mapped[bool] = mapped_column(Boolean, default=False)
     # a self-correction decision waiting for the sanction: {"decision", "severity", "max_months", ...}
     mitigation: Mapped[dict[str, Any] | None]
+    # when the office notified the subject (告知; workflows/record_notice.py): the subject sees the
+    # record from then on, never before
+    notified_at: Mapped[datetime | None]
     # The publication rule in force when the record was made, with its numbers, kept for life.
     publication_rule: Mapped[str] = mapped_column(String(20))
     rule_snapshot: Mapped[dict[str, Any]]

@@ -4,22 +4,51 @@ returns a JSON-serializable value (stored in the task's result variable)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Callable
 
+from sqlalchemy import select
+
 from .dates import add_months, as_date, start_of_day_cst
-from .models import SEVERITIES, Record
+from .models import SEVERITIES, Case, Record
+from .numbers import case_no
+from .record_notice import give_notice_if_due
 
 
 class OperationError(Exception):
-    """A domain rule refused the operation; the message is shown to the user."""
+    """A domain rule refused the operation; the message is shown to the user. `blocking_case_id`:
+    the case that stands in the way (an open application), for a link to it."""
+
+    def __init__(self, message: str, blocking_case_id: int | None = None):
+        super().__init__(message)
+        self.blocking_case_id = blocking_case_id
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """Why an operation would be refused now: the sentence the user reads (the same one the
+    operation refuses with) and the case that blocks it, if one does."""
+    reason: str
+    case_id: int | None = None
 
 
 @dataclass
 class Operation:
+    """A registered operation. Besides running, it may say in advance what it would do and whether
+    it would be refused (workflows/choices.py shows both beside a decision's choices):
+    - describe(ctx, **params) -> str: what it will do, in words ('' says nothing);
+    - precheck(ctx, **params) -> Blocked | None: side-effect free; run_operation calls it first and
+      refuses with its sentence, so a page and the server agree;
+    - preview(ctx, **params) -> the result it would store, for an operation that only reads.
+    `ctx` is an OperationContext when running, a choices.Preview when previewing: both give
+    session, case, record, data, today, settings and calendar."""
     name: str
     func: Callable
     title: str
     params: dict[str, str]
+    describe: Callable | None = None
+    precheck: Callable | None = None
+    preview: Callable | None = None
 
 
 OPERATIONS: dict[str, Operation] = {}
@@ -34,9 +63,10 @@ def delivers(name: str, meaning: str) -> str:
     return name
 
 
-def operation(name: str, title: str, **params: str):
+def operation(name: str, title: str, describe: Callable | None = None, precheck: Callable | None = None,
+              preview: Callable | None = None, **params: str):
     def register(func):
-        OPERATIONS[name] = Operation(name, func, title, params)
+        OPERATIONS[name] = Operation(name, func, title, params, describe, precheck, preview)
         return func
     return register
 
@@ -53,15 +83,64 @@ class OperationContext:
             raise OperationError(f"case {self.case.id} is linked to no record")
         return self.uow.session.get(Record, self.case.record_id)
 
+    # what a precheck or describe reads, the same whether running or previewing
+    @property
+    def session(self):
+        return self.uow.session
+
+    @property
+    def data(self) -> dict:
+        return self.task.data
+
+    @property
+    def today(self):
+        return self.uow.clock.today()
+
+    @property
+    def settings(self):
+        return self.uow.settings
+
+    @property
+    def calendar(self):
+        return self.uow.calendar
+
     def audit(self, action: str, **data) -> None:
         self.uow.audit(action, case_id=self.case.id, record_id=self.case.record_id,
                        task=self.task.task_spec.bpmn_id, **data)
+
+
+def refuse_if_blocked(blocked: Blocked | None) -> None:
+    if blocked is not None:
+        raise OperationError(blocked.reason, blocked.case_id)
+
+
+# What stops a decision while one of the record's applications is being handled (the subject's
+# self-correction claim is decided before the sanction; an objection may correct or revoke the record).
+WAITS_FOR = {"self_correction": "该记录的主动自新申请（案件 {no}）尚未决定，请先办结 / the self-correction application "
+                                "(case {no}) is not decided yet",
+             "objection": "该记录的异议申请（案件 {no}）尚未办结，请先办结 / the objection to this record (case {no}) is "
+                          "not decided yet"}
+
+
+def waits_for(process: str):
+    """A precheck: blocked while the record has a running `process` application (named and linked)."""
+    def precheck(ctx, **_) -> Blocked | None:
+        if ctx.case.record_id is None:
+            return None
+        pending = ctx.session.scalar(select(Case.id).where(
+            Case.record_id == ctx.case.record_id, Case.process_key == process, Case.status == "running").limit(1))
+        if pending is None:
+            return None
+        return Blocked(WAITS_FOR[process].format(no=case_no(pending, process)), pending)
+    return precheck
 
 
 def run_operation(name: str, ctx: OperationContext, params: dict[str, Any]):
     op = OPERATIONS.get(name)
     if op is None:
         raise OperationError(f"unknown service operation '{name}'")
+    if op.precheck is not None:
+        refuse_if_blocked(op.precheck(ctx, **params))
     return op.func(ctx, **params)
 
 
@@ -70,6 +149,7 @@ def set_record_status(ctx: OperationContext, record: Record, status: str, **data
     record.status = status
     record.updated_at = ctx.uow.clock.now()
     ctx.audit("record.status", old=old, new=status, **data)
+    give_notice_if_due(ctx.uow, record, ctx.audit)   # the subject learns of the record (告知)
 
 
 RECORD_FIELDS = ("source", "field", "severity", "facts", "legal_basis", "decision_date")
@@ -105,17 +185,37 @@ def return_record(ctx, reason: str):
     set_record_status(ctx, ctx.record, "returned", reason=reason)
 
 
-@operation("reject_record", "不予认定 / reject", reason="str")
+@operation("reject_record", "不予认定 / reject", describe=lambda ctx, **_: "记录不予认定", reason="str")
 def reject_record(ctx, reason: str):
     set_record_status(ctx, ctx.record, "rejected", reason=reason)
 
 
-@operation("confirm_record", "认定记录 / confirm the record")
+@operation("confirm_record", "认定记录 / confirm the record", describe=lambda ctx, **_: "认定记录")
 def confirm_record(ctx):
     set_record_status(ctx, ctx.record, "confirmed")
 
 
-@operation("sanction_record", "决定惩戒措施 / decide the sanctions",
+def publication_ends(record: Record, min_months, max_months) -> tuple[date, date]:
+    """The minimum and maximum end of publication: counted from the record's decision date."""
+    return add_months(record.decision_date, int(min_months)), add_months(record.decision_date, int(max_months))
+
+
+SEVERITY_TEXT = {"minor": "轻微", "general": "一般", "serious": "严重"}
+
+
+def _describe_sanction(ctx, sanctions=(), publish=False, min_months=0, max_months=0, **_):
+    record = ctx.record
+    ctx.expect(publication=publication_ends(record, min_months, max_months))
+    parts = []
+    severity = ctx.data.get("severity")
+    if severity in SEVERITIES and severity != record.severity:
+        parts.append(f"认定程度由{SEVERITY_TEXT.get(record.severity, record.severity)}调整为{SEVERITY_TEXT[severity]}")
+    parts.append("实施惩戒措施：" + "、".join(map(str, sanctions)) if sanctions else "不实施惩戒措施")
+    return "，".join(parts)
+
+
+@operation("sanction_record", "决定惩戒措施 / decide the sanctions", describe=_describe_sanction,
+           precheck=waits_for("objection"),
            sanctions="list", publish="bool", min_months="int", max_months="int")
 def sanction_record(ctx, sanctions, publish, min_months, max_months):
     record = ctx.record
@@ -126,13 +226,20 @@ def sanction_record(ctx, sanctions, publish, min_months, max_months):
     if severity in SEVERITIES and severity != record.severity:  # lowered by a self-correction decision
         ctx.audit("record.severity", old=record.severity, new=severity)
         record.severity = severity
-    record.publication_min_end = add_months(record.decision_date, int(min_months))
-    record.publication_max_end = add_months(record.decision_date, int(max_months))
+    record.publication_min_end, record.publication_max_end = publication_ends(record, min_months, max_months)
     set_record_status(ctx, record, "sanctioned", sanctions=list(sanctions), publish=bool(publish),
                 min_months=int(min_months), max_months=int(max_months))
 
 
-@operation("publish_record", "公示记录 / publish the record")
+def _describe_publication(ctx, **_):
+    record = ctx.record
+    min_end, max_end = ctx.expected.get("publication") or (record.publication_min_end, record.publication_max_end)
+    if max_end is None:
+        return "公示记录"
+    return f"公示至 {max_end.isoformat()}，最短公示期至 {min_end.isoformat()}"
+
+
+@operation("publish_record", "公示记录 / publish the record", describe=_describe_publication)
 def publish_record(ctx):
     record = ctx.record
     if record.publication_max_end is None:
@@ -154,7 +261,11 @@ def mark_repair_eligible(ctx):
 END_OUTCOMES = ("expired", "revoked", "repaired")
 
 
-@operation("end_publication", "终止公示 / end publication", outcome="str")
+ENDING_TEXT = {"expired": "公示期满，终止公示", "revoked": "撤销记录，终止公示", "repaired": "信用修复，终止公示"}
+
+
+@operation("end_publication", "终止公示 / end publication",
+           describe=lambda ctx, outcome="", **_: ENDING_TEXT.get(outcome, "终止公示"), outcome="str")
 def end_publication(ctx, outcome: str):
     if outcome not in END_OUTCOMES:
         raise OperationError(f"outcome must be one of {', '.join(END_OUTCOMES)}")

@@ -8,25 +8,14 @@ from sqlalchemy import func, select
 
 from .definitions import deploy_bundle, latest_definition
 from .engine.bundle import Bundle, parse_bundle, used_dmn
-from .engine.problems import InvalidBundle, Problem
+from .engine.prescan import as_executable, not_deployable, processes_of
+from .engine.problems import InvalidBundle, Problem, named
 from .engine.safexml import BPMN_NS, decode_utf8, parse_xml
 from .models import Case, ProcessDefinition, ProcessDraft
 from .operations import MESSAGES, OPERATIONS
 
 MAX_XML_BYTES = 2 * 1024 * 1024
-# BPMN elements SpiffWorkflow parses but credflow does not run (no engine support, or no way for a
-# person or an operation to act on them here)
-UNSUPPORTED = {
-    "complexGateway": "复杂网关 / complex gateways are not supported",
-    "transaction": "事务子流程 / transaction subprocesses are not supported",
-    "compensateEventDefinition": "补偿事件 / compensation is not supported",
-    "conditionalEventDefinition": "条件事件 / conditional events are not supported",
-    "signalEventDefinition": "信号事件 / signals are not supported; use messages",
-    "callActivity": "调用活动 / call activities are not supported; use a sub-case",
-    "sendTask": "发送任务 / send tasks are not supported; use a service task",
-    "receiveTask": "接收任务 / receive tasks are not supported; use a message catch event",
-    "dataStoreReference": "数据存储 / data stores are not supported",
-}
+MAX_KEY_LENGTH = 100   # process_draft.key
 
 
 @dataclass
@@ -101,19 +90,6 @@ def discard_draft(uow, key: str) -> None:
         uow.audit("definition.draft_discarded", key=key)
 
 
-def unsupported_elements(file_name: str, bpmn_xml: str) -> list[Problem]:
-    try:
-        root = parse_xml(file_name, bpmn_xml, BPMN_NS)
-    except InvalidBundle as exc:
-        return exc.problems
-    problems = []
-    for tag, reason in UNSUPPORTED.items():
-        for el in root.iter(f"{{{BPMN_NS}}}{tag}"):
-            owner = el if el.get("id") else el.getparent()
-            problems.append(Problem(file_name, owner.get("id", ""), reason))
-    return problems
-
-
 def _bundle(session, key: str, file_name: str, bpmn_xml: str, forms: dict | None) -> Bundle:
     latest = latest_definition(session, key)
     dmn = dict(latest.dmn_files) if latest else {}
@@ -140,12 +116,11 @@ def check_edited(session, key: str, bpmn_xml: str, forms: dict) -> list[Problem]
         parse_xml(file_name, bpmn_xml, BPMN_NS)
     except InvalidBundle as exc:   # unreadable: that is the one problem to tell
         return exc.problems
-    problems = unsupported_elements(file_name, bpmn_xml)
     try:
         parse_bundle(_bundle(session, key, file_name, bpmn_xml, forms), set(OPERATIONS), messages=set(MESSAGES))
     except InvalidBundle as exc:
-        problems.extend(p for p in exc.problems if p not in problems)
-    return problems
+        return exc.problems
+    return []
 
 
 def deploy_edited(uow, key: str, bpmn_xml: str, forms: dict):
@@ -166,27 +141,47 @@ def deploy_upload(uow, file_name: str, data: bytes) -> list:
     if not data.strip():
         raise InvalidBundle([Problem(file_name, "", "文件为空 / the file is empty")])
     text = decode_utf8(file_name, data)
-    root = parse_xml(file_name, data, BPMN_NS)
-    processes = list(root.iter(f"{{{BPMN_NS}}}process"))
-    keys = [p.get("id") for p in processes if p.get("isExecutable") == "true"]
-    if not keys:
-        if processes:
-            raise InvalidBundle([Problem(file_name, p.get("id", ""), "流程不可执行 / the process is not executable "
-                                                                   "(set isExecutable=\"true\" to deploy it)")
-                                 for p in processes])
-        raise InvalidBundle([Problem(file_name, "", "文件中没有可执行流程 / "
-                                                    "no executable process (isExecutable=\"true\") in the file")])
-    problems = unsupported_elements(file_name, text)
+    processes = processes_of(file_name, text)
+    problems = not_deployable(file_name, processes)
+    keys = [pid for pid, _, executable in processes if executable]
     bundles = []
-    for key in keys:
-        bundle = _bundle(uow.session, key, file_name, text, None)
+    for key in keys or [pid for pid, _, _ in processes]:
+        # a diagram drawn as not executable is checked as if it were: the whole report at once
+        checked = text if key in keys else as_executable(file_name, text, key)
+        bundle = _bundle(uow.session, key, file_name, checked, None)
         try:
             parse_bundle(bundle, set(OPERATIONS), messages=set(MESSAGES))
         except InvalidBundle as exc:
             problems.extend(exc.problems)
         bundles.append(bundle)
     if problems:
-        raise InvalidBundle(problems)
+        raise InvalidBundle(named(problems, {}))
     results = [deploy_bundle(uow, b) for b in bundles]
     uow.audit("definition.uploaded", file=file_name, keys=keys)
     return results
+
+
+def draft_candidates(file_name: str, data: bytes) -> list[tuple[str, str]]:
+    """(process id, name) of what a refused upload can be opened in the editor as: its executable
+    processes, or every process when none is executable. Empty when the file is not readable BPMN."""
+    try:
+        processes = processes_of(file_name, decode_utf8(file_name, data))
+    except InvalidBundle:
+        return []
+    executable = [(pid, name) for pid, name, is_executable in processes if is_executable]
+    return [(pid, name) for pid, name in (executable or [(p, n) for p, n, _ in processes])
+            if pid and len(pid) <= MAX_KEY_LENGTH]
+
+
+def open_upload_as_draft(uow, file_name: str, bpmn_xml: str, key: str) -> ProcessDraft:
+    """A diagram drawn elsewhere, stored as the server-side draft of process `key` (replacing any
+    draft of it), so the manager fixes lanes, forms and expressions in the editor and deploys from
+    there. The process is marked executable; the forms are the current version's, if there is one."""
+    bpmn_xml = (bpmn_xml or "").replace("\r\n", "\n")
+    _check_size(bpmn_xml, file_name)
+    if key not in [pid for pid, _ in draft_candidates(file_name, bpmn_xml.encode("utf-8"))]:
+        raise InvalidBundle([Problem(file_name, key, "文件中没有此流程 / the file has no process with this id")])
+    latest = latest_definition(uow.session, key)
+    draft = save_draft(uow, key, as_executable(file_name, bpmn_xml, key), dict(latest.forms) if latest else {})
+    uow.audit("definition.draft_imported", key=key, file=file_name, bytes=len(bpmn_xml))
+    return draft

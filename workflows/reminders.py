@@ -9,6 +9,7 @@ from .clock import CST
 from .dates import end_of_day_cst
 from .models import HumanTask
 from .notifications import accounts_of_subject, holders_of_role, notify_users
+from .numbers import case_no
 from .workdays import CalendarNotCovered
 
 log = logging.getLogger("credflow.reminders")
@@ -35,13 +36,14 @@ def send_deadline_reminders(uow, limit: int = 500) -> dict:
     counts = {"soon": 0, "overdue": 0}
     for row in rows:
         link = f"/portal/tasks/{row.id}" if row.lane == "subject" else f"/tasks/{row.id}"
+        number = case_no(row.case_id, row.process_key)
         if row.due_at < now:
-            text = f"任务「{row.name}」（案件 #{row.case_id}）已逾期，期限为 {row.due_at.astimezone(CST):%Y-%m-%d}。"
+            text = f"任务「{row.name}」（案件 {number}）已逾期，期限为 {row.due_at.astimezone(CST):%Y-%m-%d}。"
             notify_users(uow, _recipients(session, row), "overdue", text, link, row.case_id)
             row.overdue_notified_at = row.reminded_at = now
             counts["overdue"] += 1
         else:
-            text = f"任务「{row.name}」（案件 #{row.case_id}）将于 {row.due_at.astimezone(CST):%Y-%m-%d} 到期。"
+            text = f"任务「{row.name}」（案件 {number}）将于 {row.due_at.astimezone(CST):%Y-%m-%d} 到期。"
             notify_users(uow, _recipients(session, row), "deadline", text, link, row.case_id)
             row.reminded_at = now
             counts["soon"] += 1

@@ -83,12 +83,14 @@ class UnitOfWork:
     def savepoint(self):
         """A nested transaction: on an exception its writes and audit events are undone."""
         nested = self.session.begin_nested()
-        mark = len(self._events)
+        mark, callbacks = len(self._events), len(self._after_commit)
         try:
             yield
         except BaseException:
             nested.rollback()
             del self._events[mark:]
+            # what the undone work asked for after commit (a workflow back into the cache) is undone too
+            del self._after_commit[callbacks:]
             raise
         nested.commit()
 

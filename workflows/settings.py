@@ -30,6 +30,9 @@ class Settings:
     repair_decision_workdays: int = 10    # decision on a repair application after acceptance
     sharing_workdays: int = 3             # a repair result is shared upward within this
     repair_repeat_limit_months: int = 12  # no second repair for a subject within this after the last
+    # the record status at which the office notifies the subject (告知) and from which the subject
+    # sees the record: confirmation, so that self-correction can be claimed before the sanction
+    subject_notice_status: str = "confirmed"
     # from this day (MM-DD) on, while next year's working-day calendar is not entered, admins and
     # leaders see a banner and get a weekly notification
     calendar_warning_from: str = "11-01"

@@ -86,7 +86,7 @@ def login(page: Page, username: str, password: str) -> None:
 def open_statement_from_the_todo_list(page: Page, live_server, case_id: int) -> None:
     row_id = live_server.task_row(case_id, "statement")
     todo = page.locator("#portal-tasks")
-    expect(todo).to_contain_text(f"#{case_id}")
+    expect(todo).to_contain_text(f"案件 C-{case_id:06d}")
     todo.get_by_role("link", name="陈述申辩").click()
     expect(page).to_have_url(re.compile(rf"/portal/tasks/{row_id}$"))
     expect(page.locator("h1")).to_contain_text("陈述申辩")
@@ -119,9 +119,10 @@ def test_a_civil_servant_states_their_case_and_reads_the_decision(browser: Brows
 
         page.goto("/portal/")
         expect(page.locator("#portal-tasks")).to_have_count(0)           # nothing left to do
-        page.locator(f'#my-applications tr[data-application="{case_id}"]').get_by_role("link", name=str(case_id)).click()
+        page.locator(f'#my-applications tr[data-application="{case_id}"]') \
+            .get_by_role("link", name=f"C-{case_id:06d}").click()
         expect(page).to_have_url(re.compile(rf"/portal/applications/{case_id}$"))
-        expect(page.locator("h1")).to_contain_text(f"问责处理 #{case_id}")
+        expect(page.locator("h1")).to_contain_text(f"问责处理 C-{case_id:06d}")
         expect(page.locator("#application-status")).to_have_text("办理中")
         expect(page.get_by_role("link", name="银行回单.pdf")).to_be_visible()
         expect(page.locator("#record-summary")).to_contain_text(FACTS)

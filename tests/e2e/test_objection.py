@@ -109,8 +109,8 @@ def test_objection_filed_marked_verified_corrected_and_public(browser: Browser, 
         subject.click("#submit-application")
         expect(subject).to_have_url(re.compile(r"/portal/applications/\d+$"))
         case_id = int(subject.url.rsplit("/", 1)[1])
-        expect(subject.locator(".alert-success")).to_contain_text(f"申请已提交（案件 #{case_id}）")
-        expect(subject.locator("h1")).to_contain_text(f"异议申请 #{case_id}")
+        expect(subject.locator(".alert-success")).to_contain_text(f"申请已提交（案件 A-{case_id:06d}）")
+        expect(subject.locator("h1")).to_contain_text(f"异议申请 A-{case_id:06d}")
         expect(subject.locator("#application-status")).to_have_text("办理中")
         expect(subject.get_by_role("link", name="银行回单.pdf")).to_be_visible()
         assert live_server.open_task_ids(case_id) == ["acceptance_check"]
@@ -160,9 +160,9 @@ def test_objection_filed_marked_verified_corrected_and_public(browser: Browser, 
         expect(subject.locator("#unread-count")).to_be_visible()
         subject.click("#notifications-link")
         expect(subject).to_have_url(re.compile(r"/notifications$"))
-        note = subject.locator('#notifications [data-kind="decision"]', has_text=f"案件 #{case_id}")
+        note = subject.locator('#notifications [data-kind="decision"]', has_text=f"案件 A-{case_id:06d}")
         expect(note).to_have_count(1)
-        expect(note).to_contain_text(f"您的异议申请（案件 #{case_id}）已有结果：更正记录。")
+        expect(note).to_contain_text(f"您的异议申请（案件 A-{case_id:06d}）已有结果：更正记录。")
         note.click()
         expect(subject).to_have_url(re.compile(rf"/portal/applications/{case_id}$"))
 

@@ -227,6 +227,7 @@ def test_second_reviewer_is_told_who_completed_the_task(browser: Browser, browse
         message = second.locator("#error-message")
         expect(message).to_contain_text("该任务已由 李审核 于 2026-06-01 09:00 完成")
         expect(message).to_contain_text("completed by 李审核")
+        expect(second.locator("#typed-input textarea")).to_have_value("证据不足。")   # what was typed, to copy
         assert live_server.open_task_ids(case_id) == ["leader_approval"]   # the second submit changed nothing
     finally:
         first.context.close()

@@ -375,7 +375,7 @@ def test_a_review_request_opens_a_linked_case_at_propose_measure(world, roster, 
     assert open_tasks(world, review.id) == ["propose_measure"]     # no confirmation, no second statement
     assert world.task(review.id, "propose_measure").lane == "reviewer"
     # a second request while the first is open is refused
-    with pytest.raises(CaseError, match=f"复核已在办理（案件 #{review.id}）"):
+    with pytest.raises(CaseError, match=f"复核已在办理（案件 C-{review.id:06d}）"):
         world.run("p1", request_review, first)
     assert count(world, Case, Case.parent_case_id == first) == 1
     # the review is decided: a lighter measure, its own document and integrity entry

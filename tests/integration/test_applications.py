@@ -149,8 +149,10 @@ def capture_for_review(world, capture, severity="serious", subject=0):
 
 def test_self_correction_exempts_the_pending_sanction(world, capture):
     record_id, lifecycle_id = capture_for_review(world, capture)
-    case = world.run("subject_a", file_self_correction, record_id, ["recovered_loss"], "已全额支付", [])
+    with pytest.raises(NotFound):        # under review: the subject has not been told of the record yet
+        world.run("subject_a", file_self_correction, record_id, ["recovered_loss"], "已全额支付", [])
     world.run("reviewer", complete_task, world.task(lifecycle_id, "legality_review").id, APPROVE)
+    case = world.run("subject_a", file_self_correction, record_id, ["recovered_loss"], "已全额支付", [])
     # the leader cannot decide the sanction while the application is open
     with pytest.raises(CaseError, match="主动自新"):
         world.run("leader", complete_task, world.task(lifecycle_id, "leader_approval").id, LEADER_OK)
@@ -166,13 +168,13 @@ def test_self_correction_exempts_the_pending_sanction(world, capture):
 
 def test_self_correction_lighter_recomputes_the_sanction(world, capture):
     record_id, lifecycle_id = capture_for_review(world, capture)
+    world.run("reviewer", complete_task, world.task(lifecycle_id, "legality_review").id, APPROVE)   # confirmed
     case = world.run("subject_a", file_self_correction, record_id, ["prevented_harm"], "及时阻止", [])
     world.run("reviewer", complete_task, world.task(case.id, "assessment").id,
               {"proposal": "lighter", "proposed_severity": "general", "assessment_reason": "有效阻止"})
     world.run("leader", complete_task, world.task(case.id, "leader_decision").id,
               {"mitigation_decision": "lighter", "mitigated_severity": "general", "mitigated_max_months": 6,
                "decision_reason": "从轻"})
-    world.run("reviewer", complete_task, world.task(lifecycle_id, "legality_review").id, APPROVE)
     world.run("leader", complete_task, world.task(lifecycle_id, "leader_approval").id, LEADER_OK)
     record = get(world, Record, record_id)
     # serious under the 2025 rule would be 12-36 months; general shortened to 6: 3-6 months

@@ -219,6 +219,7 @@ def drive_all_kinds(world, capture) -> dict[str, Issued]:
 
     # a civil servant's self-correction decision, then the lighter sanction (sanction 2)
     record, lifecycle = run("clerk", open_record, world.subjects[CIVIL_SERVANT], {**capture, "severity": "serious"})
+    run("reviewer", complete_task, world.task(lifecycle.id, "legality_review").id, APPROVE)   # confirmed: told
     application = run("subject_c", file_self_correction, record.id, ["recovered_loss"], "已全额退赔", [])
     run("reviewer", complete_task, world.task(application.id, "assessment").id,
         {"proposal": "lighter", "proposed_severity": "general", "assessment_reason": "已挽回损失"})
@@ -226,7 +227,6 @@ def drive_all_kinds(world, capture) -> dict[str, Issued]:
         {"mitigation_decision": "lighter", "mitigated_severity": "general", "mitigated_max_months": 6,
          "decision_reason": "主动纠正，从轻处理"})
     docs["self_correction"] = the_document(world, application.id, "self_correction")
-    run("reviewer", complete_task, world.task(lifecycle.id, "legality_review").id, APPROVE)
     run("leader", complete_task, world.task(lifecycle.id, "leader_approval").id, LEADER_OK)
     docs["sanction_civil_servant"] = the_document(world, lifecycle.id, "sanction")
 

@@ -11,7 +11,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from workflows.clock import CST, FixedClock, using_clock
 from workflows.engine.bundle import parse_bundle, read_folder
-from workflows.engine.pruning import prune_finished_loop_iterations
+from workflows.engine.compaction import compact
 from workflows.engine.script_engine import CredflowScriptEngine, sandbox_helpers
 from workflows.engine.serializer import dump_state, load_state
 from workflows.operations import OPERATIONS
@@ -53,7 +53,7 @@ class Runner:
         with using_clock(self.clock):
             action()
             self.workflow.do_engine_steps()
-            prune_finished_loop_iterations(self.workflow)
+            compact(self.workflow)
         if self.restore:
             state = dump_state(self.workflow)
             self.workflow = load_state(state, self.parsed.spec, self.parsed.subprocess_specs)

@@ -189,21 +189,24 @@ def test_an_unexpected_failure_is_a_json_500_without_details(api, monkeypatch, c
 # -- roles and subjects ---------------------------------------------------------------------------
 
 def test_staff_see_every_record_and_a_subject_only_its_own(api, world):
-    own, _ = world.open_record(A)
+    own, own_case = world.open_record(A)
+    world.complete("reviewer", world.task(own_case, "legality_review").id, APPROVE)   # confirmed: A is told
     other, other_case = world.open_record(B)
     servant, _ = world.open_record(CIVIL_SERVANT)
+    not_told, _ = world.open_record(A)                 # under review: not A's to see yet
     with world.uow() as uow:
         user = create_user(uow, "personnel", "pw-personnel", "钱人事", ["personnel"])
         api.tokens["personnel"] = create_api_token(uow, user.id, "test")
         uow.commit()
     for who in ("clerk", "reviewer", "leader", "manager", "personnel"):
         page = api.ok("GET", "/api/v1/records", who)
-        assert [r["id"] for r in page["records"]] == [servant, other, own]
-        assert page["total"] == 3 and page["pages"] == 1
+        assert [r["id"] for r in page["records"]] == [not_told, servant, other, own]
+        assert page["total"] == 4 and page["pages"] == 1
     page = api.ok("GET", "/api/v1/records", "subject")
     assert [r["id"] for r in page["records"]] == [own] and page["records"][0]["case_id"] is None
     assert api.ok("GET", f"/api/v1/records/{own}", "subject")["subject"]["name"] == SUBJECTS[A][1]
     _json_error(api.get(f"/api/v1/records/{other}", who="subject"), 404)      # not "forbidden": no probing
+    _json_error(api.get(f"/api/v1/records/{not_told}", who="subject"), 404)   # not notified: not there either
     assert api.ok("GET", f"/api/v1/records/{other}", "reviewer")["case_id"] == other_case
     # filters
     assert api.ok("GET", "/api/v1/records?q=" + SUBJECTS[B][1][3:7], "clerk")["total"] == 1

@@ -80,7 +80,7 @@ def test_case_page_shows_the_case_and_its_diagram_source(web, world):
     page = Page(b.get(f"/cases/{case_id}"))
     assert page.status == 200
     assert "失信记录认定与公示" in page.xpath("//h1")[0].text_content()
-    assert f"失信记录 #{record_id}" in page.text
+    assert f"失信记录 R-{record_id:06d}" in page.text
     summary = page.text_of("record-summary")
     assert world.subject_names[3] in summary
     assert "**********" in summary       # the citizen ID is masked

@@ -379,7 +379,7 @@ def send(manager, case: Bad, forms: dict, shipped: Path, tmp: Path, database_url
         shown += f"\nEXCEPTION {result.exception!r}"
     problems = []
     for line in shown.splitlines():
-        m = re.match(r"refused: (.*?)(?:, element '(.*?)')?: (.*)$", line)
+        m = re.match(r"refused: (.*?)(?:, element '(.*?)'(?: 「.*?」)?)?: (.*)$", line)
         if m:
             problems.append((m.group(1), m.group(2) or "", m.group(3)))
     status = 422 if result.exit_code == 1 and problems else 500

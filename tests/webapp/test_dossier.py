@@ -4,6 +4,7 @@ raw key); the leader's page shows the proposal it approves, in the order declare
 What a task shows is declared next to its form (`dossierFields`) and checked on deploy."""
 from __future__ import annotations
 
+import copy
 import re
 from io import BytesIO
 from pathlib import Path
@@ -36,9 +37,17 @@ def dossier(page: Page):
         step = li.xpath('.//*[contains(@class, "cf-step")]')[0].text_content().strip()
         who = li.xpath('.//*[contains(@class, "cf-who")]')[0].text_content().strip()
         when = "".join(t.text_content().strip() for t in li.xpath('.//time[contains(@class, "cf-when")]'))
-        values = {dd.get("data-dossier-field"): " ".join(dd.text_content().split()) for dd in li.xpath(".//dd[@data-dossier-field]")}
+        values = {dd.get("data-dossier-field"): value_text(dd) for dd in li.xpath(".//dd[@data-dossier-field]")}
         found.append((step, who, when, values))
     return found
+
+
+def value_text(dd) -> str:
+    """A value as it reads, without the file previews' controls."""
+    dd = copy.deepcopy(dd)
+    for panel in dd.xpath('.//details[contains(@class, "cf-preview")]'):
+        panel.getparent().remove(panel)
+    return " ".join(dd.text_content().split())
 
 
 def section(page: Page, step: str) -> tuple[str, str, dict]:
@@ -114,7 +123,7 @@ def test_objection_each_step_sees_the_filing_and_every_earlier_opinion(web, worl
     assert section(page, "领导审批")[:2] == ("王领导", "2026-06-01 09:00")
     assert section(page, "领导审批")[2]["leader_opinion"] == LEADER
     origin = page.xpath('//section[@id="dossier"]//li[@data-dossier-section="step"]//span[contains(@class, "badge")]')
-    assert any(f"#{lifecycle_id}" in b.text_content() for b in origin)
+    assert any(f"C-{lifecycle_id:06d}" in b.text_content() for b in origin)
 
     clock.advance(hours=1)                                       # 10:00
     clerk.post(f"/tasks/{acceptance.id}", {"task_id": acceptance.task_id, "acceptance": "accept",
@@ -136,7 +145,7 @@ def test_objection_each_step_sees_the_filing_and_every_earlier_opinion(web, worl
            if s in ("提出异议", "核查")]
     # declared: the objection first, then the verification it approves (reasons and corrected facts)
     assert own == [("提出异议", subject_name, "2026-06-02 09:00",
-                    {"grounds": "事实错误", "statement": STATEMENT, "evidence": "📎 结清凭证.pdf"}),
+                    {"grounds": "事实错误", "statement": STATEMENT, "evidence": "结清凭证.pdf"}),
                    ("核查", "李审核", "2026-06-02 13:00",
                     {"verification_outcome": "更正", "verification_reason": VERIFY, "corrected_facts": CORRECTED})]
     text = page.text_of("dossier")

@@ -169,26 +169,7 @@ def test_the_record_and_its_applications_show_markup_as_text_and_print_it_in_eve
         record_id = session.scalars(select(HumanTask.record_id).where(HumanTask.case_id == case_id)).first()
     user(world, "dept_x", payload("dSubj"), ["subject"], subject_id)
 
-    # the subject asks for mitigation: a form refused for a missing choice keeps what was typed
-    dept = web("dept_x")
-    check(dept.page(f"/portal/records/{record_id}"), name, facts, basis, payload("dSubj"))
-    apply_url = f"/portal/records/{record_id}/self_correction"
-    dept.get(apply_url)
-    check(post_form(dept, apply_url, [("statement", payload("scStmt")), ("evidence", upload("scEv"))], 422),
-          filename("scEv"), values={"statement": payload("scStmt")})
-    app_url = location(post_form(dept, apply_url, [("measures", "recovered_loss"), ("statement", payload("scStmt")),
-                                                   ("evidence", upload("scEv2"))]))
-    sc_case = int(app_url.rsplit("/", 1)[1])
-    check(dept.page(app_url), filename("scEv2"), name)
     reviewer, leader = web("reviewer"), web("leader")
-    fill(reviewer, world, sc_case, "assessment", {"proposal": "lighter", "proposed_severity": "general",
-                                                  "assessment_reason": payload("scAss")})
-    fill(leader, world, sc_case, "leader_decision", {
-        "mitigation_decision": "lighter", "mitigated_severity": "general", "mitigated_max_months": "6",
-        "decision_reason": payload("scDec")})
-    check(dept.page(app_url), payload("scDec"))
-    check(reviewer.page(f"/cases/{sc_case}"), payload("scDec"), filename("scEv2"), name, facts)
-    check_pdf(document(world, sc_case, "self_correction").pdf, tmp_path, name, payload("scStmt"), payload("scDec"))
 
     # review: claimed by a reviewer with a marked-up name, reassigned by such a leader, returned
     rev_x = web("rev_x")
@@ -212,6 +193,28 @@ def test_the_record_and_its_applications_show_markup_as_text_and_print_it_in_eve
                                                **data}).status_code == 302
     fill(reviewer, world, case_id, "legality_review", {"review_decision": "approve",
                                                        "review_opinion": payload("revOp")})
+
+    # confirmed, the subject is told and asks for mitigation before the sanction: a form refused for a
+    # missing choice keeps what was typed
+    dept = web("dept_x")
+    check(dept.page(f"/portal/records/{record_id}"), name, facts, basis, payload("dSubj"))
+    apply_url = f"/portal/records/{record_id}/self_correction"
+    dept.get(apply_url)
+    check(post_form(dept, apply_url, [("statement", payload("scStmt")), ("evidence", upload("scEv"))], 422),
+          filename("scEv"), values={"statement": payload("scStmt")})
+    app_url = location(post_form(dept, apply_url, [("measures", "recovered_loss"), ("statement", payload("scStmt")),
+                                                   ("evidence", upload("scEv2"))]))
+    sc_case = int(app_url.rsplit("/", 1)[1])
+    check(dept.page(app_url), filename("scEv2"), name)
+    fill(reviewer, world, sc_case, "assessment", {"proposal": "lighter", "proposed_severity": "general",
+                                                  "assessment_reason": payload("scAss")})
+    fill(leader, world, sc_case, "leader_decision", {
+        "mitigation_decision": "lighter", "mitigated_severity": "general", "mitigated_max_months": "6",
+        "decision_reason": payload("scDec")})
+    check(dept.page(app_url), payload("scDec"))
+    check(reviewer.page(f"/cases/{sc_case}"), payload("scDec"), filename("scEv2"), name, facts)
+    check_pdf(document(world, sc_case, "self_correction").pdf, tmp_path, name, payload("scStmt"), payload("scDec"))
+
     fill(leader, world, case_id, "leader_approval", {"leader_decision": "approve", "leader_opinion": payload("leadOp")})
     check(clerk.page(case_url), payload("retOp"), payload("revOp"), payload("leadOp"), payload("comment"),
           payload("dRev"))

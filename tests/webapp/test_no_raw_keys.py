@@ -102,8 +102,9 @@ def enrich(world: WebWorld, o) -> None:
                    {"measure": "admonition", "measure_reason": "负有领导责任。"})
     world.complete("leader", world.task(accountability, "leader_decision").id,
                    {"final_measure": "admonition", "decision_reason": "予以诫勉谈话。"})
-    # a third record, still under review: A claims self-correction
-    third, _ = world.run("clerk", open_record, world.subjects[A], CAPTURE)
+    # a third record, confirmed (A is told of it), the sanction pending: A claims self-correction
+    third, third_case = world.run("clerk", open_record, world.subjects[A], CAPTURE)
+    world.complete("reviewer", world.task(third_case.id, "legality_review").id, APPROVE)
     world.run("subject", file_self_correction, third.id, ["recovered_loss"], "已挽回全部损失。", [])
     # the minimum period passes (the timer worker), A applies for repair and is asked for more
     world.clock.advance(days=100)

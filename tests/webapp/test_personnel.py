@@ -345,4 +345,4 @@ def test_personnel_open_an_accountability_case_from_the_persons_page(web, world,
         cases = session.scalars(select(Case).where(Case.process_key == "accountability", Case.party_id == people.p1)
                                 .order_by(Case.id)).all()
     assert len(cases) == 2 and cases[-1].record_id == done.record       # the lifecycle's, then this one
-    assert f"#{cases[-1].id}" in staff.page(f"/personnel/people/{people.p1}").text_of("accountability-cases")
+    assert f"C-{cases[-1].id:06d}" in staff.page(f"/personnel/people/{people.p1}").text_of("accountability-cases")

@@ -254,7 +254,7 @@ def test_a_second_objection_while_one_is_open_is_refused(web, world):
                           content_type="multipart/form-data"))
     assert refused.status == 422
     message = refused.text_of("form-error")
-    assert "该记录已有异议正在处理" in message and f"#{first.id}" in message
+    assert "该记录已有异议正在处理" in message and f"A-{first.id:06d}" in message
     assert refused.value_of("statement") == "再次提出异议。"
     assert refused.value_of("grounds") == "duplicate"
     assert applications(world, "objection") == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import abort, jsonify, render_template, request
 
 from workflows.engine.bundle import InvalidBundle
+from workflows.engine.iso_timers import check_timer_source
 from workflows.operations import OPERATIONS
 from workflows.process_admin import check_edited, deploy_edited, discard_draft, load_draft, save_draft
 from workflows.sandbox import SandboxError, check_expression, check_script
@@ -33,7 +34,7 @@ def _payload() -> tuple[str, dict]:
 
 
 def _problems(problems) -> list[dict]:
-    return [{"file": p.file, "element": p.element, "reason": p.reason} for p in problems]
+    return [p.as_dict() for p in problems]
 
 
 @bp.get("/processes/<key>/editor")
@@ -48,9 +49,15 @@ def editor(key):
 @bp.get("/processes/<key>/draft.json")
 def draft(key):
     try:
-        return jsonify(load_draft(db(), key))
+        loaded = load_draft(db(), key)
     except LookupError:
         abort(404)
+    if loaded["is_draft"]:   # a draft opens with its problems marked (an imported diagram has some)
+        try:
+            loaded["problems"] = _problems(check_edited(db(), key, loaded["bpmn_xml"], loaded["forms"]))
+        except InvalidBundle as exc:
+            loaded["problems"] = _problems(exc.problems)
+    return jsonify(loaded)
 
 
 @bp.post("/processes/<key>/draft")
@@ -100,9 +107,12 @@ def check():
     """Is this expression (or script) accepted by the sandbox? Asked as a manager types."""
     body = request.get_json(silent=True) or {}
     source, mode = body.get("source", ""), body.get("mode", "eval")
-    if not isinstance(source, str) or len(source) > 20000:
+    if not isinstance(source, str):
         abort(400)
-    try:
+    if mode in ("timeDate", "timeDuration", "timeCycle"):   # ISO 8601 as BPMN writes it, or Python
+        error = check_timer_source(mode, source)
+        return jsonify(ok=error is None, **({"error": error} if error else {}))
+    try:   # too long or too deeply nested is the sandbox's answer too, shown like any other
         (check_script if mode == "exec" else check_expression)(source)
     except SandboxError as exc:
         return jsonify(ok=False, error=str(exc))

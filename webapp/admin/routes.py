@@ -12,7 +12,9 @@ from workflows.diff import diff_xml
 from workflows.engine.bundle import InvalidBundle
 from workflows.migration import fail_job, plan, run_job, start_job
 from workflows.models import MigrationJob, ProcessDefinition, ProcessDraft
-from workflows.process_admin import deploy_upload, main_file, process_versions
+from workflows.numbers import case_no
+from workflows.process_admin import (deploy_upload, draft_candidates, main_file, open_upload_as_draft,
+                                     process_versions)
 
 from ..context import actor, clock, db, unit_of_work
 
@@ -53,11 +55,11 @@ def download(definition_id):
 
 @bp.route("/upload", methods=["GET", "POST"])
 def upload():
-    problems, results = [], []
+    problems, results, refused = [], [], None
     if request.method == "POST":
         storage = request.files.get("bpmn")
         if storage is None or not storage.filename:
-            problems = [{"file": "", "element": "", "reason": _("请选择 .bpmn 文件")}]
+            problems = [{"file": "", "element": "", "name": "", "reason": _("请选择 .bpmn 文件")}]
         else:
             data = storage.stream.read(2 * 1024 * 1024 + 1)
             with unit_of_work() as uow:
@@ -65,9 +67,35 @@ def upload():
                     results = deploy_upload(uow, storage.filename, data)
                     uow.commit()
                 except InvalidBundle as exc:
-                    problems = [vars(p) for p in exc.problems]
+                    problems = [p.as_dict() for p in exc.problems]
+                    refused = _refused_upload(storage.filename, data)
     status = 422 if problems else 200
-    return render_template("admin/upload.html", problems=problems, results=results), status
+    return render_template("admin/upload.html", problems=problems, results=results, refused=refused), status
+
+
+def _refused_upload(file_name: str, data: bytes) -> dict | None:
+    """What the refused-upload page needs to show the diagram and offer it to the editor."""
+    candidates = draft_candidates(file_name, data)
+    if not candidates:
+        return None
+    drafts = {d.key: d for d in db().scalars(select(ProcessDraft).where(
+        ProcessDraft.key.in_([key for key, _ in candidates])))}
+    return {"file_name": file_name, "xml": data.decode("utf-8"), "candidates": candidates, "drafts": drafts}
+
+
+@bp.post("/upload/draft")
+def upload_draft():
+    """A refused upload stored as the process's draft, then opened in the editor."""
+    file_name, xml, key = (request.form.get(k, "") for k in ("file_name", "bpmn_xml", "key"))
+    with unit_of_work() as uow:
+        try:
+            open_upload_as_draft(uow, file_name or f"{key}.bpmn", xml, key)
+            uow.commit()
+        except InvalidBundle as exc:
+            problems = [p.as_dict() for p in exc.problems]
+            return render_template("admin/upload.html", problems=problems, results=[], refused=None), 422
+    flash(_("已存为草稿：问题已标在流程图中，修改后即可部署。"), "success")
+    return redirect(url_for("admin.editor", key=key))
 
 
 @bp.get("/processes/<key>/diff")
@@ -129,4 +157,5 @@ def migration(job_id):
 def migration_progress(job_id):
     db().expire_all()
     job = db().get(MigrationJob, job_id) or abort(404)
-    return jsonify(status=job.status, total=job.total, done=job.done, moved=job.moved, blocked=job.blocked)
+    blocked = [{**b, "number": case_no(b["case_id"], job.key)} for b in job.blocked]
+    return jsonify(status=job.status, total=job.total, done=job.done, moved=job.moved, blocked=blocked)

@@ -17,6 +17,11 @@ STRING = {"type": "string"}
 NO_NUL = "^[^\\x00]*$"     # text is stored: NUL characters are refused (400 in a parameter, 422 in a body)
 DATE = {"type": "string", "format": "date"}
 DATETIME = {"type": "string", "format": "date-time"}
+RECORD_NUMBER = {"type": "string", "pattern": "^R-[0-9]{6,}$", "examples": ["R-000012"],
+                 "description": "The record's number as people read it (R- and the id, zero-padded to 6 digits)."}
+CASE_NUMBER = {"type": "string", "pattern": "^[AC]-[0-9]{6,}$", "examples": ["C-000007", "A-000009"],
+               "description": "The case's number as people read it: A- for an application (objection, "
+                              "self-correction, credit repair), C- for every other case; then the id, zero-padded."}
 
 
 def _ref(name: str) -> dict:
@@ -53,7 +58,8 @@ def _schemas(capture: dict) -> dict:
             "code": {"type": "string", "description": "USCC, or a civil servant's ID with its middle masked."},
         }),
         "Record": _object({
-            "id": ID, "status": {"type": "string", "enum": list(RECORD_STATUSES)}, "subject": _ref("Subject"),
+            "id": ID, "number": RECORD_NUMBER, "status": {"type": "string", "enum": list(RECORD_STATUSES)},
+            "subject": _ref("Subject"),
             "source": _nullable(STRING), "field": _nullable(STRING),
             "severity": _nullable({"type": "string", "enum": list(SEVERITIES)}),
             "facts": _nullable(STRING), "legal_basis": _nullable(STRING), "decision_date": _nullable(DATE),
@@ -99,7 +105,7 @@ def _schemas(capture: dict) -> dict:
             "record_id": _nullable(ID), "record_status": _nullable({"type": "string", "enum": list(RECORD_STATUSES)}),
         }),
         "Case": _object({
-            "id": ID, "process": STRING, "version": {"type": "integer", "minimum": 1},
+            "id": ID, "number": CASE_NUMBER, "process": STRING, "version": {"type": "integer", "minimum": 1},
             "status": {"type": "string", "enum": list(CASE_STATUSES)}, "outcome": _nullable(STRING),
             "error": _nullable(STRING), "record_id": _nullable(ID), "parent_case_id": _nullable(ID),
             "created_at": DATETIME, "updated_at": DATETIME, "completed_at": _nullable(DATETIME),
@@ -143,7 +149,7 @@ NEXT_PARAMETERS = [   # the inbox's filters and order (GET /tasks and POST /task
     _text_query("task", 100, "BPMN id of the task."),
     _text_query("field", 40, "Field of the record."),
     _query("severity", {"type": "string", "enum": list(SEVERITIES)}, "Severity of the record."),
-    _text_query("subject", 200, "Part of the subject's name."),
+    _text_query("subject", 200, "Part of the subject's name, or a record or case number (`R-12`, `C-7`)."),
     _query("overdue", {"type": "boolean", "default": False}, "Only tasks past their deadline."),
     _query("sort", {"type": "string", "enum": list(SORTS), "default": "due"}, "Sort column."),
     _query("desc", {"type": "boolean", "default": False}, "Sort descending."),
@@ -172,10 +178,12 @@ def document(capture: dict | None = None) -> dict:
         "paths": {
             "/api/v1/records": {
                 "get": {
-                    "operationId": "listRecords", "summary": "Records (staff: all; a subject account: its own)",
+                    "operationId": "listRecords",
+                    "summary": "Records (staff: all; a subject account: its own, once the office has notified it)",
                     "parameters": [
                         _query("status", {"type": "string", "enum": list(RECORD_STATUSES)}, "Only this status."),
-                        _text_query("q", 200, "Part of the subject's name, or its code."),
+                        _text_query("q", 200, "Part of the subject's name, its code, or a record or case number "
+                                              "(`R-12`, `C-7`, `A-7`, `12`)."),
                         *PAGING],
                     "responses": _responses(200, "RecordPage", "A page of records, newest first", 400, 403),
                 },

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from workflows.models import HumanTask, Record, User
+from workflows.numbers import record_no
 
 from ..context import db
 from .access import api_clock
@@ -18,7 +19,7 @@ def iso(value):
 def record_json(record: Record, case_id: int | None) -> dict:
     subject = record.subject
     return {
-        "id": record.id, "status": record.status,
+        "id": record.id, "number": record_no(record), "status": record.status,
         "subject": {"id": subject.id, "kind": subject.kind, "name": subject.name, "code": subject.display_code},
         "source": record.source, "field": record.field, "severity": record.severity, "facts": record.facts,
         "legal_basis": record.legal_basis, "decision_date": iso(record.decision_date),

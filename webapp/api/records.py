@@ -3,14 +3,16 @@ from __future__ import annotations
 
 
 from flask import jsonify, url_for
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
-from workflows.applications import APPLICATION_PROCESSES
+from workflows.access import may_open_case, subject_may_open_case
 from workflows.cases import CaseError
 from workflows.definitions import latest_definition, specs_for
 from workflows.forms import FormInvalid
 from workflows.identifiers import InvalidIdentifier, check_subject_code
 from workflows.models import RECORD_STATUSES, SUBJECT_KINDS, Case, HumanTask, Record, Subject
+from workflows.numbers import case_no, record_search
+from workflows.record_notice import NOTIFIED, subject_sees_record
 from workflows.records import LIFECYCLE, lifecycle_case, open_record, register_subject
 from workflows.runtime import Actor
 
@@ -34,11 +36,11 @@ def list_records():
     page, per_page = page_args()
     query = select(Record).join(Subject, Subject.id == Record.subject_id)
     if not is_staff(actor):
-        query = query.where(Record.subject_id == actor.subject_id)
+        query = query.where(Record.subject_id == actor.subject_id, NOTIFIED)   # notified records only
     if status:
         query = query.where(Record.status == status)
     if search:
-        query = query.where(or_(Subject.name.contains(search, autoescape=True), Subject.code == search.upper()))
+        query = query.where(record_search(search))
     total = db().scalar(select(func.count()).select_from(query.subquery()))
     rows = db().scalars(query.order_by(Record.id.desc()).offset((page - 1) * per_page).limit(per_page)).all()
     cases = {}
@@ -56,7 +58,7 @@ def get_record(record_id: int):
         raise forbidden()
     record = db().get(Record, record_id)
     # another subject's record is "not found", not "forbidden": no probing which ids exist
-    if record is None or (not is_staff(actor) and record.subject_id != actor.subject_id):
+    if record is None or (not is_staff(actor) and not subject_sees_record(record, actor.subject_id)):
         raise ApiError(404, "记录不存在 / no such record")
     case = lifecycle_case(db(), record.id) if is_staff(actor) else None
     return jsonify(record_json(record, case.id if case else None))
@@ -136,13 +138,7 @@ def create_record():
 
 def subjects_case(actor: Actor, case: Case | None) -> bool:
     """A subject's own application, or an accountability case about it (as in the portal)."""
-    if case is None:
-        return False
-    if case.process_key == "accountability":
-        return case.party_id == actor.subject_id
-    if case.process_key in APPLICATION_PROCESSES and case.record_id:
-        return db().scalar(select(Record.subject_id).where(Record.id == case.record_id)) == actor.subject_id
-    return False
+    return subject_may_open_case(db(), actor, case)
 
 
 @bp.get("/cases/<int:case_id>")
@@ -152,6 +148,8 @@ def get_case(case_id: int):
     if is_staff(actor):
         if case is None:
             raise ApiError(404, "案件不存在 / no such case")
+        if not may_open_case(db(), actor, case):   # personnel: the accountability cases only, as on the web
+            raise forbidden()
     elif is_subject(actor):
         if not subjects_case(actor, case):
             raise ApiError(404, "案件不存在 / no such case")
@@ -161,7 +159,8 @@ def get_case(case_id: int):
     rows = db().scalars(select(HumanTask).where(HumanTask.case_id == case.id).order_by(HumanTask.id)).all()
     names = assignee_names(rows) if staff else {}
     return jsonify({
-        "id": case.id, "process": case.process_key, "version": case.definition.version, "status": case.status,
+        "id": case.id, "number": case_no(case), "process": case.process_key, "version": case.definition.version,
+        "status": case.status,
         "outcome": case.outcome, "error": case.error if staff else None, "record_id": case.record_id,
         "parent_case_id": case.parent_case_id, "created_at": iso(case.created_at),
         "updated_at": iso(case.updated_at), "completed_at": iso(case.completed_at),

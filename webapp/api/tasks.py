@@ -10,6 +10,7 @@ from workflows.cases import can_work, claim_task, complete_task, task_form, task
 from workflows.definitions import latest_definition, specs_for
 from workflows.inbox import SORTS, TABS, InboxQuery, claim_next_task, list_tasks, staff_lanes, tabs_for, task_filters, visible_to
 from workflows.models import SEVERITIES, HumanTask, Record
+from workflows.record_notice import task_on_noticed_record, visible_tasks
 from workflows.records import LIFECYCLE
 from workflows.runtime import Actor
 
@@ -71,13 +72,13 @@ def claim_next():
 
 
 def _subject_tasks(actor: Actor, q: InboxQuery, now):
-    where = [HumanTask.lane == "subject", HumanTask.subject_id == actor.subject_id, *task_filters(q, now)]
-    mine = db().scalar(select(func.count()).select_from(HumanTask).where(*where))
+    query = visible_tasks(actor.subject_id).where(*task_filters(q, now))   # on notified records only
+    mine = db().scalar(select(func.count()).select_from(query.subquery()))
     counts = {"mine": mine, "group": 0}
     if q.tab != "mine":
         return [], 0, counts
     column = SORTS[q.sort]
-    rows = db().scalars(select(HumanTask).where(*where)
+    rows = db().scalars(query
                         .order_by(column.desc() if q.descending else column.asc(), HumanTask.id)
                         .offset((q.page - 1) * q.per_page).limit(q.per_page)).all()
     return rows, mine, counts
@@ -89,7 +90,8 @@ def _open_row(row_id: int) -> HumanTask:
     actor = api_actor()
     row = db().get(HumanTask, row_id)
     if subject_only(actor):
-        if row is None or row.lane != "subject" or row.subject_id != actor.subject_id:
+        if row is None or row.lane != "subject" or row.subject_id != actor.subject_id \
+                or not task_on_noticed_record(db(), row):
             raise ApiError(404, "任务不存在 / no such task")
         return row
     if not is_staff(actor):

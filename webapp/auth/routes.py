@@ -151,8 +151,12 @@ def home():
 @bp.get("/notifications")
 @login_required
 def notifications():
+    """One's notifications; a link only where one may still go, and under a note about a task
+    finished since, who finished it and when (workflows/notification_view.py)."""
+    from workflows.notification_view import notification_entries
     from workflows.notifications import notifications_of
-    return render_template("auth/notifications.html", items=notifications_of(db(), current_user.id))
+    items = notification_entries(db(), current_user.actor, notifications_of(db(), current_user.id))
+    return render_template("auth/notifications.html", items=items)
 
 
 @bp.post("/notifications/read")

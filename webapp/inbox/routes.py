@@ -1,13 +1,14 @@
 """The inbox (my tasks, group tasks, all open tasks for leaders) and the task page."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from workflows.cases import (assign_task, claim_task, complete_task, task_form, task_gone_error,
+from workflows.cases import (CaseError, assign_task, claim_task, complete_task, task_form, task_gone_error,
                              unclaim_task)
+from workflows.choices import completed_task_form, decisions_for
 from workflows.dossier import dossier_for
 from workflows.drafts import draft_for, save_draft
 from workflows.forms import FormInvalid
@@ -15,7 +16,8 @@ from workflows.inbox import InboxQuery, claim_next_task, list_tasks, staff_lanes
 from workflows.models import Attachment, Case, HumanTask, Record, User, UserRole
 
 from ..context import actor, clock, db, page_arg, safe_local_url, unit_of_work
-from ..formkit import fields_of, parse_post
+from ..errors import TITLES as ERROR_TITLES
+from ..formkit import fields_of, parse_post, refusal_notice, typed_values
 from ..uploads import attachments_by_id, check_attachment_ids, store_form_uploads
 
 bp = Blueprint("inbox", __name__)
@@ -126,7 +128,9 @@ def _prefill(row: HumanTask, schema: dict, record: Record | None) -> dict:
     return values
 
 
-def _render_task(row, schema, values, errors=None, status=200):
+def _render_task(row, schema, values, errors=None, status=200, refused: CaseError | None = None):
+    """The task page; after a refused submit (`refused`), with what was typed and the refusal on top."""
+    refusal = refusal_notice(refused, "cases.case") if refused is not None else None
     record = db().get(Record, row.record_id) if row.record_id else None
     case = db().get(Case, row.case_id)
     fields = fields_of(schema)
@@ -139,7 +143,25 @@ def _render_task(row, schema, values, errors=None, status=200):
     return render_template("inbox/task.html", row=row, case=case, record=record, fields=fields,
                            values=values, errors=errors or {}, attachments=attachments_by_id(db(), file_ids),
                            assignee=assignee, candidates=candidates, dossier=dossier_for(db(), row),
-                           attachment_endpoint="cases.attachment", has_draft=draft_for(db(), row.id, current_user.id) is not None), status
+                           decisions=decisions_for(db(), row, clock(), current_app.config["SETTINGS"], values), refusal=refusal,
+                           case_endpoint="cases.case", case_kind="case", attachment_endpoint="cases.attachment",
+                           has_draft=draft_for(db(), row.id, current_user.id) is not None), \
+        (refused.status if refused is not None else status)
+
+
+def _task_gone(uow, row_id: int, schema: dict | None = None, data: dict | None = None):
+    """The task was completed meanwhile: who and when, and what this user typed, to copy."""
+    gone = task_gone_error(uow, row_id)
+    found = completed_task_form(uow.session, row_id)     # (form, case id) of the completed task
+    schema = schema if schema is not None else (found[0] if found else None)
+    if schema is not None and data is None:
+        data = parse_post(schema, request.form)
+    typed = typed_values(schema, data, request.form)
+    attachments = attachments_by_id(db(), [i for _label, v, kind in typed if kind == "files" for i in v])
+    return render_template("inbox/task_gone.html", message=str(gone), status=gone.status,
+                           title=str(ERROR_TITLES.get(gone.status, "")), typed=typed, attachments=attachments,
+                           case_link=url_for("cases.case", case_id=found[1]) if found else None,
+                           back=url_for("inbox.index"), back_text=_("返回待办")), gone.status
 
 
 @bp.get("/tasks/<int:row_id>")
@@ -157,26 +179,37 @@ def submit(row_id):
         if row is not None and not visible_to(actor(), row):
             abort(403)
         if row is None or request.form.get("task_id") not in (None, row.task_id):
-            raise task_gone_error(uow, row_id)
+            return _task_gone(uow, row_id)
         schema = task_form(uow.session, row)
         fields = fields_of(schema)
         uploaded, errors = store_form_uploads(uow, fields, request.files, row.case_id, current_user.id, row.record_id)
         data = parse_post(schema, request.form, uploaded)
         if not check_attachment_ids(uow.session, fields, data, row.case_id, current_user.id):
             abort(403)
+        refused = None
         if request.form.get("action") == "draft":
-            save_draft(uow, row_id, data)
-            uow.commit()
-            flash(_("草稿已保存。"), "success")
-            return redirect(url_for("inbox.task", row_id=row_id))
-        if not errors:
             try:
-                complete_task(uow, row_id, data)
+                save_draft(uow, row_id, data)
+                uow.commit()
+                flash(_("草稿已保存。"), "success")
+                return redirect(url_for("inbox.task", row_id=row_id))
+            except CaseError as exc:
+                refused = exc
+        elif not errors:
+            try:
+                with uow.savepoint():   # a refusal undoes the completion, not the uploads
+                    complete_task(uow, row_id, data)
                 uow.commit()
             except FormInvalid as exc:
                 errors = exc.errors
-        if errors:
+            except CaseError as exc:   # a rule, the case moved on, a calendar gap ...: nothing typed is lost
+                refused = exc
+        if errors or refused is not None:
             uow.commit()  # keep the uploaded files so the user need not upload them again
+            if refused is not None:
+                if uow.session.scalar(select(HumanTask.id).where(HumanTask.id == row_id)) is None:
+                    return _task_gone(uow, row_id, schema, data)
+                return _render_task(row, schema, data, refused=refused)
             flash(_("表单有误，请按提示修改。"), "error")
             return _render_task(row, schema, data, errors, 422)
     flash(_("任务「%(name)s」已完成。", name=row.name), "success")

@@ -9,14 +9,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
+from workflows.access import in_personnel_charge
 from workflows.accountability import (ENTRY_KINDS, POSTS, ROSTER_COLUMNS, add_entry, add_holding,
                                       credit_check_extract, import_roster, integrity_file, open_accountability,
+                                      own_published_records,
                                       records_of_persons_departments)
 from workflows.cases import CaseError
 from workflows.dates import as_date
 from workflows.models import Case, PostHolding, Record, Subject
+from workflows.numbers import case_no, parse_number, subjects_numbered
 
-from ..context import clock, db, page_arg, unit_of_work
+from ..context import actor, clock, db, page_arg, unit_of_work
 
 bp = Blueprint("personnel", __name__, url_prefix="/personnel")
 
@@ -33,14 +36,16 @@ def index():
     q = (request.args.get("q") or "").strip()[:100]
     query = select(Subject).where(Subject.kind == "civil_servant")
     if q:
-        query = query.where(or_(Subject.name.contains(q, autoescape=True), Subject.code == q.upper()))
+        number = parse_number(q)    # a record's or an accountability case's number finds its people
+        query = query.where(or_(Subject.name.contains(q, autoescape=True), Subject.code == q.upper(),
+                                *([subjects_numbered(number)] if number else [])))
     people = db().scalars(query.order_by(Subject.name).offset((page_arg() - 1) * 50).limit(50)).all()
     return render_template("personnel/index.html", people=people, q=q)
 
 
 def _person(person_id: int) -> Subject:
     person = db().get(Subject, person_id)
-    if person is None or person.kind != "civil_servant":
+    if not in_personnel_charge(actor(), person):
         abort(404)
     return person
 
@@ -65,6 +70,7 @@ def person(person_id):
                             .order_by(PostHolding.start_date.desc())).all()
     records = records_of_persons_departments(db(), person.id)
     return render_template("personnel/person.html", person=person, entries=entries, cases=cases,
+                           own_records=own_published_records(db(), person.id),
                            holdings=holdings, kinds=ENTRY_KINDS, posts=POSTS, names=_department_names(holdings),
                            records=records)
 
@@ -137,5 +143,5 @@ def open_case():
         case = open_accountability(uow, record, request.form.get("person_id", type=int) or 0,
                                    request.form.get("post", "principal"))
         uow.commit()
-    flash(_("已启动问责案件 #%(id)s。", id=case.id), "success")
+    flash(_("已启动问责案件 %(number)s。", number=case_no(case)), "success")
     return redirect(url_for("personnel.person", person_id=request.form.get("person_id", type=int)))

@@ -6,19 +6,26 @@ import io
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
+from workflows.access import gone_portal_task_error, subject_may_open_task_page
+from workflows.application_steps import application_steps
 from workflows.applications import (APPLICATION_PROCESSES, availability, file_credit_repair, file_objection,
                                     file_self_correction, repair_eligibility, subject_record)
-from workflows.cases import CalendarGap, CaseError, NotFound, complete_task, task_form
+from workflows.cases import CaseError, NotFound, complete_task, task_form
 from workflows.definitions import latest_definition, specs_for
+from workflows.choices import completed_task_form, decisions_for
 from workflows.dossier import dossier_for
 from workflows.forms import FormInvalid, validate_form
 from workflows.models import Attachment, Case, Document, HumanTask, Record, Subject
+from workflows.numbers import case_no
+from workflows.record_notice import (noticed, subject_sees_case, subject_sees_document, visible_cases,
+                                     visible_records, visible_tasks)
 
 from ..context import actor, clock, db, unit_of_work
-from ..formkit import fields_of, parse_post
-from ..uploads import attachment_path, attachments_by_id, check_attachment_ids, store_form_uploads
+from ..errors import TITLES as ERROR_TITLES
+from ..formkit import fields_of, parse_post, refusal_notice, typed_values
+from ..uploads import attachments_by_id, check_attachment_ids, send_attachment, store_form_uploads
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -38,29 +45,20 @@ def _my_record(record_id: int) -> Record:
 
 
 def _my_case(case_id: int) -> Case:
-    """An application of mine, or an accountability case about me."""
+    """An application of mine, or an accountability case about me, on a record I was notified of."""
     case = db().get(Case, case_id)
     record = db().get(Record, case.record_id) if case and case.record_id else None
-    mine = case is not None and (
-        (case.process_key == "accountability" and case.party_id == current_user.subject_id)
-        or (case.process_key in APPLICATION_PROCESSES and record is not None
-            and record.subject_id == current_user.subject_id))
-    if not mine:
+    if not subject_sees_case(case, record, current_user.subject_id):
         abort(404)
     return case
 
 
 @bp.get("/")
 def index():
-    records = db().scalars(select(Record).where(Record.subject_id == current_user.subject_id)
-                           .order_by(Record.id.desc())).all()
-    ids = [r.id for r in records]
-    applications = db().scalars(select(Case).where(or_(
-        Case.record_id.in_(ids) & Case.process_key.in_(APPLICATION_PROCESSES),
-        (Case.process_key == "accountability") & (Case.party_id == current_user.subject_id)))
-        .order_by(Case.id.desc())).all()
-    tasks = db().scalars(select(HumanTask).where(HumanTask.lane == "subject",
-                                                 HumanTask.subject_id == current_user.subject_id)).all()
+    me = current_user.subject_id    # only what the office has notified me of (workflows/record_notice)
+    records = db().scalars(visible_records(me).order_by(Record.id.desc())).all()
+    applications = db().scalars(visible_cases(me).order_by(Case.id.desc())).all()
+    tasks = db().scalars(visible_tasks(me).order_by(HumanTask.due_at, HumanTask.id)).all()
     return render_template("portal/index.html", records=records, applications=applications, tasks=tasks)
 
 
@@ -106,9 +104,10 @@ def apply(record_id, process):
                 errors.update(exc.errors)
             if not errors:
                 try:
-                    case = _file(uow, process, rec.id, clean)
-                except CalendarGap:
-                    raise   # the calendar page's link, and nothing of this case kept (webapp/errors.py)
+                    # refused (a rule, a deadline in an uncovered year): nothing of the case is kept; the
+                    # form comes back with what was typed and the files uploaded
+                    with uow.savepoint():
+                        case = _file(uow, process, rec.id, clean)
                 except CaseError as exc:
                     errors["_form"] = str(exc)
                 else:
@@ -116,7 +115,7 @@ def apply(record_id, process):
                     for att in uow.session.scalars(select(Attachment).where(Attachment.id.in_(ids))) if ids else []:
                         att.case_id = case.id
                     uow.commit()
-                    flash(_("申请已提交（案件 #%(id)s）。", id=case.id), "success")
+                    flash(_("申请已提交（案件 %(number)s）。", number=case_no(case)), "success")
                     return redirect(url_for("portal.application", case_id=case.id))
             uow.commit()  # keep uploaded files for the corrected form
         attachments = attachments_by_id(db(), [i for f in fields if f.widget == "file" for i in values.get(f.name, [])])
@@ -142,23 +141,28 @@ def application(case_id):
     attachments = db().scalars(select(Attachment).where(Attachment.case_id == case.id)).all()
     documents = db().scalars(select(Document).where(Document.case_id == case.id).order_by(Document.id)).all()
     return render_template("portal/application.html", case=case, record=db().get(Record, case.record_id),
-                           tasks=tasks, attachments=attachments, documents=documents)
+                           tasks=tasks, attachments=attachments, documents=documents,
+                           steps=application_steps(db(), case, current_user.subject_id))
 
 
 def _my_task(row_id: int) -> HumanTask:
     row = db().get(HumanTask, row_id)
-    if row is None or row.lane != "subject" or row.subject_id != current_user.subject_id:
-        abort(404)  # a completed task is not found either: who did it is not the subject's business
+    if row is None:   # done: who and when if it was asked of this subject, else "not found"
+        raise gone_portal_task_error(db(), actor(), row_id)
+    if not subject_may_open_task_page(db(), actor(), row):     # asked of me, on a record I was notified of
+        abort(404)
     return row
 
 
 @bp.route("/tasks/<int:row_id>", methods=["GET", "POST"])
 def task(row_id):
+    if request.method == "POST" and db().get(HumanTask, row_id) is None:
+        return _task_gone(row_id)   # ended meanwhile (done, or its deadline passed): give back what was typed
     row = _my_task(row_id)
     case_id = row.case_id   # the row is gone once the task is completed
     schema = task_form(db(), row)
     fields = fields_of(schema)
-    values, errors = {}, {}
+    values, errors, refused = {}, {}, None
     if request.method == "POST":
         with unit_of_work() as uow:
             uploaded, errors = store_form_uploads(uow, fields, request.files, row.case_id, current_user.id,
@@ -168,18 +172,45 @@ def task(row_id):
                 abort(403)
             if not errors:
                 try:
-                    complete_task(uow, row_id, values)
+                    with uow.savepoint():   # a refusal undoes the completion, not the uploads
+                        complete_task(uow, row_id, values)
                     uow.commit()
                     flash(_("已提交。"), "success")
                     return redirect(url_for("portal.application", case_id=case_id))
                 except FormInvalid as exc:
                     errors = exc.errors
+                except CaseError as exc:   # refused: the page again, with what was typed
+                    refused = exc
             uow.commit()
+            if refused is not None and uow.session.scalar(select(HumanTask.id).where(HumanTask.id == row_id)) is None:
+                return _task_gone(row_id, schema, values)
     attachments = attachments_by_id(db(), [i for f in fields if f.widget == "file" for i in values.get(f.name, [])])
     case = db().get(Case, row.case_id)
     return render_template("portal/task.html", row=row, case=case, fields=fields, values=values, errors=errors,
                            attachments=attachments, dossier=dossier_for(db(), row, for_subject=True),
-                           attachment_endpoint="portal.attachment"), (422 if errors else 200)
+                           decisions=decisions_for(db(), row, clock(), _settings(), values),
+                           refusal=refusal_notice(refused, "portal.application", "portal_case") if refused else None,
+                           case_endpoint="portal.application", case_kind="portal_case",
+                           attachment_endpoint="portal.attachment"), \
+        (refused.status if refused is not None else 422 if errors else 200)
+
+
+def _task_gone(row_id: int, schema: dict | None = None, values: dict | None = None):
+    """A task that ended while its page was open: who and when if it was this subject's (else just
+    that it ended), and what was typed, read-only, to copy."""
+    gone = gone_portal_task_error(db(), actor(), row_id)
+    theirs = not isinstance(gone, NotFound)
+    found = completed_task_form(db(), row_id) if theirs and schema is None else None
+    schema = schema if schema is not None else (found[0] if found else None)
+    if schema is not None and values is None:
+        values = parse_post(schema, request.form)
+    typed = typed_values(schema, values, request.form)
+    message = str(gone) if theirs else _("此任务已结束（已提交，或已过办理期限），您填写的内容没有提交。")
+    return render_template("inbox/task_gone.html", message=message, status=gone.status,
+                           title=str(ERROR_TITLES.get(gone.status, "")), typed=typed,
+                           attachments=attachments_by_id(db(), [i for _label, v, kind in typed if kind == "files" for i in v]),
+                           case_link=None, back=url_for("portal.index"), back_text=_("返回我的信用记录")), \
+        gone.status
 
 
 @bp.get("/attachments/<int:attachment_id>")
@@ -188,13 +219,13 @@ def attachment(attachment_id):
     if att is None or att.case_id is None:
         abort(404)
     _my_case(att.case_id)
-    return send_file(attachment_path(att), mimetype=att.content_type, as_attachment=True, download_name=att.filename)
+    return send_attachment(att, inline=request.args.get("inline") == "1")   # inline: the dossier's preview
 
 
 @bp.get("/documents/<int:document_id>")
 def document(document_id):
     doc = db().get(Document, document_id)
-    if doc is None or doc.subject_id != current_user.subject_id:
+    if not subject_sees_document(db(), doc, current_user.subject_id):
         abort(404)
     return send_file(io.BytesIO(doc.pdf), mimetype="application/pdf", as_attachment=True,
                      download_name=f"{doc.number}.pdf")
@@ -208,16 +239,24 @@ def request_review(case_id):
     with unit_of_work() as uow:
         case = file_review(uow, case_id)
         uow.commit()
-    flash(_("复核申请已提交（案件 #%(id)s）。", id=case.id), "success")
+    flash(_("复核申请已提交（案件 %(number)s）。", number=case_no(case)), "success")
     return redirect(url_for("portal.application", case_id=case.id))
 
 
 @bp.get("/integrity")
 def integrity():
     """My own integrity file (civil servants)."""
-    from workflows.accountability import ENTRY_KINDS, integrity_file
+    from workflows.access import has_own_integrity_file
+    from workflows.accountability import ENTRY_KINDS, integrity_file, own_published_records
+    if not has_own_integrity_file(db(), actor()):
+        abort(404)      # a department has none
     me = db().get(Subject, current_user.subject_id)
-    if me is None or me.kind != "civil_servant":
-        abort(404)
-    entries = integrity_file(db(), me.id, _settings(), clock().today())
-    return render_template("portal/integrity.html", person=me, entries=entries, kinds=ENTRY_KINDS)
+    entries = [e for e in integrity_file(db(), me.id, _settings(), clock().today())
+               if e.case_id is None or _case_on_noticed_record(e.case_id)]
+    return render_template("portal/integrity.html", person=me, entries=entries, kinds=ENTRY_KINDS,
+                           own_records=[r for r in own_published_records(db(), me.id) if noticed(r)])
+
+
+def _case_on_noticed_record(case_id: int) -> bool:
+    case = db().get(Case, case_id)
+    return case is None or case.record_id is None or noticed(db().get(Record, case.record_id))

@@ -3,15 +3,17 @@ records are gone; records under objection carry the mark; civil servants' IDs ar
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
+from workflows import access
 from workflows.documents import find_by_code, verify_pdf
 from workflows.models import Document, Record, Subject
+from workflows.numbers import record_search
 
 from ..context import db, page_arg
 
 bp = Blueprint("public", __name__, url_prefix="/public")
-PUBLIC_STATUSES = ("published",)
+PUBLIC_STATUSES = access.PUBLIC_STATUSES     # the rule pages that link here ask too (access.is_public)
 PER_PAGE = 20
 MAX_VERIFY_BYTES = 20 * 1024 * 1024
 
@@ -27,8 +29,9 @@ def index():
     page = page_arg()
     query = _published()
     if q:
-        # a citizen ID is searchable only as a whole number, never by parts
-        query = query.where(or_(Subject.name.contains(q, autoescape=True), Subject.code == q.upper()))
+        # a citizen ID is searchable only as a whole number, never by parts; a record by its
+        # number (the public knows no case numbers)
+        query = query.where(record_search(q, cases=False))
     if field:
         query = query.where(Record.field == field)
     total = db().scalar(select(func.count()).select_from(query.subquery()))

@@ -30,9 +30,12 @@
     'bpmn:DataObjectReference': '数据对象', 'bpmn:DataStoreReference': '数据存储', 'bpmn:Group': '分组',
     'bpmn:MessageFlow': '消息流',
   };
-  // Elements credflow refuses on deploy (see workflows/process_admin.py UNSUPPORTED)
-  const UNSUPPORTED = ['bpmn:ComplexGateway', 'bpmn:Transaction', 'bpmn:CallActivity', 'bpmn:SendTask',
-                       'bpmn:ReceiveTask', 'bpmn:DataStoreReference'];
+  // Elements credflow refuses on deploy (see workflows/engine/prescan.py UNSUPPORTED)
+  const UNSUPPORTED = ['bpmn:ComplexGateway', 'bpmn:Transaction', 'bpmn:AdHocSubProcess', 'bpmn:CallActivity',
+                       'bpmn:SendTask', 'bpmn:ReceiveTask', 'bpmn:DataStoreReference'];
+  // Namespaces of other engines' settings (see workflows/engine/foreign.py): shown, and removable
+  const VENDOR_NAMESPACES = { 'http://camunda.org/schema/1.0/bpmn': 'Camunda', 'http://camunda.org/schema/zeebe/1.0': 'Zeebe',
+                              'http://flowable.org/bpmn': 'Flowable', 'http://activiti.org/bpmn': 'Activiti' };
   const UNSUPPORTED_DEFINITIONS = ['bpmn:CompensateEventDefinition', 'bpmn:ConditionalEventDefinition',
                                    'bpmn:SignalEventDefinition'];
   const TIMER_KINDS = [['timeDate', '日期时间（timeDate）'], ['timeDuration', '时长（timeDuration）'],
@@ -274,7 +277,8 @@
         return;
       }
       setCheck(out, 'pending', '检查中…');
-      const r = await api(URLS.checkUrl, { method: 'POST', json: { source, mode } });
+      const r = await api(URLS.checkUrl, { method: 'POST',
+                                           json: { source, mode: typeof mode === 'function' ? mode() : mode } });
       if (mine !== seq) return;
       if (r.ok) setCheck(out, r.data.ok ? 'ok' : 'bad', r.data.ok ? '✓ 沙箱检查通过' : '✗ ' + r.data.error);
       else setCheck(out, 'bad', '✗ ' + (r.error || '检查失败'));
@@ -356,6 +360,10 @@
       panel.append(h('div', { class: 'alert alert-danger py-1 px-2 small' }, 'credflow 不能运行这种元素，部署会被拒绝。请删除或换成其他元素。'));
     }
     renderCommon(element);
+    renderVendorSettings(element, element.businessObject);
+    if (is(element, 'bpmn:Participant') && element.businessObject.processRef) {
+      renderVendorSettings(element, element.businessObject.processRef);
+    }
     if (is(element, 'bpmn:UserTask')) renderUserTask(element);
     else if (is(element, 'bpmn:ServiceTask')) renderServiceTask(element);
     else if (is(element, 'bpmn:ScriptTask')) renderScriptTask(element);
@@ -390,6 +398,41 @@
         h('li', null, '网关与连线：条件（Python 表达式）'),
         h('li', null, '定时事件：时间表达式；脚本任务：脚本')),
       hint('表达式和脚本在沙箱中运行，输入时即检查。左侧工具栏可添加元素；点击元素后旁边的图标可追加、连接或更改类型。'));
+    if (process) renderVendorSettings(participants.length ? participants[0] : rootElement, process);
+  }
+
+  // -- settings for other engines (Camunda, Flowable ...): listed, and removed with one click -----
+
+  function vendorSettings(bo) {
+    const defs = modeler.getDefinitions();
+    const declared = (defs && defs.$attrs) || {};
+    const prefixes = Object.keys(declared).filter((k) => k.startsWith('xmlns:') && VENDOR_NAMESPACES[declared[k]])
+      .map((k) => k.slice(6));
+    const ofVendor = (name) => prefixes.some((prefix) => String(name).startsWith(prefix + ':'));
+    return { attrs: Object.keys(bo.$attrs || {}).filter(ofVendor),
+             items: extensionValues(bo).filter((v) => ofVendor(v.$type)) };
+  }
+
+  function renderVendorSettings(element, bo) {
+    const { attrs, items } = vendorSettings(bo);
+    if (!attrs.length && !items.length) return;
+    const shown = [...attrs.map((a) => `${a}="${bo.$attrs[a]}"`), ...items.map((v) => `<${v.$type}>`)];
+    const remove = h('button', { type: 'button', class: 'btn btn-sm btn-outline-danger mt-1', 'data-remove-vendor': bo.id },
+      '移除这些设置');
+    remove.addEventListener('click', () => {
+      const commands = [];
+      if (attrs.length) commands.push(updateModdle(element, bo, Object.fromEntries(attrs.map((a) => [a, undefined]))));
+      if (items.length) {
+        commands.push(updateModdle(element, bo.extensionElements,
+          { values: extensionValues(bo).filter((v) => !items.includes(v)) }));
+      }
+      run(commands);
+      renderPanel();
+    });
+    panel.append(h('div', { class: 'alert alert-warning py-1 px-2 small', 'data-vendor-settings': bo.id },
+      h('div', { class: 'fw-semibold' }, '其他引擎的设置，credflow 不会执行：'),
+      h('ul', { class: 'mb-1 ps-3 font-monospace text-break' }, shown.map((n) => h('li', null, n))),
+      h('div', null, '角色由任务所在的泳道决定，表单在“表单”页编辑，服务任务调用 credflow 的操作。'), remove));
   }
 
   function renderCommon(element) {
@@ -773,9 +816,10 @@
       run([updateModdle(element, def, properties)]);
     };
     bindCommit(input, write);
-    select.addEventListener('change', write);
-    panel.append(field('定时器', select, input, liveCheck(input, 'eval'),
-      hint('Python 表达式：时长要写成带引号的字符串，如 "P5D"、"PT2H"；日期可以是保存 ISO 时间的变量，如 publication["max_end_at"]。')));
+    select.addEventListener('change', () => { write(); input.dispatchEvent(new Event('input')); });
+    panel.append(field('定时器', select, input, liveCheck(input, () => select.value),
+      hint('直接写 ISO 8601：时长 PT5M、P3D，日期时间 2027-01-05T09:00:00+08:00（不写时区即北京时间），周期 R3/PT1H；'
+           + '或 Python 表达式，如 workday_deadline(5)、publication["max_end_at"]。')));
   }
 
   function renderMessage(element, def) {
@@ -937,6 +981,9 @@
     if (!ref) return null;
     const byId = elementRegistry.get(ref);
     if (byId) return byId;
+    const pool = elementRegistry.find((e) => is(e, 'bpmn:Participant') && e.businessObject.processRef
+      && e.businessObject.processRef.id === ref);
+    if (pool) return pool;
     return elementRegistry.find((e) => e.businessObject && e.businessObject.name === ref && e.type !== 'label') || null;
   }
 
@@ -970,9 +1017,11 @@
     }
     const marked = new Map();
     problems.forEach((p) => {
-      const element = resolveElement(p.element);
+      const found = resolveElement(p.element);
+      const element = found && found !== canvas.getRootElement() ? found : null;   // the process itself: listed only
       const li = h('li', { class: 'list-group-item', 'data-element': p.element || '', title: p.file || '' },
-        p.element ? h('code', { class: 'me-1' }, p.element) : null, p.reason);
+        p.element ? h('code', { class: 'me-1' }, p.element) : null,
+        p.name && p.name !== p.element ? h('span', { class: 'me-1 fw-semibold' }, `「${p.name}」`) : null, p.reason);
       if (element) {
         li.addEventListener('click', () => selectElement(element));
         const targets = [element];
@@ -1196,6 +1245,10 @@
       setStatus(`草稿 · ${draft.saved_by || ''} 保存于 ${hhmm(draft.saved_at)}`);
     } else {
       setStatus(`已部署版本 v${draft.base_version}`);
+    }
+    // A draft opens with its problems marked: an imported diagram shows at once what to fix.
+    if (draft.problems && draft.problems.length) {
+      showProblems(draft.problems, `草稿有 ${draft.problems.length} 个问题，修改后再部署`, 'bad');
     }
     updateButtons();
   }

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from ..dates import as_date
+from ..numbers import record_no
 
 TITLES = {"sanction": "失信惩戒决定书", "objection": "异议处理决定书", "self_correction": "主动自新申请处理决定书",
           "repair": "信用修复决定书", "receipt": "受理回执", "supplement_request": "补正材料通知书",
@@ -37,6 +38,14 @@ def remedy_notice(kind: str, subject_kind: str, settings) -> str:
             f"或者自收到本决定书之日起{r['litigation_months']}个月内依法提起行政诉讼。")
 
 
+def record_text(record) -> str:
+    """How a decision names the record it is about: its number, then its source and decision date."""
+    source = SOURCE.get(record.source, record.source or "")
+    decided = f"{chinese_date(as_date(record.decision_date))}认定" if record.decision_date else ""
+    summary = "，".join(part for part in (source, decided) if part)
+    return f"编号为 {record_no(record)}" + (f"（{summary}）" if summary else " ") + "的政务失信记录"
+
+
 def document_context(kind: str, case, record, data: dict, settings, today: date, party=None) -> dict:
     """The template variables for one document, from the case's task data and the record. `party`
     is the addressee when it is not the record's subject (the person of an accountability case)."""
@@ -65,6 +74,7 @@ def document_context(kind: str, case, record, data: dict, settings, today: date,
                         f"（{'统一社会信用代码' if subject.kind == 'department' else '公民身份号码'}："
                         f"{subject.display_code}）存在以下失信行为：",
         "source_text": SOURCE.get(record.source, record.source or ""),
+        "record_text": record_text(record),
         "severity_text": SEVERITY.get(record.severity, record.severity or ""),
         "rule_title": (record.rule_snapshot or {}).get("title", "").split(" / ")[0],
         "exempted": record.status == "exempted",

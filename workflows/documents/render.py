@@ -7,13 +7,17 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from ..numbers import case_no, record_no
+
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PX_TO_PT = 0.75
 
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
+    env.filters.update(record_no=record_no, case_no=case_no)    # R-000012, C-000007 / A-000007
+    return env
 
 
 def qr_data_uri(text: str) -> str:

@@ -8,36 +8,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.mixins import (ExclusiveGatewayMixin as ExclusiveGateway,
-                                             InclusiveGatewayMixin as InclusiveGateway,
-                                             ScriptTaskMixin as ScriptTask, UserTaskMixin as UserTask)
+from SpiffWorkflow.bpmn.specs.mixins import UserTaskMixin as UserTask
 from SpiffWorkflow.dmn.specs import BusinessRuleTaskMixin as BusinessRuleTask
-from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
-from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, StandardLoopTask
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, VALIDATOR
+from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
-from ..models import ROLES
-from .problems import InvalidBundle, Problem
+from .prescan import not_deployable, prescan, processes_of
+from .problems import InvalidBundle, Problem, named
 from .safexml import BPMN_NS, decode_utf8, parse_xml
+from .spec_checks import (DOSSIER_PROPERTY, DUE_AT_PROPERTY, DUE_PROPERTY, FORM_PROPERTY, STAFF_LANES,  # noqa: F401
+                          check_decision_tables, check_task_spec, decision_tables)
+from .loop_shapes import loop_problems
 from .structure import check_structure
-from ..sandbox import SandboxError, check_expression, check_script
-
-FORM_PROPERTY = "formJsonSchemaFilename"
-DUE_PROPERTY = "dueInWorkdays"
-DUE_AT_PROPERTY = "dueAt"
-DOSSIER_PROPERTY = "dossierFields"   # the earlier fields a task's dossier shows, comma-separated, in order
-STAFF_LANES = set(ROLES) - {"manager"}
+from .timers import CredflowBpmnParser
 
 
 @dataclass
@@ -55,8 +46,9 @@ class Bundle:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _parser_for(bpmn_files: dict[str, str], dmn_files: dict[str, str]) -> SpiffBpmnParser:
-    parser = SpiffBpmnParser(validator=VALIDATOR)
+def _parser_for(bpmn_files: dict[str, str], dmn_files: dict[str, str], validate: bool = True) -> CredflowBpmnParser:
+    """`validate=False` when the prescan has already held the files against the BPMN schema."""
+    parser = CredflowBpmnParser(validator=VALIDATOR if validate else None)   # timers on the engine's clock
     for name, text in sorted(bpmn_files.items()):
         parser.add_bpmn_xml(parse_xml(name, text, BPMN_NS), filename=name)
     for name, text in sorted(dmn_files.items()):
@@ -72,21 +64,43 @@ def _problem_from(exc: Exception, default_file: str) -> Problem:
     if isinstance(exc, ValidationException):
         element = exc.id or exc.name or exc.tag
         line = f" (line {exc.line_number})" if exc.line_number else ""
-        return Problem(exc.file_name or default_file, element, f"{exc}{line}")
+        return Problem(exc.file_name or default_file, element, f"流程图无法解析 / {str(exc).strip()}{line}",
+                       exc.name if exc.id else "")
     spec = getattr(getattr(exc, "task_spec", None), "bpmn_id", None) or ""
-    return Problem(default_file, spec, str(exc))
+    return Problem(default_file, spec, f"流程图无法解析 / {str(exc).strip()}")
 
 
 def read_folder(bpmn_dir: Path, forms_dir: Path) -> list[Bundle]:
-    """One bundle per executable process found in the folder's .bpmn files."""
-    dmn_files = {p.name: decode_utf8(p.name, p.read_bytes()) for p in sorted(bpmn_dir.glob("*.dmn"))}
-    bundles = []
-    for path in sorted(bpmn_dir.glob("*.bpmn")):
-        text = decode_utf8(path.name, path.read_bytes())
-        parser = _parser_for({path.name: text}, {})
-        for key in parser.get_process_ids():
-            bundles.append(bundle_for(key, {path.name: text}, dmn_files, forms_dir / key))
+    """One bundle per executable process found in the folder's .bpmn files; InvalidBundle names
+    every file that cannot be read or holds no executable process."""
+    bundles, problems = read_folder_report(bpmn_dir, forms_dir)
+    if problems:
+        raise InvalidBundle(named(problems, {}))
     return bundles
+
+
+def read_folder_report(bpmn_dir: Path, forms_dir: Path) -> tuple[list[Bundle], list[Problem]]:
+    """The bundles of a folder, and the problems of the files that give none (all files are read)."""
+    problems, dmn_files, bundles = [], {}, []
+    for path in sorted(bpmn_dir.glob("*.dmn")):
+        try:
+            dmn_files[path.name] = decode_utf8(path.name, path.read_bytes())
+        except InvalidBundle as exc:
+            problems.extend(exc.problems)
+    paths = sorted(bpmn_dir.glob("*.bpmn"))
+    if not paths:
+        problems.append(Problem(bpmn_dir.name, "", f"文件夹中没有 .bpmn 文件 / no .bpmn file in {bpmn_dir}"))
+    for path in paths:
+        try:
+            text = decode_utf8(path.name, path.read_bytes())
+            processes = processes_of(path.name, text)
+            problems.extend(not_deployable(path.name, processes))
+            for key, _name, executable in processes:
+                if executable:
+                    bundles.append(bundle_for(key, {path.name: text}, dmn_files, forms_dir / key))
+        except InvalidBundle as exc:
+            problems.extend(exc.problems)
+    return bundles, problems
 
 
 def bundle_for(key: str, bpmn_files: dict[str, str], dmn_files: dict[str, str], forms_dir: Path) -> Bundle:
@@ -98,8 +112,7 @@ def bundle_for(key: str, bpmn_files: dict[str, str], dmn_files: dict[str, str], 
             except json.JSONDecodeError as exc:
                 raise InvalidBundle([Problem(f"forms/{key}/{p.name}", "",
                                              f"表单文件不是有效的 JSON / invalid JSON: {exc}")]) from None
-    parser = _parser_for(bpmn_files, {})
-    name = parser.get_process_parser(key).get_name() if key in parser.process_parsers else key
+    name = next((n for file, text in bpmn_files.items() for pid, n, _ in processes_of(file, text) if pid == key), "")
     return Bundle(key, name or key, dict(bpmn_files), used_dmn(bpmn_files, dmn_files), forms)
 
 
@@ -128,22 +141,43 @@ def parse_bundle(bundle: Bundle, operations: set[str], check: bool = True,
     stopped by a check added since. `messages`: the names the system delivers to cases; a message
     event waiting for another name (that the bundle does not throw itself) is refused."""
     main_file = next(iter(bundle.bpmn_files), "")
-    id_problems = [p for name, text in bundle.bpmn_files.items() for p in check_structure(name, text)] if check else []
-    if id_problems:
-        raise InvalidBundle(id_problems)
+    if not check:
+        try:
+            parser = _parser_for(bundle.bpmn_files, bundle.dmn_files)
+            return ParsedBundle(parser.get_spec(bundle.key), parser.get_subprocess_specs(bundle.key))
+        except (ValidationException, SpiffWorkflowException, KeyError, ValueError) as exc:
+            raise InvalidBundle([_problem_from(exc, main_file)]) from None
+    # Everything is looked at before anything is refused: the prescan (constructs the parser would
+    # stop at, and what credflow refuses), the structure, then the parsed specs.
+    problems, names, texts, executable, structural = [], {}, {}, set(), []
+    for name, text in bundle.bpmn_files.items():
+        try:
+            report = prescan(name, text)
+        except InvalidBundle as exc:   # not readable XML: nothing more to say about this file
+            problems.extend(exc.problems)
+            continue
+        names[name], texts[name] = report.names, report.parser_text
+        executable.update(report.executable)
+        problems.extend(report.problems)
+        found = check_structure(name, text)
+        structural.extend(found)
+        problems.extend(found)
+    if len(texts) < len(bundle.bpmn_files):
+        raise InvalidBundle(named(problems, names))
+    if bundle.key not in executable:
+        problems.append(Problem(main_file, bundle.key, "没有此 id 的可执行流程 / no executable process with this id"))
+        raise InvalidBundle(named(problems, names))
     try:
-        parser = _parser_for(bundle.bpmn_files, bundle.dmn_files)
-        if bundle.key not in parser.get_process_ids():
-            raise InvalidBundle([Problem(main_file, bundle.key, "没有此 id 的可执行流程 / no executable process with this id")])
+        parser = _parser_for(texts, bundle.dmn_files, validate=False)
         spec = parser.get_spec(bundle.key)
         subprocess_specs = parser.get_subprocess_specs(bundle.key)
-    except InvalidBundle:
-        raise
+    except InvalidBundle as exc:
+        raise InvalidBundle(named(problems + exc.problems, names)) from None
     except (ValidationException, SpiffWorkflowException, KeyError, ValueError) as exc:
-        raise InvalidBundle([_problem_from(exc, main_file)]) from None
-    if not check:
-        return ParsedBundle(spec, subprocess_specs)
-    problems = []
+        parse_problem = _problem_from(exc, main_file)
+        if not structural and parse_problem.element not in {p.element for p in problems if p.element}:
+            problems.append(parse_problem)   # (a broken structure explains the parser's error itself)
+        raise InvalidBundle(named(problems, names)) from None
     for form_name, schema in bundle.forms.items():
         try:
             Draft202012Validator.check_schema(schema)
@@ -153,77 +187,16 @@ def parse_bundle(bundle: Bundle, operations: set[str], check: bool = True,
     tables_checked: set[str] = set()
     for process_spec in [spec, *subprocess_specs.values()]:
         for task_spec in process_spec.task_specs.values():
-            problems.extend(_check_task_spec(task_spec, bundle, operations, main_file))
+            problems.extend(check_task_spec(task_spec, bundle, operations, main_file))
             if isinstance(task_spec, BusinessRuleTask):
-                problems.extend(_check_decision_tables(task_spec, bundle, tables_checked))
+                problems.extend(check_decision_tables(task_spec, bundle, tables_checked))
     problems.extend(_check_dossiers([spec, *subprocess_specs.values()], bundle, main_file))
     if messages is not None:
         problems.extend(_check_messages([spec, *subprocess_specs.values()], messages, main_file))
+    problems.extend(loop_problems(spec, subprocess_specs, main_file))   # loops whose history cannot be compacted
     if problems:
-        raise InvalidBundle(list(dict.fromkeys(problems)))
+        raise InvalidBundle(named(problems, names))
     return ParsedBundle(spec, subprocess_specs)
-
-
-def _check_task_spec(ts, bundle: Bundle, operations: set[str], file: str) -> list[Problem]:
-    problems = []
-    element = ts.bpmn_id or ""
-    if not element:
-        return problems
-
-    def check(source, what, checker=check_expression):
-        try:
-            checker(str(source))
-        except SandboxError as exc:
-            problems.append(Problem(file, element, f"{what}: {exc}"))
-
-    lane = getattr(ts, "lane", None)
-    if lane is not None and lane not in STAFF_LANES:
-        problems.append(Problem(file, element, f"泳道 '{lane}' 不是角色 / lane '{lane}' is not a role "
-                                              f"({', '.join(sorted(STAFF_LANES))})"))
-    extensions = getattr(ts, "extensions", {}) or {}
-    if isinstance(ts, UserTask):
-        if lane is None:
-            problems.append(Problem(file, element, "用户任务不在任何泳道中，没有角色能办理 / "
-                                                  "user task is in no lane, so no role can work it"))
-        form = extensions.get("properties", {}).get(FORM_PROPERTY)
-        if not form:
-            problems.append(Problem(file, element, f"用户任务没有表单 / user task has no form (property {FORM_PROPERTY})"))
-        elif form not in bundle.forms:
-            problems.append(Problem(file, element, f"表单文件不存在 / form forms/{bundle.key}/{form} does not exist"))
-        due = extensions.get("properties", {}).get(DUE_PROPERTY)
-        if due is not None and not str(due).isdigit():
-            problems.append(Problem(file, element, f"办理期限须为整数个工作日 / "
-                                                  f"{DUE_PROPERTY} must be a whole number of working days"))
-        if extensions.get("properties", {}).get(DUE_AT_PROPERTY):
-            check(extensions["properties"][DUE_AT_PROPERTY], DUE_AT_PROPERTY)
-    for key in ("preScript", "postScript"):
-        if extensions.get(key):
-            check(extensions[key], key, check_script)
-    if isinstance(ts, ScriptTask):
-        check(ts.script, "script", check_script)
-    if isinstance(ts, ServiceTask):
-        if ts.operation_name not in operations:
-            problems.append(Problem(file, element, f"未知的服务操作 / unknown service operation '{ts.operation_name}'"))
-        for name, param in (ts.operation_params or {}).items():
-            check(param.get("value", ""), f"parameter '{name}'")
-    if isinstance(ts, (ExclusiveGateway, InclusiveGateway)):
-        for condition, target in ts.cond_task_specs:
-            if condition is not None:
-                check(condition.args[0], f"condition towards '{target}'")
-    if isinstance(ts, CatchingEvent):
-        event = ts.event_definition
-        if isinstance(event, TimerEventDefinition):
-            check(event.expression, "timer expression")
-    if isinstance(ts, ThrowingEvent) and isinstance(getattr(ts.event_definition, "expression", None), str):
-        check(ts.event_definition.expression, "event payload expression")
-    if isinstance(ts, StandardLoopTask) and ts.condition:
-        check(ts.condition, "loop condition")
-    if isinstance(ts, MultiInstanceTask):
-        if isinstance(ts.cardinality, str) and ts.cardinality:
-            check(ts.cardinality, "loop cardinality")
-        if ts.condition:
-            check(ts.condition, "completion condition")
-    return problems
 
 
 def declared_dossier_fields(value) -> list[str] | None:
@@ -250,7 +223,7 @@ def _fields_of_spec(ts, bundle: Bundle) -> set[str]:
         form = (getattr(ts, "extensions", {}) or {}).get("properties", {}).get(FORM_PROPERTY)
         return _form_fields(bundle.forms.get(form or ""))
     if isinstance(ts, BusinessRuleTask):
-        return {o.name for t in _decision_tables(ts) for o in t.outputs}
+        return {o.name for t in decision_tables(ts) for o in t.outputs}
     return set()
 
 
@@ -305,68 +278,6 @@ def _check_messages(process_specs, delivered: set[str], file: str) -> list[Probl
                                             f"would wait forever (messages credflow delivers: "
                                             f"{', '.join(sorted(delivered)) or 'none'})")
             for ts in message_events(CatchingEvent) if ts.event_definition.name not in known]
-
-
-def _decision_tables(ts):
-    engine = getattr(ts, "dmnEngine", None)
-    table = getattr(engine, "decision_table", None)
-    return [table] if table is not None else []
-
-
-def _dmn_file_of(table, bundle: Bundle) -> str:
-    for name, text in bundle.dmn_files.items():
-        if f'id="{table.id}"' in text:
-            return name
-    return next(iter(bundle.dmn_files), "")
-
-
-# How SpiffWorkflow's DMNEngine turns an input cell into an expression: `?` (outside quotes) is the
-# input's value; otherwise `input == cell` when the cell parses alone, else `input cell` ("< 100").
-_DMN_QUESTION_MARK = re.compile(r'(\?)(?=(?:[^\'"]|[\'"][^\'"]*[\'"])*$)')
-
-
-def _check_input_cell(text: str) -> None:
-    cell = _DMN_QUESTION_MARK.sub("dmninputexpr", text)
-    if "dmninputexpr" in cell:
-        check_expression(cell)
-        return
-    try:
-        check_expression(f"(dmninputexpr) == ({cell})")
-    except SandboxError as first:
-        try:
-            check_expression(f"dmninputexpr {cell}")
-        except SandboxError:
-            raise first from None
-
-
-def _check_decision_tables(ts, bundle: Bundle, checked: set[str]) -> list[Problem]:
-    """Every cell and input expression of the tables a business rule task calls, named by the DMN
-    file and the cell's id (each table once, however many tasks call it)."""
-    problems = []
-    for table in _decision_tables(ts):
-        if table.id in checked:
-            continue
-        checked.add(table.id)
-        file = _dmn_file_of(table, bundle)
-
-        def check(element, source, what, checker=check_expression):
-            try:
-                checker(str(source))
-            except SandboxError as exc:
-                problems.append(Problem(file, element, f"{what}: {exc}"))
-
-        for column in table.inputs:
-            if column.expression:
-                check(column.id, column.expression, "DMN input expression")
-        for rule in table.rules:
-            for entry in rule.inputEntries:
-                for text in entry.lhs:
-                    if text and text.strip() not in ("", "-"):
-                        check(entry.id or rule.id, text, f"DMN input cell of rule '{rule.id}'", _check_input_cell)
-            for entry in rule.outputEntries:
-                if entry.text:
-                    check(entry.id or rule.id, entry.text, f"DMN output cell of rule '{rule.id}'")
-    return problems
 
 
 _PARSED: dict[tuple[str, int], ParsedBundle] = {}

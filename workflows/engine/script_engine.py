@@ -11,6 +11,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 
 from ..dates import add_months, as_date, end_of_day_cst
 from ..sandbox import SandboxEnvironment
+from .iso_timers import timer_literal
 
 
 def sandbox_helpers(calendar, clock) -> dict:
@@ -45,11 +46,20 @@ def sandbox_helpers(calendar, clock) -> dict:
 
 
 class CredflowScriptEngine(PythonScriptEngine):
-    """`dispatch(task, operation_name, params)` runs a domain operation for a service task."""
+    """`dispatch(task, operation_name, params)` runs a domain operation for a service task; `clock`
+    is the clock the workflow's timers read."""
 
-    def __init__(self, helpers: dict, dispatch, time_limit: float = 1.0):
+    def __init__(self, helpers: dict, dispatch, time_limit: float = 1.0, clock=None):
         super().__init__(environment=SandboxEnvironment(helpers=helpers, time_limit=time_limit))
         self.dispatch = dispatch
+        self.clock = clock   # what timers read (engine/timers.py); None: the unit of work's context clock
+
+    def evaluate(self, task, expression, external_context=None):
+        # A timer written the BPMN way (PT5M, 2027-01-05T09:00:00+08:00, R3/PT1H) is its own value.
+        literal = timer_literal(task, expression)
+        if literal is not None:
+            return literal
+        return super().evaluate(task, expression, external_context)
 
     def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
         params = {name: p["value"] for name, p in (operation_params or {}).items()}

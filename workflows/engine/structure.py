@@ -85,10 +85,12 @@ def _check_reachable(name: str, container) -> list[Problem]:
     event of a reached activity, an event subprocess, a link or compensation target)."""
     nodes = {el.get("id"): el for el in container if _local(el) in FLOW_NODES and el.get("id")
              and el.tag.startswith("{" + BPMN_NS)}
+    kind = "process" if _local(container) == "process" else "subprocess"
     if not nodes:
-        return []
+        return [Problem(name, container.get("id", ""), f"{'流程' if kind == 'process' else '子流程'}是空的 / the "
+                                                       f"{kind} is empty: draw a start event, the tasks and an end event",
+                        container.get("name") or "")]
     if not any(_local(el) == "startEvent" for el in nodes.values()):
-        kind = "process" if _local(container) == "process" else "subprocess"
         return [Problem(name, container.get("id", ""), f"无开始事件 / the {kind} has no start event")]
     following: dict[str, list[str]] = {}
     for flow in container.iterchildren(f"{{{BPMN_NS}}}sequenceFlow"):
