@@ -215,3 +215,36 @@ def next_param(response) -> str | None:
     return values[0] if values else None
 
 
+
+
+def world_template(seeded_template, tmp_path_factory, label: str, make_objects):
+    """A module's SQLite template: the seeded database (tests/webapp/conftest.py's) copied, with
+    `make_objects(WebWorld)` run on it once at 2026-06-01 09:00 (CST); copied per test after that.
+    Returns (the template's path, what make_objects returned)."""
+    import shutil
+    from datetime import datetime
+
+    import pytest
+
+    import workflows.accounts
+    from workflows.clock import CST, FixedClock
+    from workflows.db import make_engine, make_session_factory
+    from workflows.engine.bundle import clear_spec_cache
+    from workflows.runtime import WORKFLOWS
+
+    path = tmp_path_factory.mktemp(f"{label}-template") / "template.sqlite3"
+    shutil.copy(seeded_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    WORKFLOWS.clear()
+    clear_spec_cache()
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("CREDFLOW_INSTANCE", str(tmp_path_factory.mktemp(f"{label}-instance")))
+            mp.setattr(workflows.accounts, "_N", 2 ** 8)
+            objects = make_objects(WebWorld(make_session_factory(engine),
+                                            FixedClock(datetime(2026, 6, 1, 9, 0, tzinfo=CST))))
+    finally:
+        WORKFLOWS.clear()
+        clear_spec_cache()
+        engine.dispose()
+    return path, objects

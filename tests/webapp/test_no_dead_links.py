@@ -12,9 +12,8 @@ afterwards, so the notifications page holds reminders about finished tasks."""
 from __future__ import annotations
 
 import hashlib
-import shutil
 from collections import deque
-from datetime import datetime, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
@@ -22,19 +21,14 @@ import pytest
 from lxml import html as lxml_html
 from sqlalchemy import select
 
-import workflows.accounts
-from credflow_web import CAPTURE, WebWorld
+from credflow_web import CAPTURE, WebWorld, world_template
 from test_route_matrix import A, APPROVE, CONFIRM, LEADER_OK, PDF, P1, USERNAMES, build
 from workflows.accountability import open_accountability, request_review
 from workflows.applications import file_credit_repair
 from workflows.cases import assign_task
-from workflows.clock import CST, FixedClock
-from workflows.db import make_engine, make_session_factory
-from workflows.engine.bundle import clear_spec_cache
 from workflows.models import Attachment, Case, Record
 from workflows.records import open_record
 from workflows.reminders import send_deadline_reminders
-from workflows.runtime import WORKFLOWS
 from workflows.worker import run_once
 
 MAX_PAGES = 400
@@ -142,21 +136,7 @@ _TEMPLATE = {}
 @pytest.fixture(scope="module")
 def _sqlite_template(_sqlite_template, tmp_path_factory):
     """The seeded database with the world above, built once for the module (copied per test)."""
-    path = tmp_path_factory.mktemp("dead-links-template") / "template.sqlite3"
-    shutil.copy(_sqlite_template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    WORKFLOWS.clear()
-    clear_spec_cache()
-    try:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("CREDFLOW_INSTANCE", str(tmp_path_factory.mktemp("dead-links-instance")))
-            mp.setattr(workflows.accounts, "_N", 2 ** 8)
-            _TEMPLATE["objects"] = make_objects(WebWorld(make_session_factory(engine),
-                                                         FixedClock(datetime(2026, 6, 1, 9, 0, tzinfo=CST))))
-    finally:
-        WORKFLOWS.clear()
-        clear_spec_cache()
-        engine.dispose()
+    path, _TEMPLATE["objects"] = world_template(_sqlite_template, tmp_path_factory, "dead-links", make_objects)
     return path
 
 

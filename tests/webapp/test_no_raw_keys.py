@@ -11,25 +11,18 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
 from sqlalchemy import select
 
-import workflows.accounts
-from credflow_web import CAPTURE, WebWorld
+from credflow_web import CAPTURE, WebWorld, world_template
 from test_route_matrix import APPROVE, CONFIRM, LEADER_OK, USERNAMES, build, matrix_rules, url_for_rule
 from webapp.labels import ACTION, ACTOR, CASE_STATUS, MESSAGE, OUTCOME, PROCESS, STATUS
 from workflows.applications import file_credit_repair, file_self_correction
-from workflows.clock import CST, FixedClock
-from workflows.db import make_engine, make_session_factory
-from workflows.engine.bundle import clear_spec_cache
 from workflows.models import Case
 from workflows.records import open_record
-from workflows.runtime import WORKFLOWS
 from workflows.worker import run_once
 
 REPO = Path(__file__).resolve().parents[2]
@@ -130,21 +123,7 @@ NOT_PAGES = {"inbox.claim_next", "cases.attachment", "portal.attachment", "cases
 @pytest.fixture(scope="module")
 def _sqlite_template(_sqlite_template, tmp_path_factory):
     """The seeded database with the world above, built once for the module (copied per test)."""
-    path = tmp_path_factory.mktemp("raw-keys-template") / "template.sqlite3"
-    shutil.copy(_sqlite_template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    WORKFLOWS.clear()
-    clear_spec_cache()
-    try:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("CREDFLOW_INSTANCE", str(tmp_path_factory.mktemp("raw-keys-instance")))
-            mp.setattr(workflows.accounts, "_N", 2 ** 8)
-            _TEMPLATE["objects"] = make_objects(WebWorld(make_session_factory(engine),
-                                                         FixedClock(datetime(2026, 6, 1, 9, 0, tzinfo=CST))))
-    finally:
-        WORKFLOWS.clear()
-        clear_spec_cache()
-        engine.dispose()
+    path, _TEMPLATE["objects"] = world_template(_sqlite_template, tmp_path_factory, "raw-keys", make_objects)
     return path
 
 

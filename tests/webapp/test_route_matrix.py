@@ -22,9 +22,8 @@ it is obviously right.
 from __future__ import annotations
 
 import hashlib
-import shutil
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -32,24 +31,20 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-import workflows.accounts
-from credflow_web import CAPTURE, Browser, WebWorld, password
+from credflow_web import CAPTURE, Browser, WebWorld, password, world_template
 from webapp import create_app
 from workflows.accountability import add_holding, credit_check_extract
 from workflows.accounts import create_api_token, create_user
 from workflows.applications import file_objection
 from workflows.cases import claim_task
-from workflows.clock import CST, FixedClock
-from workflows.db import make_engine, make_session_factory
 from workflows.definitions import latest_definition
 from workflows.demo import SUBJECTS
-from workflows.engine.bundle import clear_spec_cache
 from workflows.migration import start_job
 from workflows.models import ROLES as MODEL_ROLES
 from workflows.models import (Attachment, Base, Case, Document, HumanTask, Notification, ProcessDefinition,
                               ProcessDraft, Subject)
 from workflows.records import LIFECYCLE, open_record
-from workflows.runtime import WORKFLOWS, Actor
+from workflows.runtime import Actor
 
 APPROVE = {"review_decision": "approve", "review_opinion": "事实清楚，依据充分。"}
 LEADER_OK = {"leader_decision": "approve", "leader_opinion": "同意。"}
@@ -292,21 +287,7 @@ _TEMPLATE = {}
 def _sqlite_template(_sqlite_template, tmp_path_factory):
     """Overrides tests/webapp/conftest.py's template for this module: the seeded database with
     build()'s objects (its ids are the same in every copy). On PostgreSQL every test builds anew."""
-    path = tmp_path_factory.mktemp("route-matrix-template") / "template.sqlite3"
-    shutil.copy(_sqlite_template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    WORKFLOWS.clear()
-    clear_spec_cache()
-    try:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("CREDFLOW_INSTANCE", str(tmp_path_factory.mktemp("route-matrix-instance")))
-            mp.setattr(workflows.accounts, "_N", 2 ** 8)
-            _TEMPLATE["objects"] = build(WebWorld(make_session_factory(engine),
-                                                  FixedClock(datetime(2026, 6, 1, 9, 0, tzinfo=CST))))
-    finally:
-        WORKFLOWS.clear()
-        clear_spec_cache()
-        engine.dispose()
+    path, _TEMPLATE["objects"] = world_template(_sqlite_template, tmp_path_factory, "route-matrix", build)
     return path
 
 
