@@ -118,13 +118,16 @@ def _sheet_rows(filename: str, data: bytes) -> list[dict]:
     return [row for row in csv.DictReader(io.StringIO(text)) if any((v or "").strip() for v in row.values())]
 
 
-def open_accountability(uow, record: Record, person_id: int, post: str, review_of: int | None = None) -> Case:
+def open_accountability(uow, record: Record, person_id: int, post: str, review_of: int | None = None,
+                        by_roster: bool = False) -> Case:
+    """One person's accountability case. `by_roster`: opened by the record's lifecycle from the
+    roster (the dossier then names no person as the one who named them)."""
     person = uow.session.get(Subject, person_id)
     if person is None or person.kind != "civil_servant":
         raise CaseError("问责对象必须是已登记的公务员 / the person must be a registered civil servant")
     case = start_case(uow, "accountability", {
         "record_id": record.id, "person_id": person.id, "person_name": person.name, "post": post,
-        "review_of": review_of, "statement_days": uow.settings.statement_workdays},
+        "review_of": review_of, "statement_days": uow.settings.statement_workdays, "by_roster": by_roster},
         record_id=record.id, parent_case_id=review_of, party_id=person.id)
     uow.audit("accountability.opened", case_id=case.id, record_id=record.id, person_id=person.id, post=post,
               review_of=review_of)
@@ -148,7 +151,7 @@ def open_cases_for_record(uow, record: Record) -> list[Case]:
     if record.subject.kind != "department":
         return []
     day = record.conduct_date or record.decision_date
-    return [open_accountability(uow, record, h.person_id, h.post)
+    return [open_accountability(uow, record, h.person_id, h.post, by_roster=True)
             for h in responsible_on(uow.session, record.subject_id, day, record.project, record.project_phase)]
 
 

@@ -13,8 +13,9 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy import bindparam, delete, inspect as sa_inspect, select, update
+from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .dates import end_of_day_cst
 from .definitions import latest_definition, specs_for
@@ -78,12 +79,33 @@ def _script_engine(uow: UnitOfWork, case: Case) -> CredflowScriptEngine:
 
 
 def _load(uow: UnitOfWork, case: Case) -> BpmnWorkflow:
-    workflow = WORKFLOWS.take(case.id, case.version)
-    if workflow is None:
+    return _open(uow, case)[0]
+
+
+def _open(uow: UnitOfWork, case: Case) -> tuple[BpmnWorkflow, frozenset[str]]:
+    """The case's workflow and the ids of its READY human tasks: from this worker's cache while
+    the case row's version still matches (the ids as they were saved), else from the row."""
+    cached = WORKFLOWS.take(case.id, case.version)
+    if cached is None:
         parsed = specs_for(uow.session, case.definition_id)
         workflow = load_state(case.state, parsed.spec, parsed.subprocess_specs)
+        ready = frozenset(ready_human_tasks(workflow))
+    else:
+        workflow, ready = cached
     workflow.script_engine = _script_engine(uow, case)
-    return workflow
+    return workflow, ready
+
+
+# a case for a step, by id (as Session.get: no autoflush, the loaded object if there is one)
+CASE_BY_ID = select(Case).where(Case.id == bindparam("case_id")).execution_options(autoflush=False)
+CASE_BY_ID_WITHOUT_STATE = CASE_BY_ID.options(defer(Case.state))
+
+
+def _get_case(uow: UnitOfWork, case_id: int) -> Case | None:
+    """The case row, for a step. While this worker holds a workflow of the case (the usual
+    case), the stored state is not read: it is read only if that workflow turns out stale."""
+    query = CASE_BY_ID_WITHOUT_STATE if WORKFLOWS.holds(case_id) else CASE_BY_ID
+    return uow.session.scalars(query, {"case_id": case_id}).first()
 
 
 def _run(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, action) -> None:
@@ -123,30 +145,51 @@ def _next_due(workflow: BpmnWorkflow) -> datetime | None:
     return min(dues) if dues else None
 
 
-def _save(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, before: set[str]) -> None:
+CASE_ROW = Case.__table__
+CASE_COLUMNS = frozenset(attr.key for attr in sa_inspect(Case).column_attrs)
+# the columns to set come from the parameters given (state, updated_at, ... and version)
+WRITE_CASE = update(CASE_ROW).where(CASE_ROW.c.id == bindparam("where_id"),
+                                    CASE_ROW.c.version == bindparam("where_version"))
+CONFLICT = ("此案件刚被他人处理，请刷新后重试 / this case was changed by someone else meanwhile; "
+            "reload and try again")
+
+
+def _save(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, before: frozenset[str]) -> None:
     now = uow.clock.now()
-    case.state = dump_state(workflow)
-    case.updated_at = now
-    case.next_due_at = _next_due(workflow)
+    row = {"state": dump_state(workflow), "updated_at": now, "next_due_at": _next_due(workflow)}
     if workflow.is_completed():
         unfinished = false_completion(workflow)   # the engine's verdict, checked against every task it holds
         if unfinished:
-            _fail_case(uow, case, unfinished)
+            _fail_case(uow, case, row, unfinished)
         else:
-            case.status, case.completed_at, case.next_due_at = "completed", now, None
+            row.update(status="completed", completed_at=now, next_due_at=None)
             uow.audit("case.completed", case_id=case.id, record_id=case.record_id)
-    _refresh_task_rows(uow, case, workflow, before)
-    try:
-        uow.session.flush()
-    except StaleDataError:
-        raise Conflict("此案件刚被他人处理，请刷新后重试 / this case was changed by someone else meanwhile; "
-                       "reload and try again") from None
-    uow.after_commit(lambda: WORKFLOWS.put(case.id, case.version, workflow))
+    _write_case(uow, case, row)
+    ready = _refresh_task_rows(uow, case, workflow, before)
+    version = case.version
+    uow.after_commit(lambda: WORKFLOWS.put(case.id, version, (workflow, ready)))
 
 
-def _fail_case(uow: UnitOfWork, case: Case, error: str) -> None:
+def _write_case(uow: UnitOfWork, case: Case, row: dict) -> None:
+    """UPDATE case SET <row and what else changed>, version = old + 1 WHERE id = ... AND
+    version = old: one statement, without the unit of work's flush; no row is a Conflict (someone
+    changed the case meanwhile). The loaded case then holds what was written, as after a flush."""
+    pending = CASE_COLUMNS.difference(sa_inspect(case).unmodified)   # set through the ORM (an operation)
+    values = {key: getattr(case, key) for key in pending}
+    values.update(row, version=case.version + 1)
+    # on the session's connection: the ORM does not autoflush the same changes first
+    result = uow.session.connection().execute(WRITE_CASE, {**values, "where_id": case.id,
+                                                           "where_version": case.version})
+    if result.rowcount != 1:
+        raise Conflict(CONFLICT)
+    for key, value in values.items():
+        set_committed_value(case, key, value)
+    uow.written(case)
+
+
+def _fail_case(uow: UnitOfWork, case: Case, row: dict, error: str) -> None:
     """The case cannot go on as it is: status `error` with the reason, audited, leaders told."""
-    case.status, case.error, case.next_due_at = "error", error, None
+    row.update(status="error", error=error, next_due_at=None)
     uow.audit("case.error", case_id=case.id, record_id=case.record_id, error=error)
     logging.getLogger("credflow.cases").error("case %s: %s", case.id, error)
     notify_users(uow, holders_of_role(uow.session, "leader"), "case_error",
@@ -157,9 +200,11 @@ def ready_human_tasks(workflow: BpmnWorkflow) -> dict:
     return {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
 
 
-def _refresh_task_rows(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, before: set[str]) -> None:
-    """Mirror the READY human tasks into human_task: drop finished ones, add new ones.
-    `before` holds the READY task ids when the case was loaded, so an unchanged set costs no query."""
+def _refresh_task_rows(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow,
+                       before: frozenset[str]) -> frozenset[str]:
+    """Mirror the READY human tasks into human_task: drop finished ones, add new ones; returns
+    their ids. `before` holds the READY task ids when the case was loaded, so an unchanged set
+    costs no query."""
     ready = ready_human_tasks(workflow)
     gone = before - set(ready)
     if gone:
@@ -180,6 +225,7 @@ def _refresh_task_rows(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, befo
             subject_name=party.name if party else (record.subject.name if record else None),
             field=record.field if record else None, severity=record.severity if record else None,
             created_at=uow.clock.now()))
+    return frozenset(ready)
 
 
 def _task_due(uow: UnitOfWork, workflow: BpmnWorkflow, task, props: dict) -> datetime:
@@ -221,7 +267,7 @@ def start_case(uow: UnitOfWork, process_key: str, data: dict | None = None, reco
     _run(uow, case, workflow, lambda: None)
     uow.audit("case.started", case_id=case.id, record_id=record_id, process=process_key,
               version=definition.version)
-    _save(uow, case, workflow, set())
+    _save(uow, case, workflow, frozenset())
     return case
 
 
@@ -318,8 +364,11 @@ def assign_task(uow: UnitOfWork, task_row_id: int, user_id: int) -> HumanTask:
 
 def task_form(session, row: HumanTask) -> dict:
     definition_id = session.scalar(select(Case.definition_id).where(Case.id == row.case_id))
-    forms = specs_for(session, definition_id).forms
-    return forms.get(row.form_key or "", {"type": "object", "properties": {}})
+    return _form(session, definition_id, row.form_key)
+
+
+def _form(session, definition_id: int, form_key: str | None) -> dict:
+    return specs_for(session, definition_id).forms.get(form_key or "", {"type": "object", "properties": {}})
 
 
 def complete_task(uow: UnitOfWork, task_row_id: int, data: dict) -> Case:
@@ -331,12 +380,11 @@ def complete_task(uow: UnitOfWork, task_row_id: int, data: dict) -> Case:
             raise Forbidden("您的角色不能办理此任务 / your roles do not cover this task's lane")
     elif row.assignee_id != actor.user_id:
         raise Forbidden("此任务已由他人认领 / this task is claimed by someone else")
-    case = uow.session.get(Case, row.case_id)
-    schema = task_form(uow.session, row)
+    case = _get_case(uow, row.case_id)
+    schema = _form(uow.session, case.definition_id, row.form_key)
     clean = validate_form(schema, data)
     form_fields = set(schema.get("properties", {}))
-    workflow = _load(uow, case)
-    before = set(ready_human_tasks(workflow))
+    workflow, before = _open(uow, case)
     try:
         task = workflow.get_task_from_id(UUID(row.task_id))
     except (WorkflowException, KeyError):
@@ -361,13 +409,12 @@ def complete_task(uow: UnitOfWork, task_row_id: int, data: dict) -> Case:
 # -- messages and timers ----------------------------------------------------------------------
 
 def send_message(uow: UnitOfWork, case_id: int, name: str, payload: dict | None = None) -> Case:
-    case = uow.session.get(Case, case_id)
+    case = _get_case(uow, case_id)
     if case is None:
         raise NotFound(f"案件 {case_id} 不存在 / no case {case_id}")
     if case.status != "running":
         raise CaseError(f"案件 {case_no(case)} 已结束 / case {case_no(case)} is {case.status}")
-    workflow = _load(uow, case)
-    before = set(ready_human_tasks(workflow))
+    workflow, before = _open(uow, case)
 
     def act():
         try:
@@ -394,8 +441,7 @@ def fire_due_timers(uow: UnitOfWork, limit: int = 100) -> dict:
     for case in session.scalars(query).all():
         try:
             with uow.savepoint():
-                workflow = _load(uow, case)
-                before = set(ready_human_tasks(workflow))
+                workflow, before = _open(uow, case)
                 _run(uow, case, workflow, workflow.refresh_timers)
                 uow.audit("case.timers_fired", case_id=case.id, record_id=case.record_id)
                 _save(uow, case, workflow, before)

@@ -197,14 +197,15 @@ def _section(source: _Source, names, files, names_shown, case_id, origin=None) -
     return Section(source.kind, source.title, who, source.at, items, case_id, origin)
 
 
-def _person(session, case: Case, data_post: str | None) -> Section | None:
+def _person(session, case: Case, data_post: str | None, by_roster: bool = False) -> Section | None:
+    """The person concerned; named by whoever opened the case, or by the system (the roster)."""
     person = session.get(Subject, case.party_id) if case.party_id else None
     if person is None:
         return None
     items = [Item("person_name", "姓名", person.name), Item("person_code", "公民身份号码", mask_citizen_id(person.code))]
     if data_post:
         items.append(Item("post", "职务", POSTS.get(data_post, data_post)))
-    opener = session.scalar(select(User.display_name).where(User.username == case.started_by))
+    opener = SYSTEM if by_roster else session.scalar(select(User.display_name).where(User.username == case.started_by))
     return Section("person", "责任人", opener, case.created_at, items, case.id)
 
 
@@ -288,7 +289,7 @@ def dossier_for(session, row, for_subject: bool = False) -> list[Section]:
     if for_subject:
         if record is not None:
             sections.append(_record(session, record))
-        sections.append(_person(session, case, start.get("post")))
+        sections.append(_person(session, case, start.get("post"), bool(start.get("by_roster"))))
         filed, _ = _case_sections(session, case, None, None, [s for s in sources if s.kind == "filing"])
         sections.extend(filed)
         sections.append(_history(session, record, case, True, row.subject_id))
@@ -297,7 +298,7 @@ def dossier_for(session, row, for_subject: bool = False) -> list[Section]:
         name = session.scalar(select(ProcessDefinition.name).where(ProcessDefinition.id == opener.definition_id))
         opened, _ = _case_sections(session, opener, None, f"{name} {case_no(opener)}")
         sections.extend(opened)
-    person = _person(session, case, start.get("post"))
+    person = _person(session, case, start.get("post"), bool(start.get("by_roster")))
     if person is not None:
         sections.append(person)
     own, _ = _case_sections(session, case, declared, None, sources)

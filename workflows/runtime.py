@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from .audit import append_events
+from .audit import append_events, remember_head
 from .clock import SYSTEM_CLOCK, Clock, using_clock
 from .settings import Settings
 from .workdays import WorkdayCalendar
@@ -50,6 +50,7 @@ class UnitOfWork:
         self._events: list[dict] = []
         self._after_commit: list = []
         self._on_rollback: list = []
+        self._written: list = []
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self.session_factory()
@@ -83,16 +84,24 @@ class UnitOfWork:
     def savepoint(self):
         """A nested transaction: on an exception its writes and audit events are undone."""
         nested = self.session.begin_nested()
-        mark, callbacks = len(self._events), len(self._after_commit)
+        mark, callbacks, written = len(self._events), len(self._after_commit), len(self._written)
         try:
             yield
         except BaseException:
             nested.rollback()
             del self._events[mark:]
+            for obj in self._written[written:]:
+                self.session.expire(obj)
+            del self._written[written:]
             # what the undone work asked for after commit (a workflow back into the cache) is undone too
             del self._after_commit[callbacks:]
             raise
         nested.commit()
+
+    def written(self, obj) -> None:
+        """`obj` was written with a Core statement the session does not know of (see
+        cases._write_case): undoing a savepoint expires it, as it does what the session flushed."""
+        self._written.append(obj)
 
     def after_commit(self, fn) -> None:
         self._after_commit.append(fn)
@@ -101,13 +110,15 @@ class UnitOfWork:
         self._on_rollback.append(fn)
 
     def commit(self) -> None:
-        append_events(self.session, self._events)
+        head = append_events(self.session, self._events)
         try:
             self.session.commit()
         except BaseException:
             self.rollback()
             raise
+        remember_head(self.session, head)
         self._events.clear()
+        self._written.clear()
         callbacks, self._after_commit, self._on_rollback = self._after_commit, [], []
         for fn in callbacks:
             fn()
@@ -115,6 +126,7 @@ class UnitOfWork:
     def rollback(self) -> None:
         self.session.rollback()
         self._events.clear()
+        self._written.clear()
         callbacks, self._after_commit, self._on_rollback = self._on_rollback, [], []
         for fn in callbacks:
             fn()
@@ -122,7 +134,8 @@ class UnitOfWork:
 
 class WorkflowCache:
     """Recently used workflows by case id, reused only while the stored version still matches.
-    A workflow is taken out while a transaction uses it and put back only after its commit."""
+    A workflow is taken out while a transaction uses it and put back only after its commit.
+    (An item is what workflows/cases.py keeps: the workflow with the ids of its READY human tasks.)"""
 
     def __init__(self, size: int = 256):
         self.size = size
@@ -135,6 +148,10 @@ class WorkflowCache:
         if item is not None and item[0] == version:
             return item[1]
         return None
+
+    def holds(self, case_id: int) -> bool:
+        """Whether some version of the case is here (the stored one, usually)."""
+        return case_id in self._items
 
     def put(self, case_id: int, version: int, workflow) -> None:
         with self._lock:

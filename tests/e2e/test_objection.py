@@ -27,6 +27,8 @@ CAPTURE = {"source": "administrative_penalty", "field": "government_procurement"
            "facts": FACTS, "legal_basis": "《保障中小企业款项支付条例》第八条", "decision_date": "2026-05-29"}
 CORRECTED = "未按合同约定支付道路养护企业账款 12 万元，逾期超过180日（其余 36 万元已于认定前支付）。"
 STATEMENT = "认定的欠款金额有误：48 万元中的 36 万元已于 2026 年 3 月支付，附银行回单。"
+ACCEPT_REASON = "申请材料齐全，符合受理条件。"
+VERIFY_REASON = "经核对银行回单，36 万元已于认定前支付，认定金额有误。"
 APPROVE = {"review_decision": "approve", "review_opinion": "事实清楚，证据充分，程序合法。"}
 LEADER_OK = {"leader_decision": "approve", "leader_opinion": "同意按规则实施惩戒并公示。"}
 
@@ -81,9 +83,65 @@ def staff_completes(browser, browser_context_args, live_server, username, case_i
         page.context.close()
 
 
+def dossier_step(page: Page, title: str):
+    """The dossier's section of the step called `title` (exactly)."""
+    return page.locator("#dossier [data-dossier-section]").filter(
+        has=page.locator(".cf-step", has_text=re.compile(rf"^{re.escape(title)}$")))
+
+
+def the_leader_sees_the_case_file(page: Page, lifecycle_id: int) -> None:
+    """The leader's approval page, before any choice: what was filed, what the verification found
+    (each with who), the record's own steps and decisions, and what each choice will do."""
+    filing = dossier_step(page, "提出异议")
+    expect(filing).to_have_attribute("data-dossier-section", "filing")
+    expect(filing.locator(".cf-who")).to_have_text(SUBJECT_NAME)
+    expect(filing.locator('[data-dossier-field="grounds"]')).to_have_text("事实错误")
+    expect(filing.locator('[data-dossier-field="statement"]')).to_have_text(STATEMENT)
+    evidence = filing.locator('[data-dossier-field="evidence"]')
+    expect(evidence.locator("a[data-attachment]")).to_have_text("银行回单.pdf")
+    expect(evidence.locator('details.cf-preview[data-preview-kind="pdf"] summary')).to_have_text("预览")
+
+    verification = dossier_step(page, "核查")
+    expect(verification.locator(".cf-who")).to_have_text("李审核")
+    expect(verification.locator('[data-dossier-field="verification_outcome"]')).to_have_text("更正")
+    expect(verification.locator('[data-dossier-field="verification_reason"]')).to_have_text(VERIFY_REASON)
+    expect(verification.locator('[data-dossier-field="corrected_facts"]')).to_have_text(CORRECTED)
+
+    # the record's own case: its capture with the facts objected to, and who reviewed it
+    capture = dossier_step(page, "录入失信记录")
+    expect(capture).to_have_attribute("data-case", str(lifecycle_id))
+    expect(capture.locator(".badge", has_text="来源案件")).to_contain_text(f"C-{lifecycle_id:06d}")
+    expect(capture.locator('[data-dossier-field="facts"]')).to_have_text(FACTS)
+    expect(dossier_step(page, "合法性审核").locator(".cf-who")).to_have_text("李审核")
+    # the clerk's acceptance: the reason, and its receipt in the record's history, issued by the clerk
+    acceptance = dossier_step(page, "受理审查")
+    expect(acceptance.locator(".cf-who")).to_have_text("张承办")
+    expect(acceptance.locator('[data-dossier-field="acceptance_reason"]')).to_have_text(ACCEPT_REASON)
+    receipt = page.locator("#record-history [data-history-document]", has_text="受理回执")
+    expect(receipt.locator(".cf-who")).to_have_text("张承办")
+
+    # each choice says what it will do; none is forbidden
+    effects = page.locator('[data-decision="final_outcome"] [data-choice-effect]')
+    expect(effects).to_have_text([re.compile(r"^更正后：更正记录；出具《异议处理决定书》"),
+                                  re.compile(r"^撤销后：撤销记录；出具《异议处理决定书》"),
+                                  re.compile(r"^维持后：维持记录；出具《异议处理决定书》")])
+    expect(page.locator("[data-choice-blocked]")).to_have_count(0)
+    expect(page.locator("#dossier")).not_to_contain_text(re.compile(r"\b(correct|factual_error|accept)\b"))
+
+
+def take_desktop_and_phone_screenshots(page: Page, screenshots, name: str) -> None:
+    """The whole page at 1366 px and on a 390 px phone, nothing wider than the screen."""
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.screenshot(path=screenshots / f"{name}.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=screenshots / f"{name}-phone.png", full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 768})
+
+
 def test_objection_filed_marked_verified_corrected_and_public(browser: Browser, browser_context_args, live_server,
                                                                published, tmp_path, screenshots):
-    record_id, _ = published
+    record_id, lifecycle_id = published
     evidence = tmp_path / "银行回单.pdf"
     evidence.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
                          b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
@@ -123,7 +181,7 @@ def test_objection_filed_marked_verified_corrected_and_public(browser: Browser, 
         def accept(page):
             expect(page.locator("#task-name")).to_have_text("受理审查")
             page.check("input[name=acceptance][value=accept]")
-            page.fill("#f_acceptance_reason", "申请材料齐全，符合受理条件。")
+            page.fill("#f_acceptance_reason", ACCEPT_REASON)
         staff_completes(browser, browser_context_args, live_server, "clerk", case_id, "acceptance_check", accept)
 
         public.goto("/public/")
@@ -141,14 +199,16 @@ def test_objection_filed_marked_verified_corrected_and_public(browser: Browser, 
         def verify(page):
             expect(page.locator("#task-name")).to_have_text("核查")
             page.check("input[name=verification_outcome][value=correct]")
-            page.fill("#f_verification_reason", "经核对银行回单，36 万元已于认定前支付，认定金额有误。")
+            page.fill("#f_verification_reason", VERIFY_REASON)
             page.fill("#f_corrected_facts", CORRECTED)
         staff_completes(browser, browser_context_args, live_server, "reviewer", case_id, "verification", verify)
 
         def approve(page):
             expect(page.locator("#task-name")).to_have_text("领导审批")
+            the_leader_sees_the_case_file(page, lifecycle_id)
             page.check("input[name=final_outcome][value=correct]")
             page.fill("#f_decision_reason", "同意更正认定金额。")
+            take_desktop_and_phone_screenshots(page, screenshots, "objection-leader")
         staff_completes(browser, browser_context_args, live_server, "leader", case_id, "leader_approval", approve)
         assert live_server.open_task_ids(case_id) == []
 

@@ -142,10 +142,12 @@ def test_objection_each_step_sees_the_filing_and_every_earlier_opinion(web, worl
     approval = world.task(case_id, "leader_approval")
     page = web("leader").page(f"/tasks/{approval.id}")
     own = [(s, who, when, values) for s, who, when, values in dossier(page)
-           if s in ("提出异议", "核查")]
-    # declared: the objection first, then the verification it approves (reasons and corrected facts)
+           if s in ("提出异议", "受理审查", "核查")]
+    # declared: the objection first, the clerk's acceptance reason, then the verification it approves
+    # (reasons and corrected facts)
     assert own == [("提出异议", subject_name, "2026-06-02 09:00",
                     {"grounds": "事实错误", "statement": STATEMENT, "evidence": "结清凭证.pdf"}),
+                   ("受理审查", "张承办", "2026-06-02 10:00", {"acceptance_reason": ACCEPT}),
                    ("核查", "李审核", "2026-06-02 13:00",
                     {"verification_outcome": "更正", "verification_reason": VERIFY, "corrected_facts": CORRECTED})]
     text = page.text_of("dossier")
@@ -172,7 +174,7 @@ def shipped(key: str):
 
 def test_shipped_leader_tasks_declare_their_dossier():
     text = shipped("objection").bpmn_files["objection.bpmn"]
-    assert f'name="{DOSSIER_PROPERTY}" value="grounds,statement,evidence,verification_outcome' in text
+    assert f'name="{DOSSIER_PROPERTY}" value="grounds,statement,evidence,acceptance_reason,verification_outcome' in text
 
 
 @pytest.mark.parametrize("task, fields, culprit", [
@@ -183,7 +185,7 @@ def test_shipped_leader_tasks_declare_their_dossier():
 def test_a_dossier_naming_a_field_no_earlier_form_has_is_refused(task, fields, culprit):
     bundle = shipped("objection")
     name = "objection.bpmn"
-    declared = 'value="grounds,statement,evidence,verification_outcome,verification_reason,corrected_facts"'
+    declared = 'value="grounds,statement,evidence,acceptance_reason,verification_outcome,verification_reason,corrected_facts"'
     line = '<spiffworkflow:property name="formJsonSchemaFilename" value="acceptance_check.json" />'
     text = bundle.bpmn_files[name]
     assert declared in text and line in text
@@ -207,7 +209,7 @@ def test_accountability_names_the_person_and_each_step_sees_the_statement_and_th
     page = clerk.page(f"/tasks/{confirm.id}")
     who, _, person = section(page, "责任人")
     assert person == {"person_name": P1_NAME, "person_code": mask_citizen_id(P1_CODE), "post": "主要负责人"}
-    assert who == "王领导" and P1_CODE not in page.text
+    assert who == "系统" and P1_CODE not in page.text     # named from the roster, not by the leader
     # the record's case that opened it: its facts and its approval
     assert section(page, "录入失信记录")[2]["facts"] == CAPTURE["facts"]
     assert section(page, "领导审批")[0] == "王领导"

@@ -185,7 +185,8 @@ def test_objection_through_every_verification_step(web, world, clock):
     approval = world.task(case_id, "leader_approval")
     page = leader.page(f"/tasks/{approval.id}")
     # what it approves: the objection, and the verification that stands (the escalated one)
-    sees(page, filing, Seen("逾期督办核查", LEADER, at_escalated,
+    sees(page, filing, Seen("受理审查", CLERK, steps[1].when, {"acceptance_reason": "受理审查意见-7f3a"}),
+         Seen("逾期督办核查", LEADER, at_escalated,
                             {"verification_outcome": "更正", "verification_reason": "逾期督办核查意见-7f3a",
                              "corrected_facts": "更正后的失信事实-7f3a"}))
     assert "核查意见-7f3a-1" not in page.text_of("dossier")    # declared: the verification that stands
@@ -312,7 +313,7 @@ def test_accountability_and_its_review(web, world, people, clock):
     clerk, reviewer, leader, p1 = web("clerk"), web("reviewer"), web("leader"), web("p1")
     confirm = world.task(case_id, "confirm_person")
     page = clerk.page(f"/tasks/{confirm.id}")
-    sees(page, Seen("责任人", LEADER, lifecycle[-1].when,
+    sees(page, Seen("责任人", "系统", lifecycle[-1].when,      # named from the roster
                     {"person_name": P1_NAME, "person_code": mask_citizen_id(P1_CODE), "post": "主要负责人"}),
          *lifecycle)
     at = later(clock)
