@@ -38,7 +38,8 @@ from SpiffWorkflow.bpmn import BpmnEvent  # noqa: E402
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition  # noqa: E402
 
 from workflows.accounts import create_user  # noqa: E402
-from workflows.cases import _load, complete_task, send_message, start_case  # noqa: E402
+from workflows.case_store import load_workflow  # noqa: E402
+from workflows.cases import complete_task, send_message, start_case  # noqa: E402
 from workflows.clock import CST, FixedClock  # noqa: E402
 from workflows.db import make_engine, make_session_factory  # noqa: E402
 from workflows.definitions import deploy_folder  # noqa: E402
@@ -156,7 +157,7 @@ class Floor:
 
     def __init__(self, setup: Setup, case_id: int):
         self.uow = setup.uow().__enter__()
-        self.workflow = _load(self.uow, self.uow.session.get(Case, case_id))
+        self.workflow = load_workflow(self.uow, self.uow.session.get(Case, case_id))
         conn = self.uow.session.connection()
         conn.execute(text("CREATE TABLE IF NOT EXISTS bench_blob (id INTEGER PRIMARY KEY, body TEXT)"))
         conn.execute(text("INSERT INTO bench_blob (id, body) VALUES (1, '')"))

@@ -100,7 +100,7 @@ class UnitOfWork:
 
     def written(self, obj) -> None:
         """`obj` was written with a Core statement the session does not know of (see
-        cases._write_case): undoing a savepoint expires it, as it does what the session flushed."""
+        case_store.write_case): undoing a savepoint expires it, as it does what the session flushed."""
         self._written.append(obj)
 
     def after_commit(self, fn) -> None:

@@ -59,7 +59,7 @@ def test_a_gateway_loop_runs_past_the_depth_limit_with_a_flat_state_and_complete
 def test_when_the_engine_says_completed_with_a_task_waiting_the_case_fails_loudly(loops, monkeypatch):
     """Today's bug replayed: without compaction, at round 333 of a three-task loop the task tree
     passes depth 1000 and SpiffWorkflow reports the process completed while 「办理」 is READY."""
-    monkeypatch.setattr("workflows.cases.compact", lambda workflow: 0)
+    monkeypatch.setattr("workflows.case_store.compact", lambda workflow: 0)
     case_id = start(loops)
     rounds = 0
     while get_case(loops, case_id).status == "running":
