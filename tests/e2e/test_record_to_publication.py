@@ -285,8 +285,13 @@ def test_language_switch_shows_english_labels(page: Page, live_server, seeded):
     assert not untranslated, f"the English catalog does not translate {untranslated}"
 
     login(page, live_server, "reviewer")
+    # the menu opens by Bootstrap's script, at the end of the page: wait for it (a click before it
+    # ran only followed the toggle's "#" under load)
+    page.wait_for_load_state("load")
     page.click("#user-menu")
-    page.get_by_role("link", name="English").click()
+    english_link = page.get_by_role("link", name="English")
+    expect(english_link).to_be_visible()
+    english_link.click()
     expect(page).to_have_url(re.compile(r"lang=en"))
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("h1")).to_have_text(names["待办任务"])
