@@ -14,7 +14,9 @@ and, in the middle of that, three faults:
 1. SIGKILL one gunicorn worker (the master starts another; requests on it lose their connection);
 2. SIGKILL one timer worker while the timers are being fired (its transaction dies with it);
 3. restart PostgreSQL (`pg_ctl restart -m fast`: every connection is cut, new ones are refused
-   for a moment).
+   for a moment);
+4. SIGKILL the outbox worker sending --emails queued messages to a local SMTP server, which strikes
+   itself when the k-th message arrives (bench/outbox_fault.py); two new workers send the rest.
 
 Each fault strikes on an event observed in the database, never after a delay, and work is
 GUARANTEED to remain when it strikes, however fast or slow the machine is:
@@ -40,13 +42,14 @@ so every task is completed in the end. Afterwards it checks, from the database:
 - every record's review was completed exactly once (one `task.completed` event per case and no
   review task left), and no completion answered 302 twice or answered 302 without being saved;
 - every timer fired exactly once and none was missed (bench/timers.py's counts);
+- every e-mail was accepted by the SMTP server exactly once (by Message-ID) and none was lost;
 - the audit chain verifies (`credflow verify-audit`);
 - what the clients saw: responses by status, lost connections, and that no answer was a 500 and
   every 503 said the database was unavailable.
 
 The last line is one JSON object with every figure. tests/integration/test_faults.py runs it small.
 
-    python bench/faults.py [--records 300] [--timers 3000] [--users 20]
+    python bench/faults.py [--records 300] [--timers 3000] [--users 20] [--emails 200]
 """
 from __future__ import annotations
 
@@ -71,6 +74,7 @@ import psycopg  # noqa: E402
 
 from bench import load, timers  # noqa: E402
 from bench.benchdb import pg_conninfo  # noqa: E402
+from bench.outbox_fault import OutboxFault, ok as outbox_ok  # noqa: E402
 from bench.pgcluster import PrivatePostgres  # noqa: E402
 from bench.staff import OPINION, PASSWORD, ROW, TASK_ID  # noqa: E402
 from bench.webclient import Server, WebUser  # noqa: E402
@@ -315,7 +319,7 @@ def check(url: str, outcomes: Outcomes, instance: str) -> dict:
 
 # -- the run -------------------------------------------------------------------------------------
 
-def run(records: int = 300, timer_cases: int = 3000, users: int = 20, web_workers: int = 2) -> dict:
+def run(records: int = 300, timer_cases: int = 3000, users: int = 20, web_workers: int = 2, emails: int = 200) -> dict:
     if records < 20 or timer_cases < 10:
         raise ValueError("the faults need at least 20 records and 10 timer cases to guarantee work remains")
     t_start = time.perf_counter()
@@ -323,7 +327,7 @@ def run(records: int = 300, timer_cases: int = 3000, users: int = 20, web_worker
         tmp = Path(tmp)
         pg = PrivatePostgres().start()
         url = pg.url()
-        server, timer_procs, staff, stop = None, [], [], threading.Event()
+        server, timer_procs, staff, stop, mail = None, [], [], threading.Event(), None
         try:
             prepared = load.prepare(url, records, fresh=True)
             waves = timer_waves(timer_cases)
@@ -343,11 +347,13 @@ def run(records: int = 300, timer_cases: int = 3000, users: int = 20, web_worker
             budget = Budget(max(5, records // 4))
             staff = [Reviewer(load.reviewer_name(i + 1), server.port, outcomes, stop, budget) for i in range(users)]
             t0 = time.perf_counter()
+            mail = OutboxFault(url, env, tmp, emails).start(t0)
             for s in staff:
                 s.start()
             faults = inflict(server, timer_procs, pg, url, budget, records, waves, t0)
             finished = wait_until(lambda: review_tasks_left(url) == 0, GIVE_UP_S, 0.2)
             timers_done = wait_until(lambda: timers_fired(url) >= timer_cases, GIVE_UP_S, 0.2)
+            outbox = mail.finish(wait_until, GIVE_UP_S)
             elapsed = time.perf_counter() - t0
             stop.set()
             for s in staff:
@@ -366,7 +372,7 @@ def run(records: int = 300, timer_cases: int = 3000, users: int = 20, web_worker
                       "prepare_s": prepared["prepare_s"], "work_s": round(elapsed, 1),
                       "all_reviews_done": finished, "all_timers_fired": timers_done, "faults": faults,
                       "gunicorn_workers_after": len(workers_after),
-                      "reviewer_errors": [s.error for s in staff if s.error]}
+                      "reviewer_errors": [s.error for s in staff if s.error], "outbox": outbox}
             result.update(check(url, outcomes, instance))
             result["clients"] = {"responses": dict(sorted(outcomes.status.items())),
                                  "connections_lost": dict(outcomes.lost),
@@ -383,6 +389,8 @@ def run(records: int = 300, timer_cases: int = 3000, users: int = 20, web_worker
             for p in timer_procs:
                 if p.poll() is None:
                     p.kill()
+            if mail is not None:
+                mail.stop()
             if server is not None:
                 server.stop()
             pg.stop()
@@ -407,7 +415,7 @@ def ok(result: dict) -> bool:
             and r["completed_once"] == r["records"] == result["records"] and r["wrong_answers"] == 0
             and r["review_tasks_left"] == 0 and r["cases_not_at_one_next_task"] == 0
             and t["fired_twice"] == 0 and t["missed"] == 0 and result["audit"]["exit_code"] == 0
-            and not c["server_errors"] and c["unclear_503"] == 0)
+            and not c["server_errors"] and c["unclear_503"] == 0 and outbox_ok(result["outbox"]))
 
 
 def main() -> None:
@@ -416,14 +424,16 @@ def main() -> None:
     parser.add_argument("--timers", type=int, default=3000)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--emails", type=int, default=200)
     args = parser.parse_args()
     import logging
     logging.getLogger("alembic").setLevel(logging.WARNING)
     print(f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
-    result = run(args.records, args.timers, args.users, args.web_workers)
-    r, t, c = result["reviews"], result["timers"], result["clients"]
+    result = run(args.records, args.timers, args.users, args.web_workers, args.emails)
+    r, t, c, m = result["reviews"], result["timers"], result["clients"], result["outbox"]
     print(f"reviews: {r['completed_once']}/{r['records']} completed exactly once, {r['completed_twice']} twice, "
           f"{r['wrong_answers']} wrong answers; timers: {t['fired_twice']} fired twice, {t['missed']} missed; "
+          f"e-mail: {m['delivered_once']}/{m['emails']} delivered once, {m['duplicates']} duplicates, {m['lost']} lost; "
           f"audit chain exit code {result['audit']['exit_code']}; clients: {c['answered_503']} answers 503, "
           f"{sum(c['connections_lost'].values())} connections lost, {len(c['server_errors'])} server errors; "
           f"work {result['work_s']} s -> {'OK' if result['ok'] else 'NOT OK'}", flush=True)

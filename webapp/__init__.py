@@ -104,6 +104,8 @@ def create_app(config: dict | None = None) -> Flask:
     errors.register(app)
     templating.register(app)
     observability.register(app)
+    from . import security_headers; security_headers.register(app)   # CSP, nosniff, ... on every response
+    from .input_guard import check_request; app.before_request(check_request)   # one input boundary (400 naming the field)
 
     @app.teardown_appcontext
     def _close_session(_exc):

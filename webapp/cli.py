@@ -6,7 +6,6 @@ import sys
 
 import click
 
-from workflows.audit import verify_chain
 from workflows.db import default_database_url, make_engine, make_session_factory
 from workflows.engine.bundle import InvalidBundle
 from workflows.settings import load_settings
@@ -68,6 +67,22 @@ def worker(once, interval, batch) -> None:
         run_forever(_factory(), interval=interval, batch=batch, settings=load_settings())
 
 
+@main.command(help="Send the outbox's due e-mail in a loop (--once: until none is due); `credflow worker` "
+                   "sends it too. Needs CREDFLOW_SMTP_HOST.")
+@click.option("--once", is_flag=True)
+@click.option("--interval", default=5.0, show_default=True)
+def outbox(once, interval) -> None:
+    from workflows.outbox.sender import run_forever, send_outbox
+    settings = load_settings()
+    if not settings.smtp.configured:
+        click.echo("CREDFLOW_SMTP_HOST is not set: nothing to send to", err=True)
+        sys.exit(2)
+    if once:
+        click.echo(send_outbox(_factory(), settings))
+    else:
+        run_forever(_factory(), settings, interval=interval)
+
+
 @main.command(help="Load demo subjects, users and records (once).")
 def demo() -> None:
     from workflows.demo import load_demo
@@ -75,32 +90,35 @@ def demo() -> None:
     click.echo("demo logins: " + ", ".join(logins))
 
 
-@main.command("verify-audit", help="Check the audit chain; exit 1 naming the first bad event.")
-def verify_audit() -> None:
-    with _factory()() as session:
-        report = verify_chain(session)
-    if report.ok:
-        click.echo(f"audit chain intact: {report.checked} events")
-        return
-    where = f"event {report.bad_event_id}" if report.bad_event_id else "chain head"
-    click.echo(f"audit chain BROKEN at {where}: {report.reason} ({report.checked} events verified before it)", err=True)
-    sys.exit(1)
-
-
-@main.command(help="Serve the web app (development server).")
+@main.command(help="Serve the web app (development server), with the worker's loop in a thread "
+                   "(timers, e-mail, imports).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
-def serve(host, port) -> None:
+@click.option("--interval", default=2.0, show_default=True, help="seconds between two worker passes")
+def serve(host, port, interval) -> None:
+    import threading
     from webapp import create_app
-    create_app().run(host=host, port=port)
+    from workflows.worker import run_forever
+    app = create_app()
+    stop = threading.Event()
+    threading.Thread(target=run_forever, name="credflow-worker", daemon=True,
+                     kwargs={"session_factory": app.extensions["credflow.session_factory"], "interval": interval,
+                             "settings": app.config["SETTINGS"], "stop": stop}).start()
+    try:
+        app.run(host=host, port=port)
+    finally:
+        stop.set()
 
 
 from .cli_accounts import api_token, user  # noqa: E402
 from .cli_calendar import calendar  # noqa: E402
+from .cli_audit import audit_checkpoint, verify_audit  # noqa: E402
 
 main.add_command(user)
 main.add_command(api_token)
 main.add_command(calendar)
+main.add_command(verify_audit)
+main.add_command(audit_checkpoint)
 
 if __name__ == "__main__":
     main()

@@ -47,9 +47,25 @@ def page_arg(name: str = "page") -> int:
     return min(max(1, request.args.get(name, 1, type=int) or 1), MAX_PAGE)
 
 
+MAX_DB_INT = 2 ** 31 - 1
+
+
+def db_int(value: str) -> int:
+    """A number posted for an id or a count, as `request.form.get(name, type=db_int)` reads it:
+    digits only, within the database's integer range; anything else reads as absent."""
+    if not (value.isascii() and value.isdigit() and len(value) <= 10) or int(value) > MAX_DB_INT:
+        raise ValueError(f"not an id: {value[:20]!r}")
+    return int(value)
+
+
 def safe_local_url(target: str | None, default: str) -> str:
-    """`target` if it is a path on this site, else `default` (no open redirects)."""
+    """`target` if it is a path on this site, else `default`: no open redirects, and nothing a
+    Location header cannot carry (control characters, newlines) or a browser reads as another
+    site (`//host`, `/\\host`, backslashes)."""
     from urllib.parse import urlsplit
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")) and not urlsplit(target).netloc:
-        return target
-    return default
+    if not target or len(target) > 2000 or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target or any(ord(c) < 32 or 127 <= ord(c) < 160 for c in target):
+        return default
+    parts = urlsplit(target)
+    return default if parts.scheme or parts.netloc else target

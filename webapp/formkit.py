@@ -79,7 +79,7 @@ def parse_post(schema: dict, form, uploaded: dict[str, list[int]] | None = None)
     for f in fields_of(schema):
         prop = props[f.name]
         if f.widget == "file":
-            ids = [int(v) for v in form.getlist(f.name + "__kept") if v.isdigit()]
+            ids = [int(v) for v in form.getlist(f.name + "__kept") if v.isascii() and v.isdigit() and len(v) <= 9]
             ids += (uploaded or {}).get(f.name, [])
             if ids:
                 data[f.name] = ids

@@ -65,16 +65,22 @@ def deadline(due: datetime | None) -> dict:
 
 
 def url_with(**changes) -> str:
-    """The current page's URL with some query arguments changed (None removes one)."""
-    args = request.args.to_dict()
+    """The current page's URL with some query arguments changed (None removes one). The path's
+    own parameters win over query arguments of the same name (`/records/5?record_id=1`)."""
+    if request.endpoint is None:  # an error page for a URL that matched no route: link home
+        return url_for("auth.home", **{k: v for k, v in changes.items() if v is not None})
+    path_args = request.view_args or {}
+    args = {k: v for k, v in request.args.items() if k not in path_args and k not in URL_FOR_OPTIONS}
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)
         else:
             args[key] = value
-    if request.endpoint is None:  # an error page for a URL that matched no route: link home
-        return url_for("auth.home", **{k: v for k, v in changes.items() if v is not None})
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return url_for(request.endpoint, **{**args, **path_args})
+
+
+# keyword arguments url_for takes for itself: a query argument of that name is not passed on as one
+URL_FOR_OPTIONS = frozenset({"_anchor", "_method", "_scheme", "_external"})
 
 
 def _unread_notifications() -> dict:

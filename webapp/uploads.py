@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 from flask import current_app, send_file
 from flask_babel import gettext as _
 
 from workflows.models import Attachment
+
+from .input_limits import clean_file_name
 
 # What a file's first bytes must be for each accepted type; the name's extension is not trusted.
 SIGNATURES = {"application/pdf": (b"%PDF-",), "image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",)}
@@ -29,7 +30,7 @@ def sniff(head: bytes) -> str | None:
 def store_upload(session, storage, case_id: int | None, user_id: int, now, accept=DEFAULT_ACCEPT) -> Attachment:
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     body = storage.stream.read(limit + 1)
-    name = os.path.basename(storage.filename or "file")[:200] or "file"
+    name = clean_file_name(storage.filename)    # done at the boundary too (input_guard); a caller may come another way
     if len(body) > limit:
         raise UploadRefused(_("文件 %(name)s 超过大小上限 %(mb)s MB", name=name, mb=round(limit / 1048576, 1)))
     if not body:
@@ -78,7 +79,7 @@ def send_attachment(attachment: Attachment, inline: bool = False):
             inline = shown_inline(attachment, fh.read(16))
     known = attachment.content_type in INLINE_SIGNATURES
     response = send_file(path, mimetype=attachment.content_type if known else "application/octet-stream",
-                         as_attachment=not inline, download_name=attachment.filename)
+                         as_attachment=not inline, download_name=clean_file_name(attachment.filename))
     response.headers["X-Content-Type-Options"] = "nosniff"
     if inline:
         response.headers["Content-Security-Policy"] = INLINE_POLICY

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import select
 
-from .inbox import visible_to
+from .inbox import staff_lanes, visible_to
 from .models import Case, Document, HumanTask, Record, Subject
 from .record_history import STAFF_ONLY_DOCUMENTS, subject_sees_case
 
@@ -27,6 +27,17 @@ PUBLIC_STATUSES = ("published",)        # what the disclosure site shows (webapp
 
 def reads_every_case(actor) -> bool:
     return bool(actor.roles.intersection(CASE_STAFF))
+
+
+def may_list_records(actor) -> bool:
+    """The staff record list /records, and through the API every record and its lifecycle case:
+    case staff only (personnel read the accountability cases, not the records)."""
+    return reads_every_case(actor)
+
+
+def works_tasks(actor) -> bool:
+    """The staff inbox /inbox and its task pages: task workers (the roles of the staff lanes)."""
+    return bool(staff_lanes(actor))
 
 
 def in_personnel_charge(actor, person: Subject | None) -> bool:
@@ -156,6 +167,7 @@ def _case(session, case_or_id) -> Case | None:
 
 LINKS = {
     "case": lambda session, actor, thing: may_open_case(session, actor, _case(session, thing)),
+    "records": lambda session, actor, thing: may_list_records(actor),
     "task": lambda session, actor, thing: may_open_task(actor, thing),
     "document": lambda session, actor, thing: may_open_document(session, actor, thing),
     "attachment": lambda session, actor, thing: may_open_attachment(session, actor, thing),

@@ -2,24 +2,25 @@
 people who held the posts when the conduct happened, and each civil servant's integrity file."""
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import and_, or_, select
 
+from .accountability_rule import ACCOUNTABILITY_PROCESS, refuse_accountability
 from .cases import CaseError, Forbidden, NotFound, start_case
 from .dates import add_months, as_date
 from .identifiers import InvalidIdentifier, check_citizen_id, check_uscc
 from .models import Case, IntegrityEntry, PostHolding, Record, Subject
 from .numbers import case_no
+from .sheet_reader import SheetError, SheetLimits, read_sheet, records
 
 POSTS = {"principal": "主要负责人", "official_in_charge": "分管负责人", "project_lead": "项目负责人"}
 ENTRY_KINDS = {"personal_report": "个人有关事项报告", "integrity": "廉政记录", "appraisal": "年度考核结果",
                "violation": "违法违纪记录", "accountability": "问责处理结果", "commendation": "表彰奖励"}
 MEASURES = {"inspection": "检查", "notice": "通报", "admonition": "诫勉", "organisational": "组织处理",
             "referral": "移送纪检监察机关", "none": "不予问责"}
+PERSONNEL = "personnel"
 ROSTER_COLUMNS = ("department_code", "person_id_number", "person_name", "post", "title", "project",
                   "project_phase", "start_date", "end_date")
 
@@ -74,57 +75,105 @@ class ImportResult:
     errors: list[str]
 
 
-def import_roster(uow, filename: str, data: bytes) -> ImportResult:
-    """Rows from a .csv or .xlsx sheet with the ROSTER_COLUMNS header; all or nothing."""
-    rows = _sheet_rows(filename, data)
-    errors, pending = [], []
-    for number, row in enumerate(rows, start=2):
+ROSTER_LIMITS = SheetLimits(max_rows=5000, max_columns=20)
+ROSTER_REQUIRED = ("department_code", "person_id_number", "person_name", "post", "start_date")
+ROSTER_TEXT_LIMITS = {"person_name": 200, "title": 200, "project": 200, "project_phase": 40}
+
+
+def read_roster(filename: str, data: bytes) -> list[tuple[int, dict]]:
+    """(row number, {column: value}) from a .csv or .xlsx sheet with the ROSTER_COLUMNS header,
+    within ROSTER_LIMITS; SheetError when the file itself is unusable."""
+    sheet = read_sheet(filename, data, ROSTER_LIMITS)
+    missing = [c for c in ROSTER_REQUIRED if c not in sheet.header]
+    if missing:
+        raise SheetError(f"缺少列：{'、'.join(missing)} / missing columns; the first row must be "
+                         f"{', '.join(ROSTER_COLUMNS)}")
+    return records(sheet, {c: c for c in ROSTER_COLUMNS})
+
+
+def check_roster(session, rows, progress=None) -> tuple[list[tuple], list[str]]:
+    """Every row checked without writing anything: (the holdings to add, the errors by row)."""
+    errors, pending, departments = [], [], {}
+    for done, (number, row) in enumerate(rows, start=1):
         try:
-            department = uow.session.scalars(select(Subject).where(
-                Subject.code == check_uscc(str(row.get("department_code") or "")))).first()
-            if department is None:
+            code = check_uscc(str(row.get("department_code") or ""))
+            if code not in departments:
+                departments[code] = session.scalar(select(Subject.id).where(Subject.code == code,
+                                                                            Subject.kind == "department"))
+            if departments[code] is None:
                 raise CaseError("部门未登记 / the department is not registered")
-            person = civil_servant_by_id_number(uow.session, str(row.get("person_id_number") or ""), str(row.get("person_name") or ""),
-                             department.id)
-            end = row.get("end_date")
+            id_number = check_citizen_id(str(row.get("person_id_number") or ""))
+            for column, limit in ROSTER_TEXT_LIMITS.items():
+                if len(str(row.get(column) or "")) > limit:
+                    raise CaseError(f"{column} 超过 {limit} 字 / {column} is longer than {limit} characters")
             post, start = str(row.get("post") or ""), as_date(row["start_date"])
-            end = as_date(end) if end else None
+            end = as_date(row["end_date"]) if row.get("end_date") else None
             if post not in POSTS:
                 raise CaseError(f"未知职务类型 {post} / unknown post; one of {', '.join(POSTS)}")
             if end is not None and end < start:
                 raise CaseError("任职结束日期早于开始日期 / the end date is before the start date")
-            pending.append((department.id, person, post, start, end, str(row.get("title") or ""),
-                            row.get("project") or None, row.get("project_phase") or None))
+            pending.append((departments[code], id_number, str(row.get("person_name") or ""), post, start, end,
+                            str(row.get("title") or ""), row.get("project") or None, row.get("project_phase") or None))
         except (CaseError, InvalidIdentifier, KeyError, ValueError, TypeError) as exc:
             errors.append(f"第 {number} 行 / row {number}: {exc}")
+        if progress is not None:
+            progress(done)
+    return pending, errors
+
+
+def save_roster(uow, pending: list[tuple]) -> ImportResult:
+    """Add the checked holdings, people registered on first sight, as add_holding would one by
+    one, in a few batched statements (a 5,000-row sheet holds the write lock briefly); all or nothing."""
+    session, now = uow.session, uow.clock.now()
+    codes = sorted({row[1] for row in pending})
+    people = {}
+    for i in range(0, len(codes), 500):
+        people.update({s.code: s for s in session.scalars(select(Subject).where(Subject.code.in_(codes[i:i + 500])))})
+    for department_id, code, name, *_ in pending:
+        if code not in people:
+            people[code] = Subject(kind="civil_servant", name=name.strip() or code[-4:], code=code,
+                                   department_id=department_id, created_at=now)
+            session.add(people[code])
+    session.flush()
+    holdings = [PostHolding(department_id=department_id, person_id=people[code].id, post=post,
+                            title=title or POSTS[post], project=project or None, project_phase=phase or None,
+                            start_date=start, end_date=end, created_at=now)
+                for department_id, code, _name, post, start, end, title, project, phase in pending]
+    session.add_all(holdings)
+    session.flush()
+    for h in holdings:
+        uow.audit("roster.added", holding_id=h.id, department_id=h.department_id, person_id=h.person_id, post=h.post,
+                  start=h.start_date.isoformat(), end=h.end_date.isoformat() if h.end_date else None)
+    return ImportResult(len(pending), [])
+
+
+def import_roster(uow, filename: str, data: bytes) -> ImportResult:
+    """Rows from a .csv or .xlsx sheet with the ROSTER_COLUMNS header; all or nothing. (The web
+    runs the same steps as a background job: workflows/import_jobs.py.)"""
+    pending, errors = check_roster(uow.session, read_roster(filename, data))
     if errors:
         return ImportResult(0, errors)
-    for args in pending:
-        try:
-            add_holding(uow, *args)
-        except CaseError as exc:
-            errors.append(str(exc))
-    return ImportResult(0 if errors else len(pending), errors)
-
-
-def _sheet_rows(filename: str, data: bytes) -> list[dict]:
-    if filename.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
-        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
-        values = list(sheet.iter_rows(values_only=True))
-        header = [str(h or "").strip() for h in values[0]] if values else []
-        return [dict(zip(header, row)) for row in values[1:] if any(v not in (None, "") for v in row)]
-    text = data.decode("utf-8-sig")
-    return [row for row in csv.DictReader(io.StringIO(text)) if any((v or "").strip() for v in row.values())]
+    try:
+        return save_roster(uow, pending)
+    except CaseError as exc:
+        return ImportResult(0, [str(exc)])
 
 
 def open_accountability(uow, record: Record, person_id: int, post: str, review_of: int | None = None,
                         by_roster: bool = False) -> Case:
     """One person's accountability case. `by_roster`: opened by the record's lifecycle from the
-    roster (the dossier then names no person as the one who named them)."""
+    roster (the dossier then names no person as the one who named them). Every case but a review
+    (复核, `review_of`: request_review checks it) keeps the rule of ACCOUNTABILITY_RULE."""
     person = uow.session.get(Subject, person_id)
     if person is None or person.kind != "civil_servant":
         raise CaseError("问责对象必须是已登记的公务员 / the person must be a registered civil servant")
+    if post not in POSTS:
+        raise CaseError(f"未知职务类型 {post} / unknown post; one of {', '.join(POSTS)}")
+    if review_of is None:
+        # one case per person and record, also when two arrive together: the record row is locked
+        # (PostgreSQL; SQLite's writers queue at BEGIN IMMEDIATE) until the case is written
+        uow.session.execute(select(Record.id).where(Record.id == record.id).with_for_update())
+        refuse_accountability(uow.session, record.id, person.id)
     case = start_case(uow, "accountability", {
         "record_id": record.id, "person_id": person.id, "person_name": person.name, "post": post,
         "review_of": review_of, "statement_days": uow.settings.statement_workdays, "by_roster": by_roster},
@@ -134,25 +183,30 @@ def open_accountability(uow, record: Record, person_id: int, post: str, review_o
     return case
 
 
-DECIDED_STATUSES = ("confirmed", "sanctioned", "exempted", "published", "corrected", "repaired", "expired", "archived")
-
-
-def records_of_persons_departments(session, person_id: int) -> list[Record]:
-    """The decided records (past the legality review, not revoked) of the departments a person held
-    a post in: what personnel may open an accountability case on by hand, newest first."""
-    departments = select(PostHolding.department_id).where(PostHolding.person_id == person_id)
-    return session.scalars(select(Record).where(Record.subject_id.in_(departments),
-                                                Record.status.in_(DECIDED_STATUSES))
-                           .order_by(Record.id.desc()).limit(200)).all()
+def open_accountability_by_hand(uow, record_id: int | None, person_id: int, post: str) -> Case:
+    """Personnel open a case for a person on a record of a department the person served in."""
+    if PERSONNEL not in uow.actor.roles:
+        raise Forbidden("只有人事部门可以启动问责案件 / only personnel staff open accountability cases")
+    record = uow.session.get(Record, record_id) if record_id else None
+    if record is None:
+        raise CaseError("失信记录不存在 / no such record")
+    return open_accountability(uow, record, person_id, post)
 
 
 def open_cases_for_record(uow, record: Record) -> list[Case]:
-    """The people the roster names for the conduct date (not today's post holders)."""
+    """The people the roster names for the conduct date (not today's post holders): one case per
+    person (the first of their posts), none for a person who already has one on the record."""
     if record.subject.kind != "department":
         return []
     day = record.conduct_date or record.decision_date
-    return [open_accountability(uow, record, h.person_id, h.post, by_roster=True)
-            for h in responsible_on(uow.session, record.subject_id, day, record.project, record.project_phase)]
+    already = set(uow.session.scalars(select(Case.party_id).where(
+        Case.process_key == ACCOUNTABILITY_PROCESS, Case.record_id == record.id, Case.parent_case_id.is_(None))))
+    cases = []
+    for holding in responsible_on(uow.session, record.subject_id, day, record.project, record.project_phase):
+        if holding.person_id not in already:
+            already.add(holding.person_id)
+            cases.append(open_accountability(uow, record, holding.person_id, holding.post, by_roster=True))
+    return cases
 
 
 def request_review(uow, case_id: int) -> Case:

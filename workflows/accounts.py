@@ -30,6 +30,11 @@ def hash_password(password: str) -> str:
     return f"scrypt${_N}${_R}${_P}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
 
 
+def hash_cost() -> tuple[int, int, int]:
+    """The scrypt cost (n, r, p) a new hash gets."""
+    return _N, _R, _P
+
+
 def check_password(stored: str, password: str) -> bool:
     try:
         _, n, r, p, salt, digest = stored.split("$")

@@ -45,6 +45,7 @@ MOVE_HEAD = (update(HEAD).where(HEAD.c.id == 1)
 READ_HEAD = select(HEAD.c.last_hash).where(HEAD.c.id == 1).with_for_update()
 SET_HEAD = update(HEAD).where(HEAD.c.id == 1).values(last_hash=bindparam("new"))
 INSERT_EVENTS = insert(EVENTS)   # one executemany for all the events of a transaction
+LAST_EVENT = select(EVENTS.c.id, EVENTS.c.hash).order_by(EVENTS.c.id.desc()).limit(1)
 
 
 def append_events(session: Session, pending: list[dict]) -> str | None:
@@ -98,7 +99,16 @@ class ChainReport:
     reason: str = ""
 
 
-def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
+def committed_head(session: Session) -> tuple[int, str] | None:
+    """The id and hash of the last committed event (None before the first): one indexed read.
+    Appends take the head's lock before inserting, so event ids follow the chain's order."""
+    row = session.execute(LAST_EVENT).first()
+    return None if row is None else (row.id, row.hash)
+
+
+def verify_chain(session: Session, batch: int = 5000, visit=None) -> ChainReport:
+    """Walk the chain from the first event; `visit(event, position)` is called for each event
+    that links and hashes correctly (position counts from 1)."""
     prev, checked, last_id = GENESIS, 0, 0
     while True:
         rows = session.scalars(select(AuditEvent).where(AuditEvent.id > last_id)
@@ -112,6 +122,8 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
             if expected != ev.hash:
                 return ChainReport(False, checked, ev.id, "its content does not match its hash (edited)")
             prev, checked, last_id = ev.hash, checked + 1, ev.id
+            if visit is not None:
+                visit(ev, checked)
         session.expunge_all()
     head = session.get(AuditHead, 1)
     if head is not None and head.last_hash != prev:

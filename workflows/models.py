@@ -276,16 +276,6 @@ class Attachment(Base):
     created_at: Mapped[datetime]
 
 
-class LoginFailure(Base):
-    """Failed logins, for throttling by account and by address."""
-    __tablename__ = "login_failure"
-    __table_args__ = (Index("ix_login_failure_user_at", "username", "at"), Index("ix_login_failure_ip_at", "ip", "at"))
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(80))
-    ip: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime]
-
-
 class Notification(Base):
     """An in-app message (task assigned, deadline near, overdue, decision issued, ...)."""
     __tablename__ = "notification"
@@ -343,6 +333,10 @@ class Document(Base):
     supersede_reason: Mapped[str | None] = mapped_column(Text)
     issued_by: Mapped[str] = mapped_column(String(80))
     issued_at: Mapped[datetime]
+    # the audit chain's last committed event when it was issued, also inside the signed PDF
+    # (workflows/audit_anchors.py); no foreign key: the anchor must outlive a deleted event
+    anchor_event_id: Mapped[int | None]
+    anchor_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class ProcessDraft(Base):

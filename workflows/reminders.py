@@ -1,4 +1,5 @@
-"""Deadline reminders: a task due within N working days, and a task overdue, each noticed once."""
+"""Deadline reminders: a task due within N working days, and a task overdue, each noticed once,
+however many workers run (the task rows are locked, SKIP LOCKED, in the reminding transaction)."""
 from __future__ import annotations
 
 import logging
@@ -32,7 +33,10 @@ def send_deadline_reminders(uow, limit: int = 500) -> dict:
         soon = now  # overdue notices need no calendar
     rows = session.scalars(select(HumanTask).where(or_(
         (HumanTask.reminded_at.is_(None)) & (HumanTask.due_at <= soon) & (HumanTask.due_at >= now),
-        (HumanTask.overdue_notified_at.is_(None)) & (HumanTask.due_at < now))).limit(limit)).all()
+        (HumanTask.overdue_notified_at.is_(None)) & (HumanTask.due_at < now)))
+        # two workers never remind of the same task: rows another worker holds are skipped, and a
+        # row it reminded of since this statement began no longer matches when locked (PostgreSQL)
+        .order_by(HumanTask.id).limit(limit).with_for_update(skip_locked=True)).all()
     counts = {"soon": 0, "overdue": 0}
     for row in rows:
         link = f"/portal/tasks/{row.id}" if row.lane == "subject" else f"/tasks/{row.id}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -18,6 +19,31 @@ PUBLICATION_RULES = [
     {"code": "2025", "effective_from": "2026-04-01",
      "title": "信用修复管理办法（国家发展改革委令2025年第36号） / NDRC order 2025 No. 36"},
 ]
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where e-mail leaves (CREDFLOW_SMTP_*); no host: no e-mail is queued or sent."""
+    host: str = ""
+    port: int = 25
+    sender: str = "credflow@localhost"
+    user: str = ""
+    password: str = field(default="", repr=False)
+    timeout: float = 30.0        # seconds for each exchange with the server
+    helo_name: str = field(default_factory=socket.gethostname)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.host)
+
+    @classmethod
+    def from_environ(cls, env=None) -> "SmtpSettings":
+        env = os.environ if env is None else env
+        return cls(host=env.get("CREDFLOW_SMTP_HOST", ""), port=int(env.get("CREDFLOW_SMTP_PORT") or 25),
+                   sender=env.get("CREDFLOW_SMTP_FROM") or "credflow@localhost", user=env.get("CREDFLOW_SMTP_USER", ""),
+                   password=env.get("CREDFLOW_SMTP_PASSWORD", ""),
+                   timeout=float(env.get("CREDFLOW_SMTP_TIMEOUT") or 30),
+                   helo_name=env.get("CREDFLOW_SMTP_HELO") or socket.gethostname())
 
 
 @dataclass(frozen=True)
@@ -58,6 +84,15 @@ class Settings:
     api_token_days: int = 90
     # where the public verification page is reached (printed on documents and in their QR codes)
     public_url: str = field(default_factory=lambda: os.environ.get("CREDFLOW_PUBLIC_URL", "http://127.0.0.1:5000"))
+    # signed audit checkpoints are also written here, outside the database (workflows/audit_checkpoints.py)
+    audit_checkpoint_folder: str = field(default_factory=lambda: os.environ.get("CREDFLOW_AUDIT_CHECKPOINT_DIR", ""))
+    # e-mail: the server, and how the outbox worker sends (workflows/outbox/)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings.from_environ)
+    outbox_batch: int = 20                  # messages claimed at a time by one worker
+    outbox_lease_seconds: float = 600.0     # a claimed message is taken again after this (a killed worker's)
+    outbox_max_attempts: int = 8            # then the message is 'failed', shown to admins
+    outbox_retry_base_seconds: float = 60.0   # backoff: base * 2**(attempt-1), at most the cap
+    outbox_retry_max_seconds: float = 3600.0
 
     def rule_in_force(self, day: date) -> dict:
         rules = sorted(self.publication_rules, key=lambda r: r["effective_from"])
@@ -75,4 +110,7 @@ def load_settings() -> Settings:
     if not path:
         return Settings()
     with open(path, encoding="utf-8") as fh:
-        return replace(Settings(), **json.load(fh))
+        values = json.load(fh)
+    if isinstance(values.get("smtp"), dict):
+        values["smtp"] = replace(SmtpSettings.from_environ(), **values["smtp"])
+    return replace(Settings(), **values)

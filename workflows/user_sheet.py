@@ -1,24 +1,24 @@
 """Staff accounts from an .xlsx sheet with Chinese headers (用户名, 姓名, 角色, 邮箱, 电话): every row
-goes in or none; every bad row is named. Bounded: file size, unpacked size, rows, columns; read
-with openpyxl in read-only mode. Each new account gets a one-time activation code."""
+goes in or none; every bad row is named. Bounded (file size, unpacked size, rows, columns) and read
+in streaming mode by sheet_reader. Each new account gets a one-time activation code."""
 from __future__ import annotations
 
 import io
 import re
-import zipfile
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from .accounts import AccountError
 from .models import User
+from .sheet_reader import SheetError as UnreadableSheet
+from .sheet_reader import SheetLimits, records
+from .sheet_reader import read_sheet as read_bounded_sheet
 from .users import (STAFF_ROLES, add_staff, clean_email, clean_name, clean_phone, clean_roles, clean_username,
                     require_admin)
 
-MAX_BYTES = 1024 * 1024            # the uploaded file
-MAX_UNPACKED = 20 * 1024 * 1024    # what its parts unpack to (no zip bombs)
-MAX_ROWS = 1000                    # accounts in one sheet
-MAX_COLUMNS = 20
+USER_LIMITS = SheetLimits(max_rows=1000, max_columns=20)   # accounts in one sheet; see sheet_reader
+MAX_BYTES, MAX_ROWS, MAX_COLUMNS = USER_LIMITS.max_bytes, USER_LIMITS.max_rows, USER_LIMITS.max_columns
 # header -> field; the Chinese headers of the template, and the English ones
 HEADERS = {"用户名": "username", "姓名": "name", "角色": "roles", "邮箱": "email", "电话": "phone",
            "username": "username", "name": "name", "roles": "roles", "email": "email", "phone": "phone"}
@@ -41,46 +41,21 @@ class Imported:
 
 def read_sheet(data: bytes) -> list[tuple[int, dict]]:
     """(row number, {field: text}) for every non-empty row; SheetError when the file is unusable."""
-    if len(data) > MAX_BYTES:
-        raise SheetError(f"文件超过 {MAX_BYTES // 1024} KB / the file is larger than {MAX_BYTES // 1024} KB")
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED:
-                raise SheetError("文件解压后过大 / the file unpacks to too much data")
-        from openpyxl import load_workbook
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except SheetError:
-        raise
-    except Exception:   # openpyxl raises many kinds for a damaged or foreign file
-        raise SheetError("无法读取该文件，请上传 .xlsx 格式的表格 / the file is not a readable .xlsx sheet") from None
-    try:
-        rows = book.active.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1)
-        header = next(rows, None)
-        if header is None:
-            raise SheetError("表格是空的 / the sheet is empty")
-        if any(v not in (None, "") for v in header[MAX_COLUMNS:]):
-            raise SheetError(f"表格超过 {MAX_COLUMNS} 列 / the sheet has more than {MAX_COLUMNS} columns")
-        names = [str(h or "").strip() for h in header[:MAX_COLUMNS]]
-        fields = [HEADERS.get(name) or HEADERS.get(name.lower()) for name in names]
-        missing = [h for h, f in (("用户名", "username"), ("姓名", "name"), ("角色", "roles")) if f not in fields]
-        if missing:
-            raise SheetError(f"缺少列：{'、'.join(missing)} / missing columns; the first row must be "
-                             f"{'、'.join(TEMPLATE_HEADERS)}")
-        out = []
-        for number, row in enumerate(rows, start=2):
-            values = {f: _text(v) for f, v in zip(fields, row) if f}
-            if not any(values.values()):
-                continue
-            if len(out) >= MAX_ROWS:
-                raise SheetError(f"一次最多导入 {MAX_ROWS} 个账户 / at most {MAX_ROWS} accounts at a time")
+        sheet = read_bounded_sheet("users.xlsx", data, USER_LIMITS, csv_allowed=False)
+    except UnreadableSheet as exc:
+        raise SheetError(str(exc)) from None
+    fields = [HEADERS.get(name) or HEADERS.get(name.lower()) for name in sheet.header]
+    missing = [h for h, f in (("用户名", "username"), ("姓名", "name"), ("角色", "roles")) if f not in fields]
+    if missing:
+        raise SheetError(f"缺少列：{'、'.join(missing)} / missing columns; the first row must be "
+                         f"{'、'.join(TEMPLATE_HEADERS)}")
+    out = []
+    for number, row in records(sheet, HEADERS):
+        values = {f: _text(v) for f, v in row.items()}
+        if any(values.values()):
             out.append((number, values))
-        return out
-    except SheetError:
-        raise
-    except Exception:
-        raise SheetError("无法读取该文件，请上传 .xlsx 格式的表格 / the file is not a readable .xlsx sheet") from None
-    finally:
-        book.close()
+    return out
 
 
 def _text(value) -> str:
@@ -104,16 +79,12 @@ def parse_roles(text: str) -> list[str]:
     return clean_roles(roles)
 
 
-def import_users(uow, data: bytes) -> Imported:
-    """All rows or none: with any bad row nothing is added and every bad row is named."""
-    require_admin(uow)
-    rows = read_sheet(data)
-    if not rows:
-        raise SheetError("表格中没有账户 / the sheet holds no accounts")
+def check_user_rows(session, rows, progress=None) -> tuple[list[dict], list[str]]:
+    """Every row checked without writing anything: (the accounts to add, the errors by row)."""
     errors, pending, seen = [], [], {}
-    existing = set(uow.session.scalars(select(User.username).where(
+    existing = set(session.scalars(select(User.username).where(
         User.username.in_([r.get("username", "") for _, r in rows]))))
-    for number, row in rows:
+    for done, (number, row) in enumerate(rows, start=1):
         problems = []
         for check in (lambda: clean_username(row.get("username", "")), lambda: clean_name(row.get("name", "")),
                       lambda: parse_roles(row.get("roles", "")), lambda: clean_email(row.get("email")),
@@ -133,8 +104,13 @@ def import_users(uow, data: bytes) -> Imported:
             errors.append(f"第 {number} 行 / row {number}: " + "；".join(problems))
         else:
             pending.append(row)
-    if errors:
-        return Imported([], errors)
+        if progress is not None:
+            progress(done)
+    return pending, errors
+
+
+def save_users(uow, pending: list[dict]) -> Imported:
+    """Add the checked accounts, each with its one-time code; all or nothing."""
     created = []
     for row in pending:
         user, code = add_staff(uow, row["username"], row["name"], parse_roles(row["roles"]), row.get("email"),
@@ -142,6 +118,19 @@ def import_users(uow, data: bytes) -> Imported:
         created.append((user.username, user.display_name, code))
     uow.audit("user.imported", count=len(created), usernames=[u for u, _, _ in created])
     return Imported(created, [])
+
+
+def import_users(uow, data: bytes) -> Imported:
+    """All rows or none: with any bad row nothing is added and every bad row is named. (The web
+    runs the same steps as a background job: workflows/import_jobs.py.)"""
+    require_admin(uow)
+    rows = read_sheet(data)
+    if not rows:
+        raise SheetError("表格中没有账户 / the sheet holds no accounts")
+    pending, errors = check_user_rows(uow.session, rows)
+    if errors:
+        return Imported([], errors)
+    return save_users(uow, pending)
 
 
 def template_xlsx() -> bytes:

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import logging
 import signal
-import time
+import threading
 
+from .audit_checkpoints import make_daily_checkpoint
 from .calendar_admin import notify_uncovered_year
 from .cases import fire_due_timers
+from .import_jobs import run_import_jobs
+from .outbox.sender import send_outbox
 from .reminders import send_deadline_reminders
+from .settings import Settings
 from .clock import SYSTEM_CLOCK
 from .runtime import Actor, UnitOfWork
 
@@ -15,7 +19,7 @@ log = logging.getLogger("credflow.worker")
 
 
 def run_once(session_factory, clock=SYSTEM_CLOCK, settings=None, batch: int = 100) -> dict:
-    """Fire due timers until none is due; return the totals."""
+    """Fire due timers until none is due, remind of deadlines, send the due e-mail; return the totals."""
     totals = {"fired": 0, "failed": 0}
     while True:
         with UnitOfWork(session_factory, Actor.system("timer-worker"), clock, settings) as uow:
@@ -33,17 +37,43 @@ def run_once(session_factory, clock=SYSTEM_CLOCK, settings=None, batch: int = 10
         uow.commit()
     if reminders["soon"] or reminders["overdue"]:
         log.info("deadline reminders: %(soon)d due soon, %(overdue)d overdue", reminders)
+    settings = settings or Settings()
+    # each of these on its own: one that fails (a missing signing key, an SMTP outage) does not
+    # hold back the others; the next pass tries it again
+    for name, step in (("audit checkpoint", _daily_checkpoint), ("e-mail", _send_email), ("import jobs", _import_jobs)):
+        try:
+            step(session_factory, clock, settings)
+        except Exception:  # noqa: BLE001
+            log.exception("%s failed; the next pass tries again", name)
     return totals
 
 
-def run_forever(session_factory, interval: float = 5.0, batch: int = 100, settings=None) -> None:
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    while not stopping:
+def _daily_checkpoint(session_factory, clock, settings) -> None:
+    make_daily_checkpoint(session_factory, clock, settings)   # the audit chain signed, once a day
+
+
+def _send_email(session_factory, clock, settings) -> None:
+    emails = send_outbox(session_factory, settings, clock)
+    if emails["claimed"]:
+        log.info("e-mail: %(sent)d sent, %(retrying)d to retry, %(failed)d failed", emails)
+
+
+def _import_jobs(session_factory, clock, settings) -> None:
+    if run_import_jobs(session_factory, clock, settings):   # uploaded sheets, read in the background
+        log.info("import jobs run")
+
+
+def run_forever(session_factory, interval: float = 5.0, batch: int = 100, settings=None,
+                stop: threading.Event | None = None) -> None:
+    """Passes until SIGTERM (in the main thread) or `stop` is set (a thread of `credflow serve`)."""
+    stopping = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    while not stopping.is_set():
         try:
             totals = run_once(session_factory, batch=batch, settings=settings)
             if totals["fired"] or totals["failed"]:
                 log.info("fired %(fired)d, failed %(failed)d", totals)
         except Exception:  # noqa: BLE001 -- a database hiccup must not kill the worker
             log.exception("timer pass failed; retrying in %.0f s", interval)
-        time.sleep(interval)
+        stopping.wait(interval)

@@ -106,11 +106,14 @@ def sanctioned(world, capture, **extra) -> tuple[int, dict[int, int]]:
 
 
 def opened(world, capture, **extra) -> tuple[int, dict[int, int]]:
-    """D's record captured (in legality review) and its cases opened by open_cases_for_record, the
-    service the lifecycle's open_accountability_task calls: cheaper than a sanction, which signs a
-    decision (test_sanction_opens_cases... takes the whole way once)."""
+    """D's record captured and confirmed by the legality review (a decided record: the rule of
+    ACCOUNTABILITY_RULE), and its cases opened by open_cases_for_record, the service the
+    lifecycle's open_accountability_task calls: cheaper than a sanction, which signs a decision
+    (test_sanction_opens_cases... takes the whole way once)."""
     from workflows.accountability import open_cases_for_record
-    record, _ = world.run("clerk", open_record, world.subjects[0], {**capture, **extra})
+    record, lifecycle = world.run("clerk", open_record, world.subjects[0], {**capture, **extra})
+    world.run("reviewer", complete_task, world.task(lifecycle.id, "legality_review").id, APPROVE)
+    assert get(world, Record, record.id).status == "confirmed"
 
     def open_cases(uow):
         return {c.party_id: c.id for c in open_cases_for_record(uow, uow.session.get(Record, record.id))}

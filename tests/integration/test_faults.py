@@ -1,6 +1,7 @@
 """Crashes under load, for real: bench/faults.py run small on a PostgreSQL cluster of its own
-(gunicorn, two `credflow worker` processes, reviewers over HTTP; a gunicorn worker and a timer
-worker killed with SIGKILL and PostgreSQL restarted while they work).
+(gunicorn, two `credflow worker` processes, reviewers over HTTP, a `credflow outbox` process sending
+to a local SMTP server; a gunicorn worker, a timer worker and the outbox worker killed with SIGKILL
+and PostgreSQL restarted while they work).
 
 Each fault strikes on an event the bench observes, with work guaranteed to remain by
 construction (a budget of review completions, timer cases created in waves after the faults),
@@ -24,12 +25,13 @@ pytestmark = [pytest.mark.date_sensitive,
 
 RECORDS = 200
 TIMERS = 400
+EMAILS = 60
 
 
 @pytest.fixture(scope="module")
 def outcome():
     from bench import faults
-    return faults.run(records=RECORDS, timer_cases=TIMERS, users=6)
+    return faults.run(records=RECORDS, timer_cases=TIMERS, users=6, emails=EMAILS)
 
 
 def test_each_fault_struck_on_its_event_while_work_remained(outcome):
@@ -63,6 +65,18 @@ def test_every_due_timer_fired_once(outcome):
     assert timers["statuses"] == {"completed": TIMERS}
     assert timers["fired_twice"] == timers["missed"] == 0
     assert timers["script_runs_histogram"] == {"1": TIMERS}
+
+
+def test_every_email_was_delivered_exactly_once_though_its_worker_was_killed_mid_batch(outcome):
+    outbox = outcome["outbox"]
+    fault = outbox["fault"]
+    assert fault["event_seen"] and fault["fault"] == "SIGKILL outbox worker"
+    # killed at the server while it held the 15th message: 14 accepted before, the rest still to send
+    assert fault["accepted_before"] == EMAILS // 4 - 1
+    assert outbox["all_sent"] and outbox["statuses"] == {"sent": EMAILS}
+    assert outbox["delivered_once"] == EMAILS and outbox["duplicates"] == outbox["lost"] == 0
+    # the victim sent the first ones, the new workers (one may find nothing left) the rest
+    assert outbox["by_worker"]["victim"] == EMAILS // 4 - 1 and set(outbox["by_worker"]) - {"victim"}
 
 
 def test_the_audit_chain_verifies(outcome):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
-from datetime import timedelta
+from datetime import date, timedelta
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
@@ -22,11 +22,11 @@ from lxml import html as lxml_html
 from sqlalchemy import select
 
 from credflow_web import CAPTURE, WebWorld, world_template
-from test_route_matrix import A, APPROVE, CONFIRM, LEADER_OK, PDF, P1, USERNAMES, build
-from workflows.accountability import open_accountability, request_review
+from test_route_matrix import A, APPROVE, C, CONFIRM, LEADER_OK, PDF, P1, USERNAMES, build
+from workflows.accountability import add_holding, open_accountability, request_review
 from workflows.applications import file_credit_repair
 from workflows.cases import assign_task
-from workflows.models import Attachment, Case, Record
+from workflows.models import Attachment, Case, HumanTask, Record, Subject
 from workflows.records import open_record
 from workflows.reminders import send_deadline_reminders
 from workflows.worker import run_once
@@ -114,12 +114,19 @@ def make_objects(world: WebWorld) -> SimpleNamespace:
     world.clock.at = supplement.due_at - timedelta(hours=1)
     world.run(None, send_deadline_reminders)
     world.complete("subject", supplement.id, {"supplement_statement": "已补交缴款凭证原件。"})
+    with world.factory() as session:
+        confirmed = session.get(HumanTask, o.task_view).record_id     # C's record, confirmed next
     world.complete("reviewer", o.task_view, APPROVE)
     world.run("leader", assign_task, o.task_assign, world.user_ids["reviewer2"])
     world.complete("reviewer2", o.task_assign, APPROVE)
     # personnel open a case by hand and P1 is asked for a statement: a portal task with its dossier
+    # (P1, named to C's roster only now, on C's record the reviewer confirmed: one case per person
+    # and record, and A's record has P1's case from the roster already)
+    with world.uow("manager") as uow:
+        add_holding(uow, world.subjects[C], uow.session.get(Subject, o.p1), "official_in_charge", date(2026, 1, 1))
+        uow.commit()
     with world.uow("personnel") as uow:
-        by_hand = open_accountability(uow, uow.session.get(Record, o.record), o.p1, "principal").id
+        by_hand = open_accountability(uow, uow.session.get(Record, confirmed), o.p1, "official_in_charge").id
         uow.commit()
     world.complete("clerk", world.task(by_hand, "confirm_person").id, CONFIRM)
     o.review_statement = world.task(by_hand, "statement").id

@@ -39,6 +39,7 @@ from workflows.applications import file_objection
 from workflows.cases import claim_task
 from workflows.definitions import latest_definition
 from workflows.demo import SUBJECTS
+from workflows.import_jobs import enqueue_import
 from workflows.migration import start_job
 from workflows.models import ROLES as MODEL_ROLES
 from workflows.models import (Attachment, Base, Case, Document, HumanTask, Notification, ProcessDefinition,
@@ -85,7 +86,6 @@ PUBLIC = only(*CALLERS)
 LOGGED_IN = only(*LOGGED_IN_CALLERS)
 TASK_WORKERS = ("clerk", "reviewer", "leader")          # the inbox
 CASE_READERS = ("clerk", "reviewer", "leader", "manager")   # records and case pages
-API_STAFF = ("clerk", "reviewer", "leader", "manager", "personnel")
 MANAGER = only("manager")
 PERSONNEL = only("personnel")
 ADMIN = only("admin")
@@ -111,8 +111,8 @@ POLICY: dict[str, Access | dict[str, Access]] = {
     # -- records and cases: staff who work or run the cases --------------------------------------
     # `personnel` read (only) the accountability cases of the people in their charge, here and
     # through the API (workflows/access.py; tests/webapp/test_personnel_cases.py): the cases below
-    # are a record's lifecycle and an objection, so they are refused. QUESTION: the API still lists
-    # and shows them every record (api.STAFF includes them).
+    # are a record's lifecycle and an objection, so they are refused; the API's records are the
+    # record list's, refused to them too (tests/webapp/test_api_matches_web.py).
     "cases.records": only(*CASE_READERS),
     "cases.new_record": only("clerk"),
     "cases.case": only(*CASE_READERS),
@@ -144,6 +144,9 @@ POLICY: dict[str, Access | dict[str, Access]] = {
         "form_preview")},
     # -- personnel: rosters, integrity files, credit checks --------------------------------------
     **{f"personnel.{name}": PERSONNEL for name in ("index", "person", "credit_check", "roster", "open_case")},
+    # a roster import's page and status: its uploader's (another personnel clerk: 404, test_import_jobs.py)
+    "personnel.roster_import": PERSONNEL,
+    "personnel.roster_import_status": PERSONNEL,
     # -- system administration: the working-day calendar ----------------------------------------
     "system.calendar": ADMIN,
     "system.calendar_day": ADMIN,        # a holiday or make-up day (moving deadlines: a preview first)
@@ -154,6 +157,10 @@ POLICY: dict[str, Access | dict[str, Access]] = {
     **{f"system.{name}": ADMIN for name in (
         "users", "user", "user_add", "user_invite", "user_import", "user_template", "user_edit", "user_roles",
         "user_deactivate", "user_reactivate", "user_reset", "user_revoke_token")},
+    "system.outbox": ADMIN,              # counts, failed messages with the server's answer
+    "system.user_import_job": ADMIN,     # a users import's page: its uploader's (another admin: 404)
+    "system.user_import_status": ADMIN,
+    "system.outbox_retry": ADMIN,        # a failed message queued again (its id in the body)
     # -- one's own account ----------------------------------------------------------------------
     "account.index": LOGGED_IN,
     "account.password": LOGGED_IN,           # one's own: needs the current password
@@ -163,8 +170,8 @@ POLICY: dict[str, Access | dict[str, Access]] = {
     "account.activate": PUBLIC,              # a one-time code and the user name are the credentials
     # -- the JSON API: bearer tokens; subjects are told "not found" about what is not theirs -----
     "api.openapi_document": PUBLIC,
-    "api.list_records": only(*API_STAFF, *SUBJECT_CALLERS),          # a subject: its own records only
-    "api.get_record": only(*API_STAFF, "subject", not_found=("civil_servant",)),
+    "api.list_records": only(*CASE_READERS, *SUBJECT_CALLERS),       # a subject: its own records only
+    "api.get_record": only(*CASE_READERS, "subject", not_found=("civil_servant",)),
     "api.create_record": only("clerk"),
     # A's objection: personnel read accountability cases only
     "api.get_case": only(*CASE_READERS, "subject", not_found=("civil_servant",)),
@@ -194,6 +201,10 @@ ARG_OVERRIDES = {
     ("inbox.assign", "row_id"): "task_assign",
     ("inbox.unclaim", "row_id"): "task_unclaim_web",
     ("api.unclaim", "task_id"): "task_unclaim_api",
+    ("personnel.roster_import", "job_id"): "roster_import_job",
+    ("personnel.roster_import_status", "job_id"): "roster_import_job",
+    ("system.user_import_job", "job_id"): "users_import_job",
+    ("system.user_import_status", "job_id"): "users_import_job",
 }
 # POST bodies: ("form" | "json", callable(objects) -> data). The default is an empty form: for an
 # allowed caller most routes then refuse the input (400/422), which is still "not refused access".
@@ -277,6 +288,8 @@ def build(world: WebWorld) -> SimpleNamespace:
         o.job = start_job(uow, definition, definition).id
         o.tokens = {name: create_api_token(uow, user_id, "route matrix") for name, user_id in world.user_ids.items()}
         uow.commit()
+    for uploader, kind, name in (("personnel", "roster", "roster_import_job"), ("admin", "users", "users_import_job")):
+        o.__dict__[name] = world.run(uploader, enqueue_import, kind, "sheet.csv", b"department_code\n").id
     return o
 
 

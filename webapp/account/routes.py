@@ -12,7 +12,7 @@ from workflows.sessions import live_sessions
 from workflows.users import activate as activate_account
 from workflows.users import change_password, end_my_sessions
 
-from ..context import clock, db, unit_of_work
+from ..context import clock, db, db_int, unit_of_work
 from . import bp
 
 
@@ -73,7 +73,7 @@ def _this_browser() -> tuple[str, str]:
 def revoke():
     try:
         with unit_of_work() as uow:
-            revoke_token(uow, request.form.get("token_id", type=int) or 0, "revoked", owner_id=current_user.id)
+            revoke_token(uow, request.form.get("token_id", type=db_int) or 0, "revoked", owner_id=current_user.id)
             uow.commit()
     except AccountError as exc:
         flash(str(exc), "error")

@@ -11,6 +11,8 @@ from workflows.sandbox import SandboxError, check_expression, check_script
 
 from ..context import db, unit_of_work
 from ..formkit import fields_of
+from ..input_guard import own_text_check
+from ..input_limits import DIAGRAM_TEXT_LIMIT, SCRIPT_TEXT_LIMIT
 from .routes import bp
 
 FORM_TEMPLATE = {
@@ -61,6 +63,7 @@ def draft(key):
 
 
 @bp.post("/processes/<key>/draft")
+@own_text_check(bpmn_xml=DIAGRAM_TEXT_LIMIT)   # the NUL, the surrogate: on which line of the diagram
 def save(key):
     xml, forms = _payload()
     with unit_of_work() as uow:
@@ -81,6 +84,7 @@ def discard(key):
 
 
 @bp.post("/processes/<key>/validate")
+@own_text_check(bpmn_xml=DIAGRAM_TEXT_LIMIT)
 def validate(key):
     xml, forms = _payload()
     try:
@@ -91,6 +95,7 @@ def validate(key):
 
 
 @bp.post("/processes/<key>/deploy")
+@own_text_check(bpmn_xml=DIAGRAM_TEXT_LIMIT)
 def deploy(key):
     xml, forms = _payload()
     with unit_of_work() as uow:
@@ -103,9 +108,12 @@ def deploy(key):
 
 
 @bp.post("/api/check")
+@own_text_check(source=SCRIPT_TEXT_LIMIT)   # the sandbox says what is wrong with the code
 def check():
     """Is this expression (or script) accepted by the sandbox? Asked as a manager types."""
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, "expected JSON {source, mode}")
     source, mode = body.get("source", ""), body.get("mode", "eval")
     if not isinstance(source, str):
         abort(400)

@@ -16,7 +16,10 @@ from workflows.numbers import case_no
 from workflows.process_admin import (deploy_upload, draft_candidates, main_file, open_upload_as_draft,
                                      process_versions)
 
-from ..context import actor, clock, db, unit_of_work
+from ..context import actor, clock, db, db_int, unit_of_work
+from ..input_guard import own_text_check
+from ..input_limits import DIAGRAM_TEXT_LIMIT
+from ..security_headers import stored_file
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -48,9 +51,8 @@ def definition(definition_id):
 def download(definition_id):
     d = _definition(definition_id)
     name, xml = main_file(d)
-    disposition = "attachment" if request.args.get("download") else "inline"
-    return xml, 200, {"Content-Type": "application/xml; charset=utf-8",
-                      "Content-Disposition": f'{disposition}; filename="{d.key}-v{d.version}.bpmn"'}
+    # always a download (the viewer's fetch reads it all the same): stored XML may carry script
+    return stored_file(xml, f"{d.key}-v{d.version}.bpmn", "application/xml")
 
 
 @bp.route("/upload", methods=["GET", "POST"])
@@ -84,6 +86,7 @@ def _refused_upload(file_name: str, data: bytes) -> dict | None:
 
 
 @bp.post("/upload/draft")
+@own_text_check(bpmn_xml=DIAGRAM_TEXT_LIMIT)   # the diagram's own check says on which line
 def upload_draft():
     """A refused upload stored as the process's draft, then opened in the editor."""
     file_name, xml, key = (request.form.get(k, "") for k in ("file_name", "bpmn_xml", "key"))
@@ -105,8 +108,8 @@ def diff(key):
     if not versions:
         abort(404)
     by_id = {d.id: d for d in versions}
-    a = by_id.get(request.args.get("a", type=int)) or (versions[-2] if len(versions) > 1 else versions[0])
-    b = by_id.get(request.args.get("b", type=int)) or versions[-1]
+    a = by_id.get(request.args.get("a", type=db_int)) or (versions[-2] if len(versions) > 1 else versions[0])
+    b = by_id.get(request.args.get("b", type=db_int)) or versions[-1]
     changes = diff_xml(main_file(a)[1], main_file(b)[1])
     return render_template("admin/diff.html", key=key, versions=versions, a=a, b=b, changes=changes)
 
@@ -118,8 +121,8 @@ def migrate(key):
     if not versions:
         abort(404)
     by_id = {d.id: d for d in versions}
-    source = by_id.get(request.values.get("source", type=int)) or versions[0]
-    target = by_id.get(request.values.get("target", type=int)) or versions[-1]
+    source = by_id.get(request.values.get("source", type=db_int)) or versions[0]
+    target = by_id.get(request.values.get("target", type=db_int)) or versions[-1]
     if request.method == "POST":
         if source.id == target.id:
             flash(_("源版本与目标版本相同。"), "error")

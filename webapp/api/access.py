@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
+from workflows.access import PERSONNEL, is_subject_account, may_list_records, reads_every_case, works_tasks
 from workflows.accounts import user_for_token
 from workflows.clock import SYSTEM_CLOCK
 from workflows.runtime import Actor, UnitOfWork
@@ -11,8 +12,6 @@ from workflows.runtime import Actor, UnitOfWork
 from ..context import db
 from . import bp
 from .errors import ApiError
-
-STAFF = ("clerk", "reviewer", "leader", "manager", "personnel")
 
 
 # -- authentication -----------------------------------------------------------------------------
@@ -58,16 +57,26 @@ def refresh_reads() -> None:
         g.db.rollback()
 
 
-def is_staff(actor: Actor) -> bool:
-    return bool(actor.roles.intersection(STAFF))
+# Who may read what here is the web's rule (workflows/access.py), page kind by page kind: the
+# records as the staff record list, cases as the staff case page, tasks as the inbox; a subject
+# account sees what its portal shows.
+
+def reads_records(actor: Actor) -> bool:
+    return may_list_records(actor)
+
+
+def reads_staff_cases(actor: Actor) -> bool:
+    """Whoever the staff case page lets in to ask (case staff, personnel); may_open_case decides."""
+    return reads_every_case(actor) or PERSONNEL in actor.roles
 
 
 def is_subject(actor: Actor) -> bool:
-    return "subject" in actor.roles and actor.subject_id is not None
+    return is_subject_account(actor)
 
 
 def subject_only(actor: Actor) -> bool:
-    return is_subject(actor) and not is_staff(actor)
+    """A subject account that works no staff task: its tasks are the portal's."""
+    return is_subject(actor) and not works_tasks(actor)
 
 
 def forbidden() -> ApiError:

@@ -1,8 +1,6 @@
 """What the API accepts: query arguments and JSON bodies checked before anything reads them."""
 from __future__ import annotations
 
-import json
-import math
 import re
 
 from flask import request
@@ -11,27 +9,15 @@ from workflows.forms import FormInvalid, validate_form
 
 from ..context import MAX_PAGE
 from ..formkit import fields_of
+from ..input_limits import MAX_DEPTH, PROBLEMS, TEXT_LIMITS, JsonRefused, json_problems, parse_json, text_problem
 from ..uploads import check_attachment_ids
 from .access import api_actor
 from .errors import ApiError
 
 MAX_ID = 2 ** 31 - 1          # ids are database integers: anything larger is simply not found
-MAX_DEPTH = 16                # how deeply a request body may nest
-TEXT_LIMITS = {"q": 200, "subject": 200, "process": 100, "task": 100, "field": 40}
 
 
-# -- input ----------------------------------------------------------------------------------------
-
-def text_problem(value: str) -> str | None:
-    """Why text cannot be stored, if it cannot (PostgreSQL refuses NUL; lone surrogates are not UTF-8)."""
-    if "\x00" in value:
-        return "文本不能含 NUL 字符 / text must not contain NUL characters"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "文本不是有效的 Unicode / text is not valid Unicode"
-    return None
-
+# -- input: every request has crossed webapp/input_guard.py, with the same rules and limits -------
 
 def check_arg_text(name: str, value: str) -> None:
     problem = text_problem(value)
@@ -40,35 +26,13 @@ def check_arg_text(name: str, value: str) -> None:
 
 
 def check_json(body: dict) -> None:
-    """Walk a parsed body (without recursion): nesting is bounded (else 400); text is storable and
-    numbers are finite (else 422, reported under the innermost field's name)."""
-    errors = {}
-    stack = [(body, 0, "body")]
-    while stack:
-        item, depth, where = stack.pop()
-        if depth > MAX_DEPTH:
-            raise ApiError(400, "JSON 嵌套过深 / the JSON nests too deeply")
-        if isinstance(item, str):
-            problem = text_problem(item)
-            if problem:
-                errors.setdefault(where, problem)
-        elif isinstance(item, float) and not math.isfinite(item):
-            errors.setdefault(where, "数值超出范围 / not a finite number")
-        elif isinstance(item, dict):
-            for key, child in item.items():
-                problem = text_problem(key)
-                if problem:
-                    errors.setdefault(where, problem)
-                    continue
-                stack.append((child, depth + 1, key))
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1, where) for child in item)
+    """Nesting is bounded (else 400); text is storable and numbers are finite (else 422, reported
+    under the innermost field's name)."""
+    errors = json_problems(body, MAX_DEPTH)
+    if errors.get("body") == PROBLEMS["too_deep"]:
+        raise ApiError(400, PROBLEMS["too_deep"])
     if errors:
         raise ApiError(422, "表单有误 / the form has errors", errors)
-
-
-def _no_constants(name: str):
-    raise ValueError(f"{name} is not JSON")
 
 
 def json_object() -> dict:
@@ -76,9 +40,9 @@ def json_object() -> dict:
     if not raw.strip():
         raise ApiError(400, "需要 JSON 对象 / expected a JSON object in the request body")
     try:
-        body = json.loads(raw, parse_constant=_no_constants)
-    except (ValueError, RecursionError):
-        raise ApiError(400, "请求体不是有效的 JSON / the request body is not valid JSON") from None
+        body = parse_json(raw, MAX_DEPTH)
+    except JsonRefused as exc:
+        raise ApiError(400, str(exc)) from None
     if not isinstance(body, dict):
         raise ApiError(400, "需要 JSON 对象 / expected a JSON object in the request body")
     check_json(body)

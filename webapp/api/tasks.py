@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from flask import jsonify
 from sqlalchemy import func, select
 
+from workflows.access import works_tasks
 from workflows.cases import can_work, claim_task, complete_task, task_form, task_gone_error, unclaim_task
 from workflows.definitions import latest_definition, specs_for
 from workflows.inbox import SORTS, TABS, InboxQuery, claim_next_task, list_tasks, staff_lanes, tabs_for, task_filters, visible_to
@@ -16,7 +17,7 @@ from workflows.runtime import Actor
 
 from ..context import db
 from . import bp, openapi
-from .access import api_actor, api_clock, forbidden, is_staff, subject_only, unit_of_work
+from .access import api_actor, api_clock, forbidden, subject_only, unit_of_work
 from .errors import ApiError
 from .params import bool_arg, check_form, json_object, page_args, text_arg
 from .payloads import assignee_names, page_count, task_json
@@ -94,7 +95,7 @@ def _open_row(row_id: int) -> HumanTask:
                 or not task_on_noticed_record(db(), row):
             raise ApiError(404, "任务不存在 / no such task")
         return row
-    if not is_staff(actor):
+    if not works_tasks(actor):      # as the inbox: the task workers only (workflows/access.py)
         raise forbidden()
     if row is None:
         raise task_gone_error(SimpleNamespace(session=db()), row_id)

@@ -1,5 +1,6 @@
-"""Log in (throttled after repeated failures), log out, switch language. A login opens a session
-row on the server (workflows/sessions.py); the cookie is honoured only while that row lives."""
+"""Log in (workflows/login.py: equal password work for every username, attempts throttled
+atomically), log out, switch language. A login opens a session row on the server
+(workflows/sessions.py); the cookie is honoured only while that row lives."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,11 +8,9 @@ from datetime import timedelta
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
-from sqlalchemy import delete, func, select, update
-
-from workflows.accounts import check_password
-from workflows.models import LoginFailure, User
-from workflows.sessions import end_session, needs_touch, signed_in, start_session, touch
+from workflows.login import LoginLimits, log_in
+from workflows.models import User
+from workflows.sessions import end_session, needs_touch, signed_in, touch
 from workflows.runtime import Actor
 
 from .. import login_manager
@@ -58,13 +57,10 @@ def load_user(user_id: str):
     return SessionUser(user, session_id)
 
 
-def _throttled(username: str, ip: str) -> bool:
-    """Too many recent failures for this account, or (a higher bar) from this address."""
-    since = clock().now() - timedelta(minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
-    recent = select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since)
-    if db().scalar(recent.where(LoginFailure.username == username)) >= current_app.config["LOGIN_FAILURE_LIMIT"]:
-        return True
-    return db().scalar(recent.where(LoginFailure.ip == ip)) >= current_app.config["LOGIN_FAILURE_LIMIT_PER_ADDRESS"]
+def _limits() -> LoginLimits:
+    config = current_app.config
+    return LoginLimits(config["LOGIN_FAILURE_LIMIT"], config["LOGIN_FAILURE_LIMIT_PER_ADDRESS"],
+                       timedelta(minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"]))
 
 
 def _safe_next(target: str | None) -> str:
@@ -95,33 +91,22 @@ def login():
     if request.method == "POST":
         username = request.form.get("username", "").strip()[:80]
         password = request.form.get("password", "")
-        ip = request.remote_addr or "?"
-        if _throttled(username, ip):
+        attempt = log_in(db(), current_app.extensions["credflow.session_factory"], username, password,
+                         request.remote_addr or "?", request.headers.get("User-Agent", ""), clock().now(), _limits())
+        if attempt.throttled:
             error = _("登录失败次数过多，请 %(minutes)s 分钟后再试。",
                       minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
             status = 429
+        elif attempt.user is not None:
+            lang = session.get("lang")
+            session.clear()  # a fresh session at login (no fixation); the language choice stays
+            if lang:
+                session["lang"] = lang
+            session["sid"] = attempt.session_id
+            login_user(SessionUser(attempt.user))
+            session.permanent = True
+            return redirect(_safe_next(request.args.get("next")))
         else:
-            user = db().scalars(select(User).where(User.username == username)).first()
-            ok = user is not None and user.active and check_password(user.password_hash, password)
-            sid = None
-            with current_app.extensions["credflow.session_factory"]() as writer:
-                if ok:
-                    now = clock().now()
-                    writer.execute(delete(LoginFailure).where(LoginFailure.username == username))
-                    writer.execute(update(User).where(User.id == user.id).values(last_login_at=now))
-                    sid = start_session(writer, user.id, now, ip, request.headers.get("User-Agent", ""))
-                else:
-                    writer.add(LoginFailure(username=username, ip=ip, at=clock().now()))
-                writer.commit()
-            if ok:
-                lang = session.get("lang")
-                session.clear()  # a fresh session at login (no fixation); the language choice stays
-                if lang:
-                    session["lang"] = lang
-                session["sid"] = sid
-                login_user(SessionUser(user))
-                session.permanent = True
-                return redirect(_safe_next(request.args.get("next")))
             error = _("用户名或密码错误。")
             status = 401
     return render_template("auth/login.html", error=error), status

@@ -21,9 +21,10 @@ from workflows.models import Attachment, Case, Document, HumanTask, Record, Subj
 from workflows.numbers import record_no, record_search
 from workflows.records import LIFECYCLE, open_record, register_subject
 
-from ..context import actor, db, page_arg, unit_of_work
+from ..context import actor, db, db_int, page_arg, unit_of_work
 from ..formkit import fields_of, parse_post
 from ..uploads import attachments_by_id, check_attachment_ids, send_attachment, store_form_uploads
+from ..security_headers import stored_file
 
 bp = Blueprint("cases", __name__)
 STAFF = CASE_STAFF
@@ -93,7 +94,7 @@ def new_record():
                 validate_form(schema, values)
             except FormInvalid as exc:
                 errors.update(exc.errors)
-            if subject_mode == "existing" and not form.get("subject_id", type=int):
+            if subject_mode == "existing" and not form.get("subject_id", type=db_int):
                 errors["subject_id"] = _("请选择信用主体")
             if subject_mode == "new":
                 try:  # the code is checked with the rest of the form, not only once the rest is valid
@@ -103,7 +104,7 @@ def new_record():
             if not errors:
                 try:
                     subject_id = (register_subject(uow, form.get("kind", ""), form.get("name", ""), form.get("code", "")).id
-                                  if subject_mode == "new" else form.get("subject_id", type=int))
+                                  if subject_mode == "new" else form.get("subject_id", type=db_int))
                 except CaseError as exc:
                     errors["subject"] = str(exc)
                 else:
@@ -149,7 +150,8 @@ def case(case_id):
 @bp.get("/cases/<int:case_id>/diagram.bpmn")
 def diagram(case_id):
     case = _readable_case(case_id)
-    return diagram_xml(db(), case), 200, {"Content-Type": "application/xml; charset=utf-8"}
+    # a stored diagram (a manager's XML, which may carry script): a download, never a page of ours
+    return stored_file(diagram_xml(db(), case), f"case-{case_id}.bpmn", "application/xml")
 
 
 @bp.post("/cases/<int:case_id>/comments")

@@ -15,7 +15,7 @@ from workflows.forms import FormInvalid
 from workflows.inbox import InboxQuery, claim_next_task, list_tasks, staff_lanes, tabs_for, visible_to
 from workflows.models import Attachment, Case, HumanTask, Record, User, UserRole
 
-from ..context import actor, clock, db, page_arg, safe_local_url, unit_of_work
+from ..context import actor, clock, db, db_int, page_arg, safe_local_url, unit_of_work
 from ..errors import TITLES as ERROR_TITLES
 from ..formkit import fields_of, parse_post, refusal_notice, typed_values
 from ..uploads import attachments_by_id, check_attachment_ids, store_form_uploads
@@ -41,7 +41,7 @@ def _query_from(args, tab: str) -> InboxQuery:
         field=args.get("field") or None, severity=args.get("severity") or None,
         subject=args.get("subject") or None, overdue=args.get("overdue") == "1",
         sort=args.get("sort", "due"), descending=args.get("desc") == "1",
-        page=page_arg(), per_page=args.get("per_page", 25, type=int))
+        page=page_arg(), per_page=args.get("per_page", 25, type=db_int))
 
 
 @bp.get("/inbox")
@@ -106,7 +106,7 @@ def unclaim(row_id):
 
 @bp.post("/tasks/<int:row_id>/assign")
 def assign(row_id):
-    user_id = request.form.get("user_id", type=int)
+    user_id = request.form.get("user_id", type=db_int)
     if user_id is None:
         abort(400)
     _act(assign_task, row_id, user_id, message=_("已改派任务。"))

@@ -10,16 +10,18 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from workflows.access import in_personnel_charge
-from workflows.accountability import (ENTRY_KINDS, POSTS, ROSTER_COLUMNS, add_entry, add_holding,
-                                      credit_check_extract, import_roster, integrity_file, open_accountability,
-                                      own_published_records,
-                                      records_of_persons_departments)
+from workflows.accountability import (ENTRY_KINDS, POSTS, ROSTER_COLUMNS, ROSTER_LIMITS, add_entry, add_holding,
+                                      credit_check_extract, integrity_file, open_accountability_by_hand,
+                                      own_published_records)
+from workflows.accountability_rule import records_of_persons_departments
 from workflows.cases import CaseError
 from workflows.dates import as_date
-from workflows.models import Case, PostHolding, Record, Subject
+from workflows.models import Case, PostHolding, Subject
 from workflows.numbers import case_no, parse_number, subjects_numbered
+from workflows.sheet_reader import SheetError
 
-from ..context import actor, clock, db, page_arg, unit_of_work
+from ..context import actor, clock, db, db_int, page_arg, unit_of_work
+from ..import_views import start_import
 
 bp = Blueprint("personnel", __name__, url_prefix="/personnel")
 
@@ -64,6 +66,12 @@ def person(person_id):
         except (CaseError, ValueError) as exc:
             flash(str(exc), "error")
         return redirect(url_for("personnel.person", person_id=person.id))
+    return _person_page(person)
+
+
+def _person_page(person: Subject, refused: str | None = None, chosen: dict | None = None):
+    """The person's page; `refused`: why the accountability case asked for was not opened, shown
+    over the picker, which keeps what was chosen (`chosen`: record_id, post)."""
     entries = integrity_file(db(), person.id, _settings(), clock().today())
     cases = db().scalars(select(Case).where(Case.party_id == person.id).order_by(Case.id.desc())).all()
     holdings = db().scalars(select(PostHolding).where(PostHolding.person_id == person.id)
@@ -72,7 +80,7 @@ def person(person_id):
     return render_template("personnel/person.html", person=person, entries=entries, cases=cases,
                            own_records=own_published_records(db(), person.id),
                            holdings=holdings, kinds=ENTRY_KINDS, posts=POSTS, names=_department_names(holdings),
-                           records=records)
+                           records=records, refused=refused, chosen=chosen or {}), (422 if refused else 200)
 
 
 def _department_names(holdings) -> dict:
@@ -98,31 +106,29 @@ def credit_check(person_id):
 @bp.route("/roster", methods=["GET", "POST"])
 def roster():
     errors = []
-    if request.method == "POST":
+    sheet = request.files.get("sheet") if request.method == "POST" else None
+    if sheet is not None and sheet.filename:   # stored with a job that a worker runs (import_routes.py)
+        try:
+            return redirect(url_for("personnel.roster_import", job_id=start_import("roster", sheet)), 303)
+        except SheetError as exc:
+            errors = [str(exc)]
+    elif request.method == "POST":
         form = request.form
         with unit_of_work() as uow:
             try:
-                if request.files.get("sheet") and request.files["sheet"].filename:
-                    storage = request.files["sheet"]
-                    result = import_roster(uow, storage.filename, storage.stream.read(5 * 1024 * 1024))
-                    errors = result.errors
-                    if not errors:
-                        flash(_("已导入 %(n)s 条任职记录。", n=result.added), "success")
-                else:
-                    from workflows.accountability import civil_servant_by_id_number as person_by_id_number
-                    from workflows.identifiers import check_uscc
-                    department = db().scalars(select(Subject).where(
-                        Subject.code == check_uscc(form.get("department_code", "")))).first()
-                    if department is None:
-                        raise CaseError(_("部门未登记"))
-                    person = person_by_id_number(uow.session, form.get("person_id_number", ""),
-                                                 form.get("person_name", ""), department.id)
-                    add_holding(uow, department.id, person, form.get("post", ""), as_date(form.get("start_date")),
-                                as_date(form["end_date"]) if form.get("end_date") else None, form.get("title", ""),
-                                form.get("project") or None, form.get("project_phase") or None)
-                    flash(_("已添加任职记录。"), "success")
-                if not errors:
-                    uow.commit()
+                from workflows.accountability import civil_servant_by_id_number as person_by_id_number
+                from workflows.identifiers import check_uscc
+                department = db().scalars(select(Subject).where(
+                    Subject.code == check_uscc(form.get("department_code", "")))).first()
+                if department is None:
+                    raise CaseError(_("部门未登记"))
+                person = person_by_id_number(uow.session, form.get("person_id_number", ""),
+                                             form.get("person_name", ""), department.id)
+                add_holding(uow, department.id, person, form.get("post", ""), as_date(form.get("start_date")),
+                            as_date(form["end_date"]) if form.get("end_date") else None, form.get("title", ""),
+                            form.get("project") or None, form.get("project_phase") or None)
+                flash(_("已添加任职记录。"), "success")
+                uow.commit()
             except (CaseError, ValueError) as exc:
                 errors = [str(exc)]
     holdings = db().scalars(select(PostHolding).order_by(PostHolding.department_id, PostHolding.start_date.desc())
@@ -130,18 +136,20 @@ def roster():
     people = {s.id: s for s in db().scalars(select(Subject).where(
         Subject.id.in_({h.person_id for h in holdings} | {h.department_id for h in holdings})))} if holdings else {}
     return render_template("personnel/roster.html", holdings=holdings, people=people, posts=POSTS, errors=errors,
-                           columns=ROSTER_COLUMNS), (422 if errors else 200)
+                           columns=ROSTER_COLUMNS, limits=ROSTER_LIMITS), (422 if errors else 200)
 
 
 @bp.post("/accountability")
 def open_case():
-    """Open an accountability case by hand: a department's record and a person with their post."""
-    record = db().get(Record, request.form.get("record_id", type=int) or 0)
-    if record is None:
-        abort(404)
-    with unit_of_work() as uow:
-        case = open_accountability(uow, record, request.form.get("person_id", type=int) or 0,
-                                   request.form.get("post", "principal"))
-        uow.commit()
+    """Open an accountability case by hand: a department's record and a person with their post
+    (workflows.accountability keeps the rule; a refusal is shown on the person's page)."""
+    person = _person(request.form.get("person_id", type=db_int) or 0)
+    record_id, post = request.form.get("record_id", type=db_int), request.form.get("post", "")
+    try:
+        with unit_of_work() as uow:
+            case = open_accountability_by_hand(uow, record_id, person.id, post)
+            uow.commit()
+    except CaseError as exc:
+        return _person_page(person, refused=str(exc), chosen={"record_id": record_id, "post": post})
     flash(_("已启动问责案件 %(number)s。", number=case_no(case)), "success")
-    return redirect(url_for("personnel.person", person_id=request.form.get("person_id", type=int)))
+    return redirect(url_for("personnel.person", person_id=person.id))

@@ -14,11 +14,14 @@ from flask_login import current_user, login_required
 from workflows.accounts import AccountError, revoke_token, token_state, tokens_of
 from workflows.models import ROLES, Subject, User
 from workflows.sessions import live_sessions
-from workflows.user_sheet import MAX_BYTES, TEMPLATE_HEADERS, import_users, template_xlsx
+from workflows.import_jobs import reveal_created_accounts
+from workflows.sheet_reader import SheetError
+from workflows.user_sheet import MAX_BYTES, TEMPLATE_HEADERS, template_xlsx
 from workflows.users import (STAFF_ROLES, add_staff, deactivate, edit_user, invite_subject, list_users, reactivate,
                              reset_password, set_roles)
 
-from ..context import clock, db, unit_of_work
+from ..context import clock, db, db_int, unit_of_work
+from ..import_views import job_status, start_import, visible_job
 from . import bp
 
 
@@ -72,7 +75,7 @@ def user_invite():
             user, code = invite_subject(uow, form.get("username", ""), form.get("display_name", ""),
                                         kind=form.get("kind"), code=form.get("code"),
                                         subject_name=form.get("subject_name"),
-                                        subject_id=form.get("subject_id", type=int), email=form.get("email"),
+                                        subject_id=form.get("subject_id", type=db_int), email=form.get("email"),
                                         phone=form.get("phone"))
             uow.commit()
     except AccountError as exc:
@@ -83,25 +86,42 @@ def user_invite():
 @bp.post("/users/import")
 @admin_only
 def user_import():
+    """The sheet is stored with a job that a worker runs; its page answers at once."""
     storage = request.files.get("sheet")
     if storage is None or not storage.filename:
         return _list_page([_("请选择要导入的 .xlsx 文件。")], {}, 422, "import")
-    data = storage.stream.read(MAX_BYTES + 1)
     try:
-        with unit_of_work() as uow:
-            result = import_users(uow, data)
-            if not result.errors:
-                uow.commit()
-    except AccountError as exc:
+        job_id = start_import("users", storage)
+    except SheetError as exc:
         return _list_page([str(exc)], {}, 422, "import")
-    if result.errors:
-        return _list_page([_("未导入任何账户：请改正以下各行后重新导入。"), *result.errors], {}, 422, "import")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["用户名", "姓名", "激活码"])
-    writer.writerows(result.created)
-    csv_uri = "data:text/csv;charset=utf-8;base64," + base64.b64encode(("\ufeff" + out.getvalue()).encode()).decode()
-    return render_template("system/user_imported.html", created=result.created, csv_uri=csv_uri)
+    return redirect(url_for("system.user_import_job", job_id=job_id), 303)
+
+
+@bp.get("/users/imports/<int:job_id>")
+@admin_only
+def user_import_job(job_id):
+    """The job's progress; once done, the new accounts with their one-time codes (shown this once)."""
+    job = visible_job("users", job_id)
+    created, csv_uri = [], None
+    if job.status == "done":
+        with unit_of_work() as uow:
+            created = reveal_created_accounts(uow, job.id)
+            uow.commit()
+        if any(code for _, _, code in created):
+            out = io.StringIO()
+            writer = csv.writer(out)
+            writer.writerow(["用户名", "姓名", "激活码"])
+            writer.writerows(created)
+            csv_uri = ("data:text/csv;charset=utf-8;base64," +
+                       base64.b64encode(("\ufeff" + out.getvalue()).encode()).decode())
+    return render_template("system/user_import.html", job=job, created=created, csv_uri=csv_uri,
+                           status_url=url_for("system.user_import_status", job_id=job.id))
+
+
+@bp.get("/users/imports/<int:job_id>.json")
+@admin_only
+def user_import_status(job_id):
+    return job_status("users", job_id)
 
 
 @bp.get("/users/template.xlsx")
@@ -191,7 +211,7 @@ def user_revoke_token(user_id):
     _user_or_404(user_id)
     try:
         with unit_of_work() as uow:
-            revoke_token(uow, request.form.get("token_id", type=int) or 0, "revoked_by_admin", owner_id=user_id)
+            revoke_token(uow, request.form.get("token_id", type=db_int) or 0, "revoked_by_admin", owner_id=user_id)
             uow.commit()
     except AccountError as exc:
         flash(str(exc), "error")

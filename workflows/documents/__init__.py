@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from ..audit import committed_head
 from ..models import Case, Document, Record
 from .content import KIND_NAMES, TITLES, document_context
 from .numbering import format_number, next_serial
@@ -38,8 +39,10 @@ def issue_document(uow, kind: str, case: Case | None, record: Record | None, dat
         from ..models import Subject
         party = uow.session.get(Subject, case.party_id)
     context = document_context(kind, case, record, data, settings, today, party)
+    # the audit head it is issued at, signed with it: the chain cannot later be cut below this event
+    anchor_id, anchor_hash = committed_head(uow.session) or (None, None)
     context.update(office_name=settings.office_name, number=number, verification_code=code, verify_url=verify_url,
-                   qr_data_uri=qr_data_uri(verify_url),
+                   qr_data_uri=qr_data_uri(verify_url), anchor_event_id=anchor_id, anchor_hash=anchor_hash,
                    supersedes={"number": supersedes.number, "reason": reason} if supersedes else None)
     pdf, page, box = render_pdf(render_html(kind, context))
     signed = sign_pdf(pdf, settings.office_name, box, page, reason=context["title"], number=number,
@@ -50,7 +53,8 @@ def issue_document(uow, kind: str, case: Case | None, record: Record | None, dat
                         subject_id=party.id if party is not None else record.subject_id,
                         pdf=signed, sha256=hashlib.sha256(signed).hexdigest(), source_data=data,
                         supersedes_id=supersedes.id if supersedes else None, supersede_reason=reason,
-                        issued_by=uow.actor.name, issued_at=uow.clock.now())
+                        issued_by=uow.actor.name, issued_at=uow.clock.now(),
+                        anchor_event_id=anchor_id, anchor_hash=anchor_hash)
     uow.session.add(document)
     uow.session.flush()
     if supersedes is not None:

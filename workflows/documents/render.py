@@ -43,7 +43,7 @@ def render_pdf(html: str) -> tuple[bytes, int, tuple[float, float, float, float]
             page_index = index
             box = (x * PX_TO_PT, (height - y - h) * PX_TO_PT, (x + w) * PX_TO_PT, (height - y) * PX_TO_PT)
             break
-    return document.write_pdf(), page_index, box
+    return document.write_pdf(custom_metadata=True), page_index, box   # <meta> names into the PDF's Info
 
 
 def _find_box(box, element_id: str):

@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import os
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+from cryptography.utils import CryptographyDeprecationWarning
+
+# pyHanko 0.38 imports cryptography's DSA key type, which cryptography 51 marks deprecated; we sign
+# with RSA only, and the warning would otherwise end up in every command's output (verify-audit).
+warnings.filterwarnings("ignore", message="DSA is deprecated", category=CryptographyDeprecationWarning)
 
 CJK_TTC = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
 _lock = threading.Lock()
@@ -141,6 +147,27 @@ def sign_pdf(pdf: bytes, office_name: str, box: tuple[float, float, float, float
 
     return outside_event_loop(lambda: pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)),
                                                           bytes_reserved=16384).getvalue())
+
+
+def sign_detached(data: bytes, office_name: str) -> bytes:
+    """A detached CMS signature (DER) over `data` with the office's key (an audit checkpoint)."""
+    office = signer(office_name)
+    return outside_event_loop(lambda: asyncio.run(office.async_sign_general_data(data, "sha256", detached=True))).dump()
+
+
+def verify_detached(data: bytes, signature: bytes, office_name: str) -> bool:
+    """Is `signature` a valid detached CMS signature over exactly `data` by the office's certificate?"""
+    from asn1crypto import cms
+    from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
+    from pyhanko_certvalidator import ValidationContext
+    trust = ValidationContext(trust_roots=[office_certificate(office_name)])
+    try:
+        signed_data = cms.ContentInfo.load(bytes(signature))["content"]
+        status = outside_event_loop(lambda: asyncio.run(async_validate_detached_cms(
+            data, signed_data, signer_validation_context=trust)))
+        return bool(status.bottom_line)
+    except Exception:  # noqa: BLE001 -- an unreadable or forged signature is simply not valid
+        return False
 
 
 def outside_event_loop(fn):

@@ -2,6 +2,10 @@ from alembic import context
 
 from workflows.db import make_engine
 from workflows.models import Base
+import workflows.outbox.model  # noqa: E402,F401 -- the outbox table
+import workflows.audit_checkpoints  # noqa: E402,F401 -- the audit_checkpoint table
+import workflows.login  # noqa: E402,F401 -- the login_throttle table
+import workflows.import_jobs  # noqa: E402,F401 -- the import_job table
 
 config = context.config
 
