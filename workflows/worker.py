@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 
 from .audit_checkpoints import make_daily_checkpoint
 from .calendar_admin import notify_uncovered_year
@@ -76,4 +77,12 @@ def run_forever(session_factory, interval: float = 5.0, batch: int = 100, settin
                 log.info("fired %(fired)d, failed %(failed)d", totals)
         except Exception:  # noqa: BLE001 -- a database hiccup must not kill the worker
             log.exception("timer pass failed; retrying in %.0f s", interval)
-        stopping.wait(interval)
+        pause(stopping, interval)
+
+
+def pause(stop: threading.Event, seconds: float) -> None:
+    """Sleep `seconds`, waking early once `stop` is set. Short sleeps, not `stop.wait(seconds)`: a
+    timed wait on a lock never returns under libfaketime (CI runs the workers with a moved clock)."""
+    end = time.monotonic() + seconds
+    while not stop.is_set() and (left := end - time.monotonic()) > 0:
+        time.sleep(min(left, 0.1))
