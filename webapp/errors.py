@@ -11,6 +11,8 @@ from werkzeug.exceptions import HTTPException
 
 from workflows.cases import CalendarGap, CaseError
 
+from .translate import translated
+
 log = logging.getLogger("credflow.web")
 
 TITLES = {400: _l("请求无效"), 401: _l("请先登录"), 403: _l("无权访问"), 404: _l("页面不存在"), 409: _l("操作冲突"),
@@ -65,7 +67,7 @@ def register(app) -> None:
     def case_error(exc):
         if isinstance(exc, CalendarGap):
             return calendar_gap_page(exc.uncovered)
-        return render_error(exc.status, str(exc))
+        return render_error(exc.status, translated(exc))
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

@@ -14,6 +14,7 @@ from workflows.workdays import CalendarNotCovered, WorkdayCalendar
 
 from .context import clock, db
 from .labels import actor_name, label
+from .translate import translated
 
 
 ANONYMOUS = Actor.system("anonymous")
@@ -131,6 +132,7 @@ def register(app) -> None:
     app.jinja_env.globals["document_subject"] = document_subject
     app.jinja_env.globals["may_open"] = may_open      # {% if may_open('case', c) %}<a href=...>{% endif %}
     app.jinja_env.filters["cst"] = cst
+    app.jinja_env.filters["translated"] = translated   # {{ error|translated }}: a domain Message or error
     # R-000012 / C-000007 / A-000007: {{ record|record_no }}, {{ case|case_no }},
     # {{ row.case_id|case_no(row.process_key) }}
     app.jinja_env.filters.update(record_no=record_no, case_no=case_no)

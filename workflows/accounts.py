@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
+from .messages import UserError
 from .models import ROLES, ApiToken, User, UserRole
 
 _N, _R, _P = 2 ** 14, 8, 1
 UNUSABLE_PASSWORD = "!"      # an invited account has no password until it is activated
 
 
-class AccountError(ValueError):
+class AccountError(UserError, ValueError):
     """A refused account operation; the message says what is wrong (中文 / English)."""
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select
 
 from .calendar_files import DayEntry
 from .clock import CST
+from .messages import UserError
 from .models import CalendarYear, HumanTask, Notification, User, UserRole, WorkdayOverride
 from .notifications import notify_users
 from .workdays import CalendarNotCovered, WorkdayCalendar
@@ -25,7 +26,7 @@ from .workdays import CalendarNotCovered, WorkdayCalendar
 FIRST_YEAR, LAST_YEAR = 2004, 2100
 
 
-class CalendarError(ValueError):
+class CalendarError(UserError, ValueError):
     """A change the calendar refuses, in Chinese and English."""
 
     def __init__(self, zh: str, en: str):

@@ -20,6 +20,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from .messages import UserError
 
 MAX_BYTES = 512 * 1024
 MAX_DAYS = 400          # a year has 366 at most
@@ -50,7 +51,7 @@ class FileProblem:
         return self.text()
 
 
-class CalendarFileError(ValueError):
+class CalendarFileError(UserError, ValueError):
     """The file's problems, each naming its line and field. Nothing was imported."""
 
     def __init__(self, problems: list[FileProblem]):

@@ -1,10 +1,11 @@
 """The errors of the case service: each message is meant for the user, and nothing was saved."""
 from __future__ import annotations
 
+from .messages import UserError
 from .workdays import CalendarNotCovered
 
 
-class CaseError(Exception):
+class CaseError(UserError):
     """An action could not be done; the message is meant for the user. Nothing was saved."""
     status = 400
 

@@ -1,5 +1,6 @@
 """Identifier checks: unified social credit code (GB 32100) and citizen ID (GB 11643)."""
 from __future__ import annotations
+from .messages import UserError
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -8,7 +9,7 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 
-class InvalidIdentifier(ValueError):
+class InvalidIdentifier(UserError, ValueError):
     pass
 
 

@@ -10,12 +10,13 @@ from typing import Any, Callable
 from sqlalchemy import select
 
 from .dates import add_months, as_date, start_of_day_cst
+from .messages import UserError
 from .models import SEVERITIES, Case, Record
 from .numbers import case_no
 from .record_notice import give_notice_if_due
 
 
-class OperationError(Exception):
+class OperationError(UserError):
     """A domain rule refused the operation; the message is shown to the user. `blocking_case_id`:
     the case that stands in the way (an open application), for a link to it."""
 

@@ -14,6 +14,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 from itertools import islice
+from .messages import UserError
 
 MAX_BYTES = 1024 * 1024                 # the uploaded file
 MAX_UNPACKED_BYTES = 20 * 1024 * 1024   # what the parts of an .xlsx unpack to, together
@@ -24,7 +25,7 @@ MAX_CELL_CHARS = 2000                   # one cell's text
 BLANK_ROWS_ALLOWED = 1000               # blank lines tolerated past the last allowed row
 
 
-class SheetError(ValueError):
+class SheetError(UserError, ValueError):
     """The file cannot be read as a sheet within the bounds; the message says why (中文 / English)."""
 
 

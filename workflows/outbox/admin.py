@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, func, select
 
+from ..messages import UserError
 from .model import OutboxMessage as M
 
 
-class OutboxError(Exception):
+class OutboxError(UserError):
     pass
 
 
