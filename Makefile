@@ -9,13 +9,16 @@ RUN_PACKAGES  = fonts-noto-cjk libharfbuzz-subset0
 TEST_PACKAGES = $(RUN_PACKAGES) poppler-utils chromium faketime
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# the address printed on documents and in their QR codes: the demo's own, unless one is set
+CREDFLOW_PUBLIC_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test setup setup-test system-packages system-packages-test db clean
 
+# One line per step (set-up when it runs, database, processes, demo logins, the address served);
+# INFO logs (Alembic, WeasyPrint, fontTools, each request) go to credflow.log in the instance folder.
 run: setup system-packages db
-	@$(BIN)/credflow demo
-	@echo "credflow serves on http://$(HOST):$(PORT)"
-	$(BIN)/credflow serve --host $(HOST) --port $(PORT)
+	@CREDFLOW_PUBLIC_URL=$(CREDFLOW_PUBLIC_URL) $(BIN)/credflow demo
+	@CREDFLOW_PUBLIC_URL=$(CREDFLOW_PUBLIC_URL) $(BIN)/credflow serve --host $(HOST) --port $(PORT)
 
 test: setup-test system-packages-test
 	$(BIN)/pytest -q
@@ -24,10 +27,11 @@ setup: $(VENV)/.installed
 setup-test: $(VENV)/.installed-test
 
 $(VENV)/.installed: pyproject.toml $(wildcard webapp/translations/*/LC_MESSAGES/messages.po)
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -e .
-	test ! -d webapp/translations || $(BIN)/pybabel compile -d webapp/translations >/dev/null
-	touch $@
+	@echo "setting up: $(VENV) with credflow and its Python packages"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -q -e .
+	@test ! -d webapp/translations || $(BIN)/pybabel -q compile -d webapp/translations
+	@touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install -q -e '.[test]'
@@ -40,8 +44,8 @@ system-packages-test:
 	@sh scripts/system-packages.sh $(TEST_PACKAGES)
 
 db: setup
-	$(BIN)/credflow init-db
-	$(BIN)/credflow deploy
+	@$(BIN)/credflow init-db
+	@$(BIN)/credflow deploy
 
 clean:
 	rm -rf $(VENV) instance *.egg-info

@@ -70,7 +70,8 @@ def roster_rows(department_code: str, count: int) -> list[tuple]:
     from workflows.demo import make_citizen_id
     start = date(2020, 1, 1)
     return [(department_code, make_citizen_id(f"610802{19600101 + i % 28 + (i // 28) * 100:08d}{i % 1000:03d}"),
-             f"干部{i:05d}", ("principal", "official_in_charge", "project_lead")[i % 3], "", "", "",
+             f"干部{i:05d}", ("principal", "official_in_charge", "project_lead")[i % 3], "",
+             "河道治理PPP项目" if i % 3 == 2 else "", "",                 # a project lead names the project
              (start + timedelta(days=i % 2000)).isoformat(), "") for i in range(count)]
 
 
@@ -142,7 +143,7 @@ class Instance:
             job = session.query(ImportJob).order_by(ImportJob.id.desc()).first()
             outcome = {"status": job.status, "rows": job.total,
                        "result": {k: (len(v) if isinstance(v, list) else v) for k, v in job.result.items()},
-                       "error": (job.errors or [""])[0][:90]}
+                       "error": str((job.messages or [""])[0])[:90]}
         return {"bytes": len(data), "http": response.status_code, "web_s": round(web, 4), "jobs_run": ran,
                 "worker_s": round(worker, 3), **outcome}
 

@@ -106,6 +106,7 @@ def create_app(config: dict | None = None) -> Flask:
     observability.register(app)
     from . import security_headers; security_headers.register(app)   # CSP, nosniff, ... on every response
     from .input_guard import check_request; app.before_request(check_request)   # one input boundary (400 naming the field)
+    from . import startup; startup.register(app, serving=config is None)   # warn if no public URL; warm the documents
 
     @app.teardown_appcontext
     def _close_session(_exc):
@@ -131,7 +132,14 @@ class BoundedIntConverter(IntegerConverter):
 
 
 def _locale() -> str:
+    """Pages: `?lang=` (kept in the session), else the session's choice, else Chinese. The JSON API
+    keeps no session: `?lang=` for this request, else the Accept-Language header's preference
+    between the two, else Chinese."""
     lang = request.args.get("lang")
+    if request.path == "/api/v1" or request.path.startswith("/api/v1/"):
+        if lang in LANGUAGES:
+            return lang
+        return request.accept_languages.best_match(LANGUAGES, default="zh_CN") or "zh_CN"
     if lang in LANGUAGES:
         session["lang"] = lang
     return session.get("lang", "zh_CN")

@@ -8,6 +8,7 @@ import click
 
 from workflows.db import default_database_url, make_engine, make_session_factory
 from workflows.engine.bundle import InvalidBundle
+from workflows.messages import Message, N_
 from workflows.settings import load_settings
 
 
@@ -16,9 +17,11 @@ def _factory():
 
 
 @click.group(help="credflow: BPMN case management for government integrity records")
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("spiff").setLevel(logging.WARNING)
+@click.option("-v", "--verbose", is_flag=True, help="INFO logs on the console too (they always go to "
+                                                    "credflow.log in the instance folder)")
+def main(verbose) -> None:
+    from webapp.observability import configure_cli_logging
+    configure_cli_logging(verbose)   # the console: the command's own lines and warnings; INFO: the log file
 
 
 @main.command("init-db", help="Create or upgrade the database schema (DATABASE_URL).")
@@ -44,12 +47,12 @@ def deploy(path) -> None:
         for problem in exc.problems:
             click.echo(f"refused: {problem}", err=True)
         files = len({p.file for p in exc.problems})
-        click.echo(f"未部署任何流程：{files} 个文件中有 {len(exc.problems)} 个问题 / nothing deployed: "
-                   f"{len(exc.problems)} problem(s) in {files} file(s)", err=True)
+        click.echo(Message(N_("未部署任何流程：%(files)s 个文件中有 %(count)s 个问题"), files=files,
+                           count=len(exc.problems)), err=True)
         sys.exit(1)
     except Exception as exc:  # noqa: BLE001 -- a person reads this: one line, never a traceback
         logging.getLogger("credflow.deploy").debug("deploy failed", exc_info=True)
-        click.echo(f"部署失败，未部署任何流程 / deploy failed, nothing deployed: {type(exc).__name__}: {exc}", err=True)
+        click.echo(Message(N_("部署失败，未部署任何流程：%(error)s"), error=f"{type(exc).__name__}: {exc}"), err=True)
         sys.exit(2)
     for r in results:
         click.echo(f"{r.key}: version {r.version}" + ("" if r.created else " (unchanged)"))
@@ -98,14 +101,19 @@ def demo() -> None:
 def serve(host, port, interval) -> None:
     import threading
     from webapp import create_app
+    from webapp.observability import serve_until_stopped
+    from webapp.startup import serving_settings
     from workflows.worker import run_forever
-    app = create_app()
+    app = create_app({"SETTINGS": serving_settings(host, port), "WARM_DOCUMENTS": True})
+    warming = app.extensions.get("credflow.warmup")
+    if warming is not None:
+        warming.join()          # fonts, templates, seal, key: the first decision after start-up is not the slow one
     stop = threading.Event()
     threading.Thread(target=run_forever, name="credflow-worker", daemon=True,
                      kwargs={"session_factory": app.extensions["credflow.session_factory"], "interval": interval,
                              "settings": app.config["SETTINGS"], "stop": stop}).start()
     try:
-        app.run(host=host, port=port)
+        serve_until_stopped(app, host, port)   # one line once it listens; request lines go to the log
     finally:
         stop.set()
 

@@ -10,6 +10,7 @@ import click
 from sqlalchemy import select
 
 from workflows.accounts import AccountError, create_api_token, revoke_token, token_state, tokens_of
+from workflows.messages import N_
 from workflows.models import ApiToken, User
 from workflows.runtime import Actor, UnitOfWork
 
@@ -33,7 +34,7 @@ def _uow():
 def _user(uow, username: str) -> User:
     user = uow.session.scalars(select(User).where(User.username == username)).first()
     if user is None:
-        raise AccountError(f"没有用户 {username} / no user '{username}'")
+        raise AccountError(N_("没有用户 %(username)s"), username=username)
     return user
 
 
@@ -64,12 +65,12 @@ def add(username, display_name, roles, email, phone, subject_code, subject_name,
             # 17 digits and a check character: a citizen ID; anything else is read as a USCC
             kind = "civil_servant" if re.fullmatch(r"\d{17}[\dXx]", subject_code.strip()) else "department"
             if set(roles) - {"subject"}:
-                raise AccountError("--subject 账户只有 subject 角色 / a --subject account has the subject role only")
+                raise AccountError(N_("--subject 账户只有 subject 角色"))
             account, code = invite_subject(uow, username, display_name, kind=kind, code=subject_code, subject_name=subject_name, email=email,
                                            phone=phone, password=password)
         else:
             if not roles:
-                raise AccountError("请用 --role 指定角色 / give at least one --role")
+                raise AccountError(N_("请用 --role 指定至少一个角色"))
             account, code = add_staff(uow, username, display_name, roles, email, phone, password=password)
         message = _code_message(account, code, uow) if code else f"{account.username}: must change the password at the first login"
     click.echo(f"added {account.username} ({', '.join(sorted(account.role_codes))})")

@@ -50,7 +50,7 @@ def import_file(file, year, cover, dry_run) -> None:
     try:
         entries = parse_calendar_file(path.read_bytes(), path.name, year)
     except CalendarFileError as exc:
-        _fail(p.text("en") for p in exc.problems)
+        _fail(str(p) for p in exc.problems)
     years = sorted({e.day.year for e in entries})
     if cover and len(years) != 1 and year is None:
         _fail([f"--cover needs one year; the file has {', '.join(map(str, years))} (give --year)"])
@@ -60,7 +60,7 @@ def import_file(file, year, cover, dry_run) -> None:
             result = apply(uow, entries, [], cover_year, source=path.name) if not dry_run else \
                 plan(uow.session, entries, [], cover_year)
         except CalendarError as exc:
-            _fail([exc.en])
+            _fail([str(exc)])
         _print_plan(result, cover_year)
         if dry_run:
             click.echo("dry run: nothing saved")
@@ -91,7 +91,7 @@ def show(year) -> None:
         try:
             view = year_view(session, year)
         except CalendarError as exc:
-            _fail([exc.en])
+            _fail([str(exc)])
         status = ("covered by the statutory data" if view.statutory else
                   f"covered by the office ({view.covered_row.covered_by})" if view.covered_row else "NOT COVERED")
         click.echo(f"{year}: {status}; {view.counts['workdays']} working days, {view.counts['rest']} rest days"

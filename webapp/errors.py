@@ -55,7 +55,7 @@ def calendar_gap_page(gap):
     tell them: the page would refuse them)."""
     from .templating import may_open
     link = (gap.link, _("打开工作日历（%(year)s 年）", year=gap.year)) if may_open("system") else None
-    return render_error(409, gap.text(page_language()), link)
+    return render_error(409, translated(gap), link)
 
 
 def register(app) -> None:

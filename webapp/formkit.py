@@ -45,7 +45,18 @@ def _widget(prop: dict) -> str:
     return "textarea" if hint == "textarea" else "text"
 
 
+def _named(text):
+    """A form's title, description or option in the page's language (the Chinese text is the
+    catalog id; a text a manager wrote that the catalog lacks shows as written)."""
+    from flask import has_request_context
+    if not text or not isinstance(text, str) or not has_request_context():
+        return text
+    from .labels import named
+    return named(text)
+
+
 def fields_of(schema: dict) -> list[Field]:
+    """The form's fields, worded in the request's language."""
     props = schema.get("properties", {})
     order = schema.get("x-order") or list(props)
     order += [name for name in props if name not in order]
@@ -56,8 +67,9 @@ def fields_of(schema: dict) -> list[Field]:
         if prop is None or prop.get("readOnly"):
             continue
         result.append(Field(
-            name=name, title=prop.get("title", name), widget=_widget(prop), required=name in required,
-            description=prop.get("description", ""), options=_options(prop), max_length=prop.get("maxLength"),
+            name=name, title=_named(prop.get("title", name)), widget=_widget(prop), required=name in required,
+            description=_named(prop.get("description", "")),
+            options=[(value, _named(title)) for value, title in _options(prop)], max_length=prop.get("maxLength"),
             minimum=prop.get("minimum"), maximum=prop.get("maximum"),
             multiple_of=1 if prop.get("type") == "integer" else prop.get("multipleOf"),
             accept=prop.get("x-accept", [])))
@@ -111,19 +123,24 @@ def refusal_notice(exc, case_endpoint: str, case_kind: str = "case") -> dict:
     from workflows.cases import CalendarGap
     from workflows.choices import operation_refusal
 
+    from workflows.messages import message_of
+
     from .errors import page_language
     from .templating import may_open
+    from .translate import translated
     if isinstance(exc, CalendarGap):   # the calendar page is the system administrator's: a link for them only
         gap = exc.uncovered
-        return {"text": gap.text(page_language()), "href": gap.link if may_open("system") else None,
+        return {"text": translated(gap), "message": None, "href": gap.link if may_open("system") else None,
+
                 "link": _("打开工作日历（%(year)s 年）", year=gap.year)}
     refused = operation_refusal(exc)
     if refused is not None:
         case_id = refused.blocking_case_id
         shown = case_id is not None and may_open(case_kind, case_id)
-        return {"text": str(refused), "href": url_for(case_endpoint, case_id=case_id) if shown else None,
-                "link": _("查看该案件")}
-    return {"text": str(exc), "href": None, "link": None}
+        return {"text": translated(refused), "message": message_of(refused),
+                "href": url_for(case_endpoint, case_id=case_id) if shown else None, "link": _("查看该案件")}
+    return {"text": translated(exc), "message": message_of(exc), "href": None, "link": None}
+
 
 
 def typed_values(schema: dict | None, data: dict | None, form) -> list[tuple[str, object, str]]:

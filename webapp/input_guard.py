@@ -14,13 +14,17 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 
+from workflows.messages import Message, N_
+
 from .input_limits import (COOKIE_LIMIT, EDITOR_MAX_DEPTH, FORM_LIMIT, JSON_TEXT_LIMIT, MAX_DEPTH, MAX_FIELDS,
                            NAME_LIMIT, PROBLEMS, QUERY_LIMIT, QUERY_LIMITS, JsonRefused, clean_file_name,
                            json_problems, parse_json, text_problem, too_long)
 
 
 class Refused(Exception):
-    def __init__(self, fields: dict[str, str], status: int = 400, message: str | None = None):
+    """`fields`: field name -> what is wrong (a Message); `message`: the API's sentence, if not the default."""
+
+    def __init__(self, fields: dict[str, Message], status: int = 400, message: Message | None = None):
         super().__init__(fields)
         self.fields, self.status, self.message = fields, status, message
 
@@ -101,7 +105,7 @@ def _check_body(own: dict[str, int]) -> None:
             raise Refused({"body": PROBLEMS[exc.problem]}, message=PROBLEMS[exc.problem]) from None
         problems = json_problems(body, MAX_DEPTH if api else EDITOR_MAX_DEPTH, JSON_TEXT_LIMIT, own)
         if problems:   # the API has always answered these beside the field, as a form error
-            raise Refused(problems, 422 if api else 400, "表单有误 / the form has errors" if api else None)
+            raise Refused(problems, 422 if api else 400, Message(N_("表单有误")) if api else None)
         return
     if request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         return
@@ -123,17 +127,16 @@ def _shown(name: str) -> str:
 
 
 def _answer(refused: Refused):
-    from .errors import page_language, render_error
-    fields = {_shown(name): problem for name, problem in refused.fields.items()}
+    from .errors import render_error
+    from .translate import translated
+    fields = {_shown(name): translated(problem) for name, problem in refused.fields.items()}
     first, problem = next(iter(fields.items()))
     if request.blueprint == "api":
-        message = refused.message or f"参数 {first} 无效 / invalid {first}"
+        message = translated(refused.message) if refused.message else _("参数 %(name)s 无效", name=first)
         response = jsonify({"error": message, "fields": fields})
         response.status_code = refused.status
         return response
-    language = 1 if page_language() == "en" else 0
-    words = problem.split(" / ", 1)
-    text = _("输入项“%(field)s”有误：%(problem)s", field=first, problem=words[min(language, len(words) - 1)])
+    text = _("输入项“%(field)s”有误：%(problem)s", field=first, problem=problem)
     if request.is_json or request.accept_mimetypes.best == "application/json" or _is_editor_endpoint():
         response = jsonify({"ok": False, "error": text, "fields": fields})
         response.status_code = refused.status

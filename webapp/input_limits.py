@@ -7,6 +7,8 @@ import json
 import math
 import re
 
+from workflows.messages import Message, N_
+
 MAX_DEPTH = 16                # how deeply an API request body may nest
 EDITOR_MAX_DEPTH = 64         # the editors post a diagram's form schemas, which nest deeper
 TEXT_LIMITS = {"q": 200, "subject": 200, "process": 100, "task": 100, "field": 40}   # the API's query arguments
@@ -23,17 +25,18 @@ FILE_NAME_LIMIT = 200         # an uploaded file's name, its extension kept
 DIAGRAM_TEXT_LIMIT = 8 * 1024 * 1024
 SCRIPT_TEXT_LIMIT = 1024 * 1024
 
+# what is wrong, as Messages: shown in the request's language (webapp.translate.translated)
 PROBLEMS = {
-    "nul": "文本不能含 NUL 字符 / text must not contain NUL characters",
-    "unicode": "文本不是有效的 Unicode / text is not valid Unicode",
-    "not_finite": "数值超出范围 / not a finite number",
-    "not_json": "请求体不是有效的 JSON / the request body is not valid JSON",
-    "too_deep": "JSON 嵌套过深 / the JSON nests too deeply",
-    "too_many": f"字段过多（最多 {MAX_FIELDS} 个） / too many fields (at most {MAX_FIELDS})",
+    "nul": Message(N_("文本不能含 NUL 字符")),
+    "unicode": Message(N_("文本不是有效的 Unicode")),
+    "not_finite": Message(N_("数值超出范围")),
+    "not_json": Message(N_("请求体不是有效的 JSON")),
+    "too_deep": Message(N_("JSON 嵌套过深")),
+    "too_many": Message(N_("字段过多（最多 %(limit)s 个）"), limit=MAX_FIELDS),
 }
 
 
-def text_problem(value: str) -> str | None:
+def text_problem(value: str) -> Message | None:
     """Why text cannot be stored, if it cannot (PostgreSQL refuses NUL; lone surrogates are not UTF-8)."""
     if "\x00" in value:
         return PROBLEMS["nul"]
@@ -44,8 +47,8 @@ def text_problem(value: str) -> str | None:
     return None
 
 
-def too_long(limit: int) -> str:
-    return f"最多 {limit:,} 个字符 / at most {limit:,} characters"
+def too_long(limit: int) -> Message:
+    return Message(N_("最多 %(limit)s 个字符"), limit=f"{limit:,}")
 
 
 class JsonRefused(ValueError):
@@ -94,13 +97,13 @@ def parse_json(raw: bytes, max_depth: int):
 
 
 def json_problems(body, max_depth: int = MAX_DEPTH, text_limit: int | None = None,
-                  own: dict[str, int] | None = None) -> dict[str, str]:
+                  own: dict[str, int] | None = None) -> dict[str, Message]:
     """What is wrong in a parsed body, by the innermost field's name: text that cannot be stored
     (or is longer than `text_limit`), numbers beyond a float, nesting beyond `max_depth` (under
     "body"). `own` names fields whose text a later rule checks itself (with a message that says
     where), with their length limit. Walks without recursion."""
     own = own or {}
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
     stack = [(body, 0, "body")]
     while stack:
         item, depth, where = stack.pop()

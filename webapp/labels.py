@@ -53,6 +53,7 @@ ACTION = {
     "user.edited": _l("修改账户"), "user.imported": _l("批量导入账户"), "user.password_changed": _l("修改密码"),
     "user.password_reset": _l("重置密码"), "user.reactivated": _l("恢复账户"),
     "user.roles_changed": _l("变更角色"), "user.sessions_ended": _l("退出全部登录"),
+    "record.notified": _l("告知信用主体"),
 }
 # the system's own actors (workflows.runtime.Actor.system names) as people read them
 ACTOR = {"timer-worker": _l("系统（定时任务）"), "cli": _l("系统（命令行）"), "demo": _l("系统（演示数据）"),
@@ -65,9 +66,14 @@ HOLIDAY = {"New Year's Day": _l("元旦"), "Spring Festival": _l("春节"), "Tom
            "Labour Day": _l("劳动节"), "Dragon Boat Festival": _l("端午节"), "National Day": _l("国庆节"),
            "Mid-autumn Festival": _l("中秋节"), "Anti-Fascist 70th Day": _l("中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日")}
 
+# the publication rules (workflows.settings.PUBLICATION_RULES) by code; a rule a deployment adds
+# shows the title its settings give
+RULE = {"2019": _l("榆政办函〔2019〕1号（一般失信公示3至12个月，严重失信公示6至36个月）"),
+        "2025": _l("信用修复管理办法（国家发展改革委令2025年第36号）")}
+
 ALL = {"severity": SEVERITY, "field": FIELD, "source": SOURCE, "status": STATUS, "case_status": CASE_STATUS,
        "subject_kind": SUBJECT_KIND, "role": ROLE, "process": PROCESS, "action": ACTION, "outcome": OUTCOME,
-       "holiday": HOLIDAY, "actor": ACTOR, "message": MESSAGE}
+       "holiday": HOLIDAY, "actor": ACTOR, "message": MESSAGE, "rule": RULE}
 
 
 def label(kind: str, code) -> str:
@@ -79,6 +85,38 @@ def label(kind: str, code) -> str:
     if key not in memo:
         memo[key] = str(ALL.get(kind, {}).get(code, code))
     return memo[key]
+
+
+def named(text) -> str:
+    """A name the shipped processes give (a task's, a form field's or option's title), in the
+    request's language: such names are catalog ids; a name a manager wrote shows as written."""
+    if not text:
+        return ""
+    from flask_babel import get_translations
+    return str(get_translations().ugettext(str(text)))
+
+
+def named_answer(value):
+    """A step's answer: a choice's title (or several, joined by 、) in the request's language;
+    anything the user typed as it stands."""
+    if not isinstance(value, str):
+        return value
+    whole = named(value)
+    if whole != value:
+        return whole
+    parts = value.split("、")
+    if len(parts) > 1 and all(named(p) != p for p in parts):
+        from flask_babel import gettext
+        return gettext("、").join(named(p) for p in parts)
+    return value
+
+
+def rule_title(record) -> str:
+    """A record's publication rule by its code; else the title kept with the record."""
+    code = getattr(record, "publication_rule", None)
+    if code in RULE:
+        return label("rule", code)
+    return (getattr(record, "rule_snapshot", None) or {}).get("title", code or "")
 
 
 def actor_name(code: str, names: dict[str, str]) -> str:

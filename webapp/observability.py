@@ -1,12 +1,18 @@
-"""Production serving aids: a health endpoint, a request id on every request, and logs as one
-JSON object per line (CREDFLOW_LOG_JSON=1, as under gunicorn in the README)."""
+"""Serving aids: a health endpoint, a request id on every request, logs as one JSON object per
+line (CREDFLOW_LOG_JSON=1, as under gunicorn in the README), and the command line's logging: the
+console shows what a person needs (each command's own lines, warnings, errors) while every INFO
+log (Alembic, WeasyPrint, fontTools, werkzeug's request lines, the worker) goes to
+credflow.log in the instance folder."""
 from __future__ import annotations
 
 import json
 import logging
 import os
+import sys
 import time
 import uuid
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
 
 from flask import g, jsonify, request
 from sqlalchemy import text
@@ -34,6 +40,68 @@ def use_json_logs() -> None:
     root.setLevel(logging.INFO)
     logging.getLogger("spiff").setLevel(logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+LOG_FILE = "credflow.log"
+LOG_BYTES, LOG_BACKUPS = 5 * 1024 * 1024, 3       # credflow.log, then .1 .. .3
+_OURS = "_credflow_cli"                          # marks the handlers configure_cli_logging added
+
+
+class _InstanceLog(RotatingFileHandler):
+    """credflow.log, opened (and its folder made) on the first line written."""
+
+    def _open(self):
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        return super()._open()
+
+
+def log_path() -> Path:
+    return Path(os.environ.get("CREDFLOW_INSTANCE", "instance")).resolve() / LOG_FILE
+
+
+def configure_cli_logging(verbose: bool = False) -> Path | None:
+    """The `credflow` command's logging: INFO and up to the instance folder's credflow.log, only
+    warnings and errors on the console (INFO too when `verbose`). Leaves logging alone when
+    something else set it up first (pytest, an embedding program); CREDFLOW_LOG_JSON=1 logs JSON
+    lines to the console instead. The log file's path, or None when there is none."""
+    if os.environ.get("CREDFLOW_LOG_JSON") == "1":
+        use_json_logs()
+        return None
+    root = logging.getLogger()
+    if any(not getattr(h, _OURS, False) for h in root.handlers):
+        return None
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.INFO if verbose else logging.WARNING)
+    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    path = log_path()
+    logfile = _InstanceLog(path, maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8", delay=True)
+    logfile.setLevel(logging.INFO)
+    logfile.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    for handler in (console, logfile):
+        setattr(handler, _OURS, True)
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.getLogger("spiff").setLevel(logging.WARNING)
+    return path
+
+
+def serve_until_stopped(app, host: str, port: int) -> None:
+    """The development server, without Flask's banner: one line once it listens (werkzeug's own
+    start-up and request lines are INFO logs, in credflow.log); Ctrl+C stops it."""
+    from werkzeug.serving import make_server
+    try:
+        server = make_server(host, port, app, threaded=True)
+    except OSError as exc:
+        print(f"cannot serve on {host}:{port}: {exc.strerror or exc}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
+    shown = f"[{host}]" if ":" in host else host
+    logfile = next((h.baseFilename for h in logging.getLogger().handlers if isinstance(h, _InstanceLog)), None)
+    print(f"serving at http://{shown}:{server.port} (development server; Ctrl+C stops it)"
+          + (f"; log: {logfile}" if logfile else ""), flush=True)
+    server.serve_forever()
 
 
 def register(app) -> None:

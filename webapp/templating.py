@@ -13,7 +13,7 @@ from workflows.numbers import case_no, record_no
 from workflows.workdays import CalendarNotCovered, WorkdayCalendar
 
 from .context import clock, db
-from .labels import actor_name, label
+from .labels import actor_name, label, named, named_answer, rule_title
 from .translate import translated
 
 
@@ -139,3 +139,6 @@ def register(app) -> None:
     app.jinja_env.globals.update(record_no=record_no, case_no=case_no)
     app.jinja_env.globals.update(label=label, actor_name=actor_name, deadline=deadline, url_with=url_with,
                                  get_locale=get_locale)
+    # {{ named(task.name) }}: a name the shipped processes and forms give, in the page's language
+    app.jinja_env.globals.update(named=named, named_answer=named_answer, rule_title=rule_title)
+    app.jinja_env.filters["named"] = named

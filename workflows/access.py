@@ -14,6 +14,8 @@ from types import SimpleNamespace
 from sqlalchemy import select
 
 from .inbox import staff_lanes, visible_to
+from .messages import N_
+
 from .models import Case, Document, HumanTask, Record, Subject
 from .record_history import STAFF_ONLY_DOCUMENTS, subject_sees_case
 
@@ -123,7 +125,7 @@ def gone_portal_task_error(session, actor, task_row_id: int):
         completer = session.scalar(select(User.subject_id).where(User.username == event.actor))
         if completer == actor.subject_id:
             return task_gone_error(SimpleNamespace(session=session), task_row_id)
-    return NotFound("任务不存在 / no such task")
+    return NotFound(N_("任务不存在"))
 
 
 def subject_may_open_record(session, actor, record: Record | None) -> bool:

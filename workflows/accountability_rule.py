@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import exists, func, or_, select
 
 from .case_errors import CaseError
+from .messages import N_
 from .models import Case, PostHolding, Record, Subject
 from .numbers import case_no
 
@@ -31,18 +32,16 @@ def _conduct_day():
 # the records that meet them all, open_accountability refuses a record that fails one, saying which.
 ACCOUNTABILITY_RULE = (
     ("decided", lambda person_id: Record.status.in_(DECIDED_STATUSES),
-     "只能对已认定的失信记录启动问责（草稿、审核中、已退回、已驳回或已撤销的记录不能） / only a decided record "
-     "can open an accountability case (not a draft, one under review, returned, rejected or revoked)"),
+     N_("只能对已认定的失信记录启动问责（草稿、审核中、已退回、已驳回或已撤销的记录不能）")),
     ("of_department", lambda person_id: Record.subject_id.in_(select(Subject.id).where(Subject.kind == "department")),
-     "该失信记录的信用主体不是部门 / the record's subject is not a department"),
+     N_("该失信记录的信用主体不是部门")),
     ("held_post", lambda person_id: exists().where(
         PostHolding.person_id == person_id, PostHolding.department_id == Record.subject_id,
         PostHolding.start_date <= _conduct_day(),
         or_(PostHolding.end_date.is_(None), PostHolding.end_date >= _conduct_day())),
-     "失信行为发生之日该人员未在该部门任职 / the person held no post in the record's department on the "
-     "conduct date"),
+     N_("失信行为发生之日该人员未在该部门任职")),
     ("no_case_yet", lambda person_id: ~exists().where(*original_cases(person_id, Record.id)),
-     "该人员对此失信记录已有问责案件 {case} / the person already has an accountability case on this record: {case}"),
+     N_("该人员对此失信记录已有问责案件 %(case)s")),
 )
 
 
@@ -54,8 +53,9 @@ def refuse_accountability(session, record_id: int, person_id: int) -> None:
         if not ok:
             if name == "no_case_yet":
                 case = session.scalars(select(Case).where(*original_cases(person_id, record_id))).first()
-                message = message.format(case=case_no(case))
+                raise CaseError(message, case=case_no(case))
             raise CaseError(message)
+
 
 
 def records_of_persons_departments(session, person_id: int) -> list[Record]:

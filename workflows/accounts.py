@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
-from .messages import UserError
+from .messages import N_, UserError
 from .models import ROLES, ApiToken, User, UserRole
 
 _N, _R, _P = 2 ** 14, 8, 1
@@ -22,7 +22,7 @@ UNUSABLE_PASSWORD = "!"      # an invited account has no password until it is ac
 
 
 class AccountError(UserError, ValueError):
-    """A refused account operation; the message says what is wrong (中文 / English)."""
+    """A refused account operation; its Message says what is wrong (a catalog id and parameters)."""
 
 
 def hash_password(password: str) -> str:
@@ -55,13 +55,13 @@ def create_user(uow, username: str, password: str | None, display_name: str, rol
     """A new account. `password=None`: no usable password until activated with a one-time code."""
     unknown = set(roles) - set(ROLES)
     if unknown:
-        raise AccountError(f"未知角色 {', '.join(sorted(unknown))} / unknown roles: {', '.join(sorted(unknown))}")
+        raise AccountError(N_("未知角色：%(roles)s"), roles=", ".join(sorted(unknown)))
     if not roles:
-        raise AccountError("至少选择一个角色 / choose at least one role")
+        raise AccountError(N_("至少选择一个角色"))
     if "subject" in roles and subject_id is None:
-        raise AccountError("信用主体账户必须关联信用主体 / a subject account must be tied to a subject")
+        raise AccountError(N_("信用主体账户必须关联信用主体"))
     if uow.session.scalars(select(User).where(User.username == username)).first():
-        raise AccountError(f"用户名 {username} 已存在 / user '{username}' exists")
+        raise AccountError(N_("用户名 %(username)s 已存在"), username=username)
     user = User(username=username, display_name=display_name,
                 password_hash=hash_password(password) if password is not None else UNUSABLE_PASSWORD,
                 subject_id=subject_id, active=True, created_at=uow.clock.now(), email=email or None,
@@ -99,9 +99,10 @@ def revoke_token(uow, token_id: int, reason: str = "revoked", owner_id: int | No
     """Revoke one token: its owner may (owner_id = the actor's id), and an admin may revoke any."""
     token = uow.session.get(ApiToken, token_id) if token_id else None
     if token is None or (owner_id is not None and token.user_id != owner_id):
-        raise AccountError("没有这个令牌 / no such token")
+        raise AccountError(N_("没有这个令牌"))
     if token.user_id != uow.actor.user_id and "admin" not in uow.actor.roles:
-        raise AccountError("没有这个令牌 / no such token")
+        raise AccountError(N_("没有这个令牌"))
+
     if token.revoked_at is None:
         token.revoked_at, token.revoked_reason = uow.clock.now(), reason[:40]
         uow.audit("api_token.revoked", user_id=token.user_id, token_id=token.id, reason=reason[:40])

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from .dates import end_of_day_cst
+from .messages import Message, N_
 from .models import AuditEvent, Case, SharingItem
 from .notifications import accounts_of_subject, holders_of_role, notify_users
 from .numbers import case_no, record_no
@@ -15,9 +16,9 @@ OUTCOME_TEXT = {"refused": "不予受理/不予采纳", "lapsed": "逾期未补�
                 "keep": "维持记录", "lighter": "从轻惩戒", "exempt": "免予惩戒", "approved": "准予信用修复"}
 PROCESS_TEXT = {"objection": "异议申请", "self_correction": "主动自新申请", "credit_repair": "信用修复申请"}
 # what the applications tell the record's lifecycle case
-RECORD_CORRECTED = delivers("record_corrected", "异议成立，更正记录 / an objection corrected the record")
-RECORD_REVOKED = delivers("record_revoked", "异议成立，撤销记录 / an objection revoked the record")
-RECORD_REPAIRED = delivers("record_repaired", "准予信用修复 / credit repair was granted")
+RECORD_CORRECTED = delivers("record_corrected", N_("异议成立，更正记录"))
+RECORD_REVOKED = delivers("record_revoked", N_("异议成立，撤销记录"))
+RECORD_REPAIRED = delivers("record_repaired", N_("准予信用修复"))
 
 
 def _close(ctx, outcome: str, reason: str, decided: bool | None = None) -> None:
@@ -38,7 +39,7 @@ def _close(ctx, outcome: str, reason: str, decided: bool | None = None) -> None:
 
 # -- what a decision will do, said before it is taken (workflows/choices.py) --------------------
 
-def _deciding(text: str = "", record_status: str | None = None):
+def _deciding(text: "Message | str" = "", record_status: str | None = None):
     """A describe for an operation that settles the case's outcome (its `outcome` parameter) or the
     record's status: it notes that for later steps' words (which title a decision document gets)
     and says `text`."""
@@ -48,17 +49,23 @@ def _deciding(text: str = "", record_status: str | None = None):
     return describe
 
 
+# the documents' titles (documents.content.TITLES and the variants below), marked for the catalog:
+# a decision's line on a task page names its document in the page's language
+TITLE_IDS = (N_("失信惩戒决定书"), N_("异议处理决定书"), N_("主动自新申请处理决定书"), N_("信用修复决定书"),
+             N_("受理回执"), N_("补正材料通知书"), N_("问责处理决定书"), N_("公务员诚信档案查询摘录"))
+
+
 def decision_title(kind: str, outcome: str | None, exempted: bool) -> str:
     """The title a decision document of `kind` gets (as documents.content.document_context gives it)."""
     from .documents.content import TITLES
     if kind == "sanction" and exempted:
-        return "免予失信惩戒决定书"
+        return N_("免予失信惩戒决定书")
     if kind == "repair" and outcome != "approved":
-        return "不予信用修复决定书"
+        return N_("不予信用修复决定书")
     if kind == "objection" and outcome == "refused":
-        return "异议不予受理决定书"
+        return N_("异议不予受理决定书")
     if kind == "accountability" and outcome in ("exempt", "none"):
-        return "免予问责决定书"
+        return N_("免予问责决定书")
     return TITLES.get(kind, kind)
 
 
@@ -68,7 +75,7 @@ def _describe_document(ctx, kind: str = "", **_):
                or data.get("mitigation_decision"))
     record = ctx.record if ctx.case.record_id else None
     exempted = (ctx.expected.get("record_status") or getattr(record, "status", None)) == "exempted"
-    return f"出具《{decision_title(kind, outcome, exempted)}》"
+    return Message(N_("出具《%(title)s》"), title=Message(decision_title(kind, outcome, exempted)))
 
 
 def _tell_lifecycle(ctx, message: str, payload: dict) -> bool:
@@ -85,14 +92,13 @@ def _tell_lifecycle(ctx, message: str, payload: dict) -> bool:
     return True
 
 
-@operation("close_application", "办结申请（不予受理、逾期等） / close the application", describe=_deciding(),
+@operation("close_application", N_("办结申请（不予受理、逾期等）"), describe=_deciding(),
            outcome="str", reason="str")
 def close_application(ctx, outcome: str, reason: str):
     _close(ctx, outcome, reason)
 
 
-@operation("mark_under_objection", "异议标注 / mark the record under objection",
-           describe=lambda ctx, **_: "对记录作异议标注")
+@operation("mark_under_objection", N_("异议标注"), describe=lambda ctx, **_: Message(N_("对记录作异议标注")))
 def mark_under_objection(ctx):
     record = ctx.record
     record.under_objection = True
@@ -100,19 +106,19 @@ def mark_under_objection(ctx):
     ctx.audit("record.under_objection", case=ctx.case.id)
 
 
-OBJECTION_OUTCOME_TEXT = {"correct": "更正记录", "revoke": "撤销记录", "keep": "维持记录"}
+OBJECTION_OUTCOME_TEXT = {"correct": N_("更正记录"), "revoke": N_("撤销记录"), "keep": N_("维持记录")}
 
 
 def _describe_objection_outcome(ctx, outcome="", **_):
     ctx.expect(outcome=outcome)
-    return OBJECTION_OUTCOME_TEXT.get(outcome, "")
+    return Message(OBJECTION_OUTCOME_TEXT[outcome]) if outcome in OBJECTION_OUTCOME_TEXT else ""
 
 
-@operation("apply_objection_outcome", "执行异议处理结果 / apply the objection's outcome",
+@operation("apply_objection_outcome", N_("执行异议处理结果"),
            describe=_describe_objection_outcome, outcome="str", reason="str")
 def apply_objection_outcome(ctx, outcome: str, reason: str):
     if outcome not in ("correct", "revoke", "keep"):
-        raise OperationError("outcome must be correct, revoke or keep")
+        raise OperationError(N_("结果须为 %(values)s 之一"), values="correct, revoke, keep")
     record = ctx.record
     record.under_objection = False
     if outcome == "correct":
@@ -129,19 +135,20 @@ def apply_objection_outcome(ctx, outcome: str, reason: str):
     _close(ctx, outcome, reason)
 
 
-MITIGATION_TEXT = {"lighter": "从轻惩戒", "exempt": "免予惩戒", "refused": "不予采纳"}
+MITIGATION_TEXT = {"lighter": N_("从轻惩戒"), "exempt": N_("免予惩戒"), "refused": N_("不予采纳")}
 
 
 def _describe_mitigation_decision(ctx, decision="", **_):
     ctx.expect(outcome=decision)
-    return f"主动自新决定：{MITIGATION_TEXT[decision]}" if decision in MITIGATION_TEXT else ""
+    return (Message(N_("主动自新决定：%(decision)s"), decision=Message(MITIGATION_TEXT[decision]))
+            if decision in MITIGATION_TEXT else "")
 
 
-@operation("apply_mitigation", "记录主动自新决定 / record the self-correction decision",
+@operation("apply_mitigation", N_("记录主动自新决定"),
            describe=_describe_mitigation_decision, decision="str", reason="str")
 def apply_mitigation(ctx, decision: str, reason: str):
     if decision not in ("lighter", "exempt", "refused"):
-        raise OperationError("decision must be lighter, exempt or refused")
+        raise OperationError(N_("结果须为 %(values)s 之一"), values="lighter, exempt, refused")
     data = ctx.task.data
     record = ctx.record
     record.mitigation = {"decision": decision, "severity": data.get("mitigated_severity"),
@@ -154,13 +161,14 @@ def _describe_mitigation_in_force(ctx, **_):
     mitigation = ctx.record.mitigation or {}
     if mitigation.get("decision") == "lighter":
         number = case_no(mitigation["case_id"], "self_correction") if mitigation.get("case_id") else ""
-        return f"按主动自新决定{f'（案件 {number}）' if number else ''}从轻惩戒"
+        return (Message(N_("按主动自新决定（案件 %(number)s）从轻惩戒"), number=number) if number
+                else Message(N_("按主动自新决定从轻惩戒")))
     return ""   # exempt: exempt_record says it; none: nothing to say
 
 
 # Refused while a self-correction application is open (run_operation calls the precheck first);
 # it only reads, so a page may ask it what it would answer.
-@operation("check_mitigation", "查看主动自新决定 / the self-correction decision for the sanction",
+@operation("check_mitigation", N_("查看主动自新决定"),
            precheck=waits_for("self_correction"), preview=lambda ctx, **_: check_mitigation(ctx),
            describe=_describe_mitigation_in_force)
 def check_mitigation(ctx):
@@ -172,17 +180,17 @@ def check_mitigation(ctx):
             "max_months": mitigation.get("max_months")}
 
 
-@operation("exempt_record", "免予惩戒 / exempt from sanctions", precheck=waits_for("objection"),
-           describe=_deciding("免予惩戒", record_status="exempted"))
+@operation("exempt_record", N_("免予惩戒"), precheck=waits_for("objection"),
+           describe=_deciding(Message(N_("免予惩戒")), record_status="exempted"))
 def exempt_record(ctx):
     record = ctx.record
     record.sanctions = []
     set_record_status(ctx, record, "exempted")
 
 
-@operation("request_supplement", "要求补正材料 / ask the subject for more material",
-           describe=lambda ctx, **_: "通知申请人在 {} 个工作日内补正材料".format(
-               int(ctx.data.get("supplement_days") or ctx.settings.supplement_workdays)))
+@operation("request_supplement", N_("要求补正材料"),
+           describe=lambda ctx, **_: Message(N_("通知申请人在 %(days)s 个工作日内补正材料"),
+                                             days=int(ctx.data.get("supplement_days") or ctx.settings.supplement_workdays)))
 def request_supplement(ctx):
     days = int(ctx.task.data.get("supplement_days") or ctx.uow.settings.supplement_workdays)
     due = end_of_day_cst(ctx.uow.calendar.add_workdays(ctx.uow.clock.today(), days))
@@ -211,12 +219,12 @@ def was_accepted(session, case_id: int) -> bool:
 
 def _describe_acceptance(ctx, **_):
     days = decision_workdays(ctx.case.process_key, ctx.settings)
-    return f"受理申请，{days} 个工作日内作出决定" if days else "受理申请"
+    return Message(N_("受理申请，%(days)s 个工作日内作出决定"), days=days) if days else Message(N_("受理申请"))
 
 
 # Every application's acceptance path runs this (objection, self-correction, credit repair): the
 # subject is told, and the application's page shows the step.
-@operation("accept_application", "受理申请（告知申请人） / accept the application", describe=_describe_acceptance)
+@operation("accept_application", N_("受理申请（告知申请人）"), describe=_describe_acceptance)
 def accept_application(ctx):
     today = ctx.uow.clock.today()
     days = decision_workdays(ctx.case.process_key, ctx.uow.settings)
@@ -231,10 +239,11 @@ def accept_application(ctx):
 
 def _describe_repair(ctx, **_):
     ctx.expect(outcome="approved")
-    return f"准予信用修复：终止公示，解除惩戒措施，{ctx.settings.sharing_workdays} 个工作日内共享修复结果"
+    return Message(N_("准予信用修复：终止公示，解除惩戒措施，%(days)s 个工作日内共享修复结果"),
+                   days=ctx.settings.sharing_workdays)
 
 
-@operation("approve_repair", "准予信用修复 / approve the credit repair", precheck=waits_for("objection"),
+@operation("approve_repair", N_("准予信用修复"), precheck=waits_for("objection"),
            describe=_describe_repair, reason="str")
 def approve_repair(ctx, reason: str):
     record = ctx.record
@@ -250,7 +259,7 @@ def approve_repair(ctx, reason: str):
     _close(ctx, "approved", reason)
 
 
-@operation("notify", "发送提醒 / notify a role", kind="str", lane="str")
+@operation("notify", N_("发送提醒"), kind="str", lane="str")
 def notify(ctx, kind: str, lane: str):
     number = case_no(ctx.case)
     texts = {"overdue": f"案件 {number} 已超过决定期限，请尽快办理。",
@@ -267,7 +276,7 @@ def notify(ctx, kind: str, lane: str):
 
 
 
-@operation("issue_decision", "出具并签署文书 / issue a signed document", describe=_describe_document, kind="str")
+@operation("issue_decision", N_("出具并签署文书"), describe=_describe_document, kind="str")
 def issue_decision(ctx, kind: str):
     from .documents import issue_document
     from .documents.content import DECISIONS, KIND_NAMES
@@ -290,10 +299,10 @@ def _describe_accountability(ctx, **_):
         return ""
     people = {h.person_id for h in responsible_on(ctx.session, record.subject_id, record.conduct_date or record.decision_date,
                                                   record.project, record.project_phase)}
-    return f"对 {len(people)} 名责任人启动问责" if people else ""
+    return Message(N_("对 %(count)s 名责任人启动问责"), count=len(people)) if people else ""
 
 
-@operation("open_accountability_cases", "对责任人启动问责 / open accountability cases for the responsible people",
+@operation("open_accountability_cases", N_("对责任人启动问责"),
            describe=_describe_accountability)
 def open_accountability_cases(ctx):
     from .accountability import open_cases_for_record
@@ -301,24 +310,24 @@ def open_accountability_cases(ctx):
     return {"accountability_cases": [c.id for c in cases]}
 
 
-@operation("close_accountability", "办结问责（不予追责、免予问责） / close without a measure", describe=_deciding(),
+@operation("close_accountability", N_("办结问责（不予追责、免予问责）"), describe=_deciding(),
            outcome="str", reason="str")
 def close_accountability(ctx, outcome: str, reason: str):
     ctx.case.outcome, ctx.case.outcome_reason = outcome, reason
     ctx.audit("accountability.closed", outcome=outcome, reason=reason)
 
 
-@operation("replace_person", "更正责任人 / correct the responsible person")
+@operation("replace_person", N_("更正责任人"))
 def replace_person(ctx):
     from .accountability import civil_servant_by_id_number
     from .identifiers import InvalidIdentifier
     code = ctx.task.data.get("replacement_code")
     if not code:
-        raise OperationError("请填写更正后的责任人身份号码 / give the replacement person's citizen ID")
+        raise OperationError(N_("请填写更正后的责任人身份号码"))
     try:
         person = civil_servant_by_id_number(ctx.uow.session, code, "")
     except InvalidIdentifier as exc:
-        raise OperationError(str(exc)) from exc
+        raise OperationError(exc.message) from exc
     old = ctx.case.party_id
     ctx.case.party_id = person.id
     ctx.audit("accountability.person_replaced", old=old, new=person.id)
@@ -329,16 +338,16 @@ def _describe_measure(ctx, measure="", **_):
     from .accountability import MEASURES
     ctx.expect(outcome=measure)
     if measure == "none":
-        return "决定不予问责"
-    return f"作出问责决定：{MEASURES[measure]}" if measure in MEASURES else ""
+        return Message(N_("决定不予问责"))
+    return Message(N_("作出问责决定：%(measure)s"), measure=Message(MEASURES[measure])) if measure in MEASURES else ""
 
 
-@operation("decide_accountability", "作出问责决定 / decide the measure", describe=_describe_measure,
+@operation("decide_accountability", N_("作出问责决定"), describe=_describe_measure,
            measure="str", reason="str")
 def decide_accountability(ctx, measure: str, reason: str):
     from .accountability import MEASURES
     if measure not in MEASURES:
-        raise OperationError(f"未知问责措施 {measure} / unknown measure")
+        raise OperationError(N_("未知问责措施 %(measure)s"), measure=measure)
     ctx.case.outcome, ctx.case.outcome_reason = measure, reason
     ctx.audit("accountability.decided", measure=measure, reason=reason)
     notify_users(ctx.uow, accounts_of_subject(ctx.uow.session, ctx.case.party_id), "decision",
@@ -346,7 +355,8 @@ def decide_accountability(ctx, measure: str, reason: str):
                  f"/portal/applications/{ctx.case.id}", ctx.case.id)
 
 
-@operation("record_integrity_entry", "记入公务员诚信档案 / enter the outcome in the integrity file")
+@operation("record_integrity_entry", N_("记入公务员诚信档案"))
+
 def record_integrity_entry(ctx):
     from .accountability import MEASURES, add_entry
     record, data = ctx.record, ctx.task.data

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 
 from .calendar_files import DayEntry
 from .clock import CST
-from .messages import UserError
+from .messages import Message, N_, UserError
 from .models import CalendarYear, HumanTask, Notification, User, UserRole, WorkdayOverride
 from .notifications import notify_users
 from .workdays import CalendarNotCovered, WorkdayCalendar
@@ -27,11 +27,7 @@ FIRST_YEAR, LAST_YEAR = 2004, 2100
 
 
 class CalendarError(UserError, ValueError):
-    """A change the calendar refuses, in Chinese and English."""
-
-    def __init__(self, zh: str, en: str):
-        super().__init__(zh)
-        self.zh, self.en = zh, en
+    """A change the calendar refuses (a catalog id and its parameters)."""
 
 
 def require_admin(uow) -> None:
@@ -110,7 +106,7 @@ def day_view(calendar: WorkdayCalendar, overrides: dict[date, WorkdayOverride], 
 
 def year_view(session, year: int) -> YearView:
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise CalendarError(f"年份须在 {FIRST_YEAR}-{LAST_YEAR} 之间", f"the year must be within {FIRST_YEAR}-{LAST_YEAR}")
+        raise CalendarError(N_("年份须在 %(first)s-%(last)s 之间"), first=FIRST_YEAR, last=LAST_YEAR)
     overrides = {o.day: o for o in session.scalars(select(WorkdayOverride).where(
         WorkdayOverride.day >= date(year, 1, 1), WorkdayOverride.day <= date(year, 12, 31)))}
     view = YearView(year, statutory_covers(year), session.get(CalendarYear, year),
@@ -245,13 +241,12 @@ def apply(uow, entries: list[DayEntry], remove: list[date] = (), cover_year: int
 
 def _check_coverable(session, year: int, entries: list[DayEntry]) -> None:
     if statutory_covers(year):
-        raise CalendarError(f"{year} 年已由法定数据覆盖，无需标记", f"the statutory data covers {year} already")
+        raise CalendarError(N_("%(year)s 年已由法定数据覆盖，无需标记"), year=year)
     holidays = session.scalar(select(func.count()).select_from(WorkdayOverride).where(
         WorkdayOverride.day >= date(year, 1, 1), WorkdayOverride.day <= date(year, 12, 31),
         WorkdayOverride.is_workday.is_(False)))
     if not holidays and not any(e.day.year == year and not e.is_workday for e in entries):
-        raise CalendarError(f"{year} 年尚未录入任何节假日：请先导入国务院办公厅的节假日安排，再标记该年已覆盖",
-                            f"no holiday of {year} is entered: import the State Council's holiday notice first")
+        raise CalendarError(N_("%(year)s 年尚未录入任何节假日：请先导入国务院办公厅的节假日安排，再标记该年已覆盖"), year=year)
 
 
 def uncover_year(uow, year: int) -> None:
@@ -264,8 +259,7 @@ def uncover_year(uow, year: int) -> None:
     due_in_year = uow.session.scalar(select(func.count()).select_from(HumanTask).where(
         HumanTask.due_at >= start, HumanTask.due_at < datetime.combine(date(year + 1, 1, 1), datetime.min.time(), CST)))
     if due_in_year:
-        raise CalendarError(f"{due_in_year} 个待办任务的期限在 {year} 年内，不能取消覆盖",
-                            f"{due_in_year} open tasks are due in {year}: its coverage cannot be taken back")
+        raise CalendarError(N_("%(count)s 个待办任务的期限在 %(year)s 年内，不能取消覆盖"), count=due_in_year, year=year)
     uow.session.delete(row)
     uow.audit("calendar.year_uncovered", year=year)
     uow.forget_calendar()
@@ -295,7 +289,8 @@ def notify_uncovered_year(uow) -> int:
         UserRole.role.in_(("admin", "leader")), User.active)))
     already = set(uow.session.scalars(select(Notification.user_id).where(
         Notification.kind == "calendar_uncovered", Notification.created_at >= monday)))
-    text = (f"工作日历尚未覆盖 {year} 年：请系统管理员依据国务院办公厅的节假日安排通知，在「系统管理 › 工作日历」"
-            f"导入 {year} 年的放假和调休上班日期；未覆盖前，期限落在 {year} 年的录入和办理将被拒绝。")
+    text = str(Message(N_("工作日历尚未覆盖 %(year)s 年：请系统管理员依据国务院办公厅的节假日安排通知，在「系统管理 › 工作日历」"
+                          "导入 %(year)s 年的放假和调休上班日期；未覆盖前，期限落在 %(year)s 年的录入和办理将被拒绝。"),
+                       year=year))   # stored as text: notifications are kept in Chinese
     return notify_users(uow, sorted(recipients - already), "calendar_uncovered", text, f"/system/calendar?year={year}")
 

@@ -20,7 +20,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from .messages import UserError
+from .messages import Message, N_, UserError
 
 MAX_BYTES = 512 * 1024
 MAX_DAYS = 400          # a year has 366 at most
@@ -36,54 +36,62 @@ class DayEntry:
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FileProblem:
-    """One problem of a file, in Chinese and English (the page shows its own language)."""
+    """One problem of a file: its line (0: the whole file) and the reason, a Message."""
     line: int
-    zh: str
-    en: str
+    reason: Message
 
-    def text(self, lang: str = "zh") -> str:
-        where = (f"第 {self.line} 行：" if lang == "zh" else f"line {self.line}: ") if self.line else ""
-        return where + (self.zh if lang == "zh" else self.en)
+    @property
+    def message(self) -> Message:
+        """The reason with its line, to show in the reader's language."""
+        return Message(N_("第 %(line)s 行：%(problem)s"), line=self.line, problem=self.reason) if self.line \
+            else self.reason
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, FileProblem) and (self.line, self.reason) == (other.line, other.reason)
+
+    def __hash__(self):
+        return hash((self.line, str(self.reason)))
 
     def __str__(self) -> str:
-        return self.text()
+        return str(self.message)
 
 
 class CalendarFileError(UserError, ValueError):
     """The file's problems, each naming its line and field. Nothing was imported."""
 
     def __init__(self, problems: list[FileProblem]):
-        super().__init__("; ".join(str(p) for p in problems))
+        from .messages import Joined
+        super().__init__(Joined([p.message for p in problems], N_("；")))
         self.problems = problems
 
 
 def parse_calendar_file(data: bytes, filename: str = "", year: int | None = None) -> list[DayEntry]:
     """The days a CSV or iCalendar file sets, sorted; raises CalendarFileError naming every problem."""
     if len(data) > MAX_BYTES:
-        raise CalendarFileError([FileProblem(0, f"文件过大（{len(data)} 字节，上限 {MAX_BYTES}）",
-                                             f"the file is too large ({len(data)} bytes, at most {MAX_BYTES})")])
+        raise CalendarFileError([FileProblem(0, Message(N_("文件过大（%(size)s 字节，上限 %(limit)s）"), size=len(data),
+                                                        limit=MAX_BYTES))])
     text = _decode(data)
     is_ics = filename.lower().endswith((".ics", ".ical")) or text.lstrip().upper().startswith("BEGIN:VCALENDAR")
     entries, problems = (_parse_ics if is_ics else _parse_csv)(text)
     first_line: dict[date, int] = {}
     for entry in entries:
         if year is not None and entry.day.year != year:
-            problems.append(FileProblem(entry.line, f"日期 {entry.day.isoformat()} 不在 {year} 年内",
-                                        f"date {entry.day.isoformat()} is not in {year}"))
+            problems.append(FileProblem(entry.line, Message(N_("日期 %(day)s 不在 %(year)s 年内"),
+                                                            day=entry.day.isoformat(), year=year)))
         if entry.day in first_line:
-            problems.append(FileProblem(entry.line, f"日期 {entry.day.isoformat()} 重复（第 {first_line[entry.day]} 行已有）",
-                                        f"date {entry.day.isoformat()} repeats line {first_line[entry.day]}"))
+            problems.append(FileProblem(entry.line, Message(N_("日期 %(day)s 重复（第 %(first)s 行已有）"),
+                                                            day=entry.day.isoformat(), first=first_line[entry.day])))
         else:
             first_line[entry.day] = entry.line
     if not entries and not problems:
-        problems.append(FileProblem(0, "文件中没有任何日期", "the file sets no day"))
+        problems.append(FileProblem(0, Message(N_("文件中没有任何日期"))))
     if len(entries) > MAX_DAYS:
-        problems.append(FileProblem(0, f"日期过多（{len(entries)} 个，上限 {MAX_DAYS}）",
-                                    f"too many days ({len(entries)}, at most {MAX_DAYS})"))
+        problems.append(FileProblem(0, Message(N_("日期过多（%(count)s 个，上限 %(limit)s）"), count=len(entries),
+                                               limit=MAX_DAYS)))
     if problems:
-        raise CalendarFileError(sorted(set(problems), key=lambda p: (p.line, p.zh)))
+        raise CalendarFileError(sorted(set(problems), key=lambda p: (p.line, str(p.reason))))
     return sorted(entries, key=lambda e: e.day)
 
 
@@ -93,9 +101,8 @@ def _decode(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         byte = f"0x{data[exc.start]:02X}"
-        raise CalendarFileError([FileProblem(line, f"文件不是 UTF-8 编码（第 {exc.start + 1} 字节 {byte}）；请另存为 UTF-8",
-                                             f"the file is not UTF-8 (byte {exc.start + 1}, {byte}); save it as UTF-8")
-                                 ]) from None
+        raise CalendarFileError([FileProblem(line, Message(N_("文件不是 UTF-8 编码（第 %(position)s 字节 %(byte)s）；请另存为 UTF-8"),
+                                                           position=exc.start + 1, byte=byte))]) from None
 
 
 def _kind(value: str) -> bool | None:
@@ -114,22 +121,20 @@ def _parse_csv(text: str) -> tuple[list[DayEntry], list[str]]:
             continue
         first = False
         if len(row) < 2 or len(row) > 3:
-            problems.append(FileProblem(number, f"应为 3 列 date,kind,name，实为 {len(row)} 列",
-                                        f"expected 3 columns date,kind,name, found {len(row)}"))
+            problems.append(FileProblem(number, Message(N_("应为 3 列 date,kind,name，实为 %(count)s 列"), count=len(row))))
             continue
         raw_day, raw_kind, name = row[0].strip(), row[1].strip(), (" ".join(row[2].split()) if len(row) == 3 else "")
         try:
             day = date.fromisoformat(raw_day)
         except ValueError:
-            problems.append(FileProblem(number, f"date「{raw_day[:20]}」不是 YYYY-MM-DD 日期",
-                                        f"date '{raw_day[:20]}' is not a YYYY-MM-DD date"))
+            problems.append(FileProblem(number, Message(N_("date「%(value)s」不是 YYYY-MM-DD 日期"), value=raw_day[:20])))
             day = None
         kind = _kind(raw_kind)
         if kind is None:
-            problems.append(FileProblem(number, f"kind「{raw_kind[:20]}」未知，应为 holiday 或 workday",
-                                        f"kind '{raw_kind[:20]}' is unknown: holiday or workday"))
+            problems.append(FileProblem(number, Message(N_("kind「%(value)s」未知，应为 holiday 或 workday"),
+                                                        value=raw_kind[:20])))
         if len(name) > 100:
-            problems.append(FileProblem(number, "name 超过 100 字", "name is longer than 100 characters"))
+            problems.append(FileProblem(number, Message(N_("name 超过 100 字"))))
         if day is not None and kind is not None and len(name) <= 100:
             entries.append(DayEntry(day, kind, name, number))
     return entries, problems
@@ -191,21 +196,20 @@ def _ics_event(event: dict, entries: list[DayEntry]) -> list[str]:
         start = _ics_date(event.get("DTSTART", ""))
     except ValueError:
         value = event.get("DTSTART", "")[:20]
-        return [FileProblem(line, f"DTSTART「{value}」不是全天日期（YYYYMMDD）", f"DTSTART '{value}' is not a date (YYYYMMDD)")]
+        return [FileProblem(line, Message(N_("%(field)s「%(value)s」不是全天日期（YYYYMMDD）"), field="DTSTART", value=value))]
     try:
         end = _ics_date(event["DTEND"]) if "DTEND" in event else start + timedelta(days=1)
     except ValueError:
         value = event["DTEND"][:20]
-        return [FileProblem(line, f"DTEND「{value}」不是全天日期（YYYYMMDD）", f"DTEND '{value}' is not a date (YYYYMMDD)")]
+        return [FileProblem(line, Message(N_("%(field)s「%(value)s」不是全天日期（YYYYMMDD）"), field="DTEND", value=value))]
     if not start < end or (end - start).days > 31:
-        return [FileProblem(line, f"DTSTART {start.isoformat()} 至 DTEND {end.isoformat()} 不是 1-31 天的区间",
-                            f"DTSTART {start.isoformat()} to DTEND {end.isoformat()} is not a span of 1-31 days")]
+        return [FileProblem(line, Message(N_("DTSTART %(start)s 至 DTEND %(end)s 不是 1-31 天的区间"),
+                                          start=start.isoformat(), end=end.isoformat()))]
     summary = event.get("SUMMARY", "").strip()[:100]
     kind = _ics_kind(event.get("CATEGORIES", ""), summary)
     if kind is None:
-        return [FileProblem(line, f"无法判断「{summary[:30]}」是放假还是上班（CATEGORIES 写 holiday 或 workday）",
-                            f"cannot tell whether '{summary[:30]}' is a holiday or a working day "
-                            f"(set CATEGORIES to holiday or workday)")]
+        return [FileProblem(line, Message(N_("无法判断「%(summary)s」是放假还是上班（CATEGORIES 写 holiday 或 workday）"),
+                                          summary=summary[:30]))]
     day = start
     while day < end:
         entries.append(DayEntry(day, kind, summary, line))

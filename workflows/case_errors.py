@@ -20,7 +20,7 @@ class CalendarGap(CaseError):
     status = 409
 
     def __init__(self, uncovered: CalendarNotCovered):
-        super().__init__(str(uncovered))
+        super().__init__(uncovered.message)
         self.uncovered = uncovered
 
 

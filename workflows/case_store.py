@@ -21,6 +21,9 @@ from .engine.compaction import compact
 from .engine.liveness import false_completion
 from .engine.script_engine import CredflowScriptEngine, sandbox_helpers
 from .engine.serializer import dump_state, load_state
+from .messages import Message, N_, UserError
+
+
 from .models import Case, HumanTask, Record, Subject
 from .notifications import holders_of_role, notify_users
 from .numbers import case_no
@@ -81,11 +84,20 @@ def run_action(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, action) -> N
         raise CaseError(describe_error(exc)) from exc
 
 
-def describe_error(exc: Exception) -> str:
+def describe_error(exc: Exception) -> "Message | str":
+    """What went wrong, and at which step: a domain refusal behind the engine's error keeps its
+    Message (shown in the reader's language); anything else is the engine's own text."""
     task_spec = getattr(getattr(exc, "task", None), "task_spec", None) or getattr(exc, "task_spec", None)
-    where = f"「{task_spec.bpmn_name or task_spec.bpmn_id}」" if getattr(task_spec, "bpmn_id", None) else ""
+    step = (task_spec.bpmn_name or task_spec.bpmn_id) if getattr(task_spec, "bpmn_id", None) else ""
+    inner = exc
+    for _ in range(8):
+        if inner is None or isinstance(inner, UserError):
+            break
+        inner = getattr(inner, "exception", None) or inner.__cause__
+    if isinstance(inner, UserError):
+        return Message(N_("「%(step)s」%(message)s"), step=step, message=inner.message) if step else inner.message
     message = getattr(exc, "error_msg", None) or str(exc)
-    return f"{where}{message}".strip()
+    return f"「{step}」{message}" if step else message.strip()
 
 
 CALENDAR_RETRY = timedelta(hours=1)   # a timer step needing an uncovered year is tried again after this
@@ -108,8 +120,8 @@ CASE_COLUMNS = frozenset(attr.key for attr in sa_inspect(Case).column_attrs)
 # the columns to set come from the parameters given (state, updated_at, ... and version)
 WRITE_CASE = update(CASE_ROW).where(CASE_ROW.c.id == bindparam("where_id"),
                                     CASE_ROW.c.version == bindparam("where_version"))
-CONFLICT = ("此案件刚被他人处理，请刷新后重试 / this case was changed by someone else meanwhile; "
-            "reload and try again")
+CONFLICT = N_("此案件刚被他人处理，请刷新后重试")
+
 
 
 def save_case(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, before: frozenset[str]) -> None:
@@ -118,7 +130,7 @@ def save_case(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, before: froze
     if workflow.is_completed():
         unfinished = false_completion(workflow)   # the engine's verdict, checked against every task it holds
         if unfinished:
-            fail_case(uow, case, row, unfinished)
+            fail_case(uow, case, row, str(unfinished))   # stored as text: Chinese
         else:
             row.update(status="completed", completed_at=now, next_due_at=None)
             uow.audit("case.completed", case_id=case.id, record_id=case.record_id)

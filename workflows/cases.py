@@ -19,6 +19,7 @@ from .case_store import (CALENDAR_RETRY, get_case, open_workflow, run_action, sa
                          script_engine_for)
 from .definitions import latest_definition, specs_for
 from .forms import validate_form
+from .messages import N_
 from .models import AuditEvent, Case, HumanTask, User
 from .notifications import notify_users
 from .numbers import case_no
@@ -31,7 +32,7 @@ def start_case(uow: UnitOfWork, process_key: str, data: dict | None = None, reco
                parent_case_id: int | None = None, party_id: int | None = None) -> Case:
     definition = latest_definition(uow.session, process_key)
     if definition is None:
-        raise NotFound(f"流程未部署 / no process '{process_key}' is deployed")
+        raise NotFound(N_("流程 %(process)s 未部署"), process=process_key)
     parsed = specs_for(uow.session, definition.id)
     workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs)
     now = uow.clock.now()
@@ -84,10 +85,10 @@ def task_gone_error(uow: UnitOfWork, task_row_id: int) -> CaseError:
     """A task row that is gone was completed (or cancelled): say who did it and when."""
     event = task_completions(uow.session, [task_row_id]).get(task_row_id)
     if event is None:
-        return NotFound("任务不存在 / no such task")
+        return NotFound(N_("任务不存在"))
     at = event.at.astimezone(_cst()).strftime("%Y-%m-%d %H:%M")
     who = display_names(uow.session, [event.actor]).get(event.actor, event.actor)
-    return Conflict(f"该任务已由 {who} 于 {at} 完成 / this task was completed by {who} at {at} (CST)")
+    return Conflict(N_("该任务已由 %(who)s 于 %(at)s 完成"), who=who, at=at)
 
 
 def display_names(session, usernames) -> dict[str, str]:
@@ -107,10 +108,10 @@ def claim_task(uow: UnitOfWork, task_row_id: int) -> HumanTask:
     actor = uow.actor
     row = _task_row(uow, task_row_id)
     if not can_work(actor, row):
-        raise Forbidden("您的角色不能办理此任务 / your roles do not cover this task's lane")
+        raise Forbidden(N_("您的角色不能办理此任务"))
     if row.assignee_id not in (None, actor.user_id):
         holder = uow.session.get(User, row.assignee_id)
-        raise Conflict(f"该任务已被 {holder.display_name} 认领 / already claimed by {holder.display_name}")
+        raise Conflict(N_("该任务已被 %(who)s 认领"), who=holder.display_name)
     row.assignee_id, row.claimed_at = actor.user_id, uow.clock.now()
     uow.audit("task.claimed", case_id=row.case_id, record_id=row.record_id, task=row.bpmn_id, task_row_id=row.id)
     return row
@@ -120,7 +121,7 @@ def unclaim_task(uow: UnitOfWork, task_row_id: int) -> HumanTask:
     actor = uow.actor
     row = _task_row(uow, task_row_id)
     if row.assignee_id != actor.user_id and "leader" not in actor.roles:
-        raise Forbidden("只能退回自己认领的任务 / you can only release a task you claimed")
+        raise Forbidden(N_("只能退回自己认领的任务"))
     row.assignee_id, row.claimed_at = None, None
     uow.audit("task.unclaimed", case_id=row.case_id, record_id=row.record_id, task=row.bpmn_id, task_row_id=row.id)
     return row
@@ -129,11 +130,11 @@ def unclaim_task(uow: UnitOfWork, task_row_id: int) -> HumanTask:
 def assign_task(uow: UnitOfWork, task_row_id: int, user_id: int) -> HumanTask:
     """Leaders hand a task to someone whose roles cover its lane."""
     if "leader" not in uow.actor.roles:
-        raise Forbidden("只有领导可以改派任务 / only leaders reassign tasks")
+        raise Forbidden(N_("只有领导可以改派任务"))
     row = _task_row(uow, task_row_id)
     user = uow.session.get(User, user_id)
     if user is None or not user.active or not can_work(Actor.of(user), row):
-        raise CaseError("该用户不能办理此任务 / that user's roles do not cover this task")
+        raise CaseError(N_("该用户不能办理此任务"))
     row.assignee_id, row.claimed_at = user.id, uow.clock.now()
     uow.audit("task.assigned", case_id=row.case_id, record_id=row.record_id, task=row.bpmn_id,
               task_row_id=row.id, assignee=user.username)
@@ -158,9 +159,9 @@ def complete_task(uow: UnitOfWork, task_row_id: int, data: dict) -> Case:
     row = _task_row(uow, task_row_id)
     if row.assignee_id is None:
         if not can_work(actor, row):
-            raise Forbidden("您的角色不能办理此任务 / your roles do not cover this task's lane")
+            raise Forbidden(N_("您的角色不能办理此任务"))
     elif row.assignee_id != actor.user_id:
-        raise Forbidden("此任务已由他人认领 / this task is claimed by someone else")
+        raise Forbidden(N_("此任务已由他人认领"))
     case = get_case(uow, row.case_id)
     schema = _form(uow.session, case.definition_id, row.form_key)
     clean = validate_form(schema, data)
@@ -171,7 +172,7 @@ def complete_task(uow: UnitOfWork, task_row_id: int, data: dict) -> Case:
     except (WorkflowException, KeyError):
         task = None
     if task is None or task.state != TaskState.READY:
-        raise Conflict("任务状态已变化，请刷新 / the task is no longer waiting; reload the page")
+        raise Conflict(N_("任务状态已变化，请刷新"))
 
     def act():
         # a field of this form left empty this time must not keep an answer from an earlier round
@@ -192,17 +193,17 @@ def complete_task(uow: UnitOfWork, task_row_id: int, data: dict) -> Case:
 def send_message(uow: UnitOfWork, case_id: int, name: str, payload: dict | None = None) -> Case:
     case = get_case(uow, case_id)
     if case is None:
-        raise NotFound(f"案件 {case_id} 不存在 / no case {case_id}")
+        raise NotFound(N_("案件 %(case)s 不存在"), case=case_id)
     if case.status != "running":
-        raise CaseError(f"案件 {case_no(case)} 已结束 / case {case_no(case)} is {case.status}")
+        raise CaseError(N_("案件 %(case)s 已结束"), case=case_no(case))
     workflow, before = open_workflow(uow, case)
 
     def act():
         try:
             workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload or {}))
         except WorkflowException as exc:
-            raise CaseError(f"案件 {case_no(case)} 当前不接收消息 {name} / case {case_no(case)} is not waiting for "
-                            f"'{name}'") from exc
+            raise CaseError(N_("案件 %(case)s 当前不接收消息 %(message)s"), case=case_no(case), message=name) from exc
+
     run_action(uow, case, workflow, act)
     uow.audit("case.message", case_id=case.id, record_id=case.record_id, message=name, payload=payload or {})
     save_case(uow, case, workflow, before)

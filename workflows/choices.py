@@ -34,6 +34,8 @@ from .definitions import specs_for
 from .engine.bundle import FORM_PROPERTY
 from .engine.script_engine import CredflowScriptEngine, sandbox_helpers
 from .engine.serializer import load_state
+from .messages import Message, N_, joined
+
 from .models import AuditEvent, Case, Record
 from .operations import OPERATIONS, Blocked, OperationError
 from .workdays import WorkdayCalendar
@@ -41,14 +43,14 @@ from .workdays import WorkdayCalendar
 log = logging.getLogger("credflow.choices")
 
 MAX_STEPS = 60          # elements one walk may pass
-ROLE_TEXT = {"clerk": "承办人", "reviewer": "审核人", "leader": "分管领导", "subject": "信用主体"}   # lanes
+ROLE_TEXT = {"clerk": N_("承办人"), "reviewer": N_("审核人"), "leader": N_("分管领导"), "subject": N_("信用主体")}   # lanes
 
 
 @dataclass
 class Choice:
     value: str
     label: str
-    effect: str                      # what choosing it will do, in words ('' when nothing can be said)
+    effect: Message | str            # what choosing it will do, in words ('' when nothing can be said)
     blocked: list[Blocked] = field(default_factory=list)   # why the rules forbid it now (empty: allowed)
 
 
@@ -61,7 +63,12 @@ class Decision:
     @property
     def blocks(self) -> list[Blocked]:
         """Each reason once, in the order met."""
-        return list(dict.fromkeys(b for c in self.choices for b in c.blocked))
+        found: list[Blocked] = []
+        for b in (b for c in self.choices for b in c.blocked):
+            if b not in found:
+                found.append(b)
+        return found
+
 
     @property
     def all_blocked(self) -> bool:
@@ -122,16 +129,18 @@ class _ProbeWorkflow:
 
 @dataclass
 class Walk:
-    parts: list[str] = field(default_factory=list)
+    parts: list = field(default_factory=list)       # Messages, and names from the diagram as they stand
     blocked: list[Blocked] = field(default_factory=list)
 
-    def say(self, text: str | None) -> None:
+    def say(self, text: "Message | str | None") -> None:
         if text and (not self.parts or self.parts[-1] != text):
             self.parts.append(text)
 
     @property
-    def text(self) -> str:
-        return "；".join(self.parts)   # a step's own words may hold commas
+    def text(self) -> Message | str:
+        """The steps in order, joined by "；" (a step's own words may hold commas)."""
+        out = joined(self.parts)
+        return out if isinstance(out, Message) or not out else Message("%(text)s", text=out)
 
 
 def script_engine(calendar, clock, time_limit: float = 1.0) -> CredflowScriptEngine:
@@ -141,8 +150,12 @@ def script_engine(calendar, clock, time_limit: float = 1.0) -> CredflowScriptEng
     return CredflowScriptEngine(sandbox_helpers(calendar, clock), no_dispatch, time_limit)
 
 
-def _name(spec) -> str:
-    return spec.bpmn_name or spec.bpmn_id or ""
+def _name(spec) -> Message | str:
+    """An element's name as drawn; a Message, so a name the shipped processes give (a catalog id)
+    reads in the page's language, and any other as written."""
+    name = spec.bpmn_name or spec.bpmn_id or ""
+    return Message(name) if name else ""
+
 
 
 def _run_script(engine, spec, data: dict, script: str | None) -> None:
@@ -212,17 +225,19 @@ def walk_from(spec, data: dict, ctx: Preview, engine, max_steps: int = MAX_STEPS
         if isinstance(current, BoundaryEventMixin):
             continue   # reached by its own event, not by this task's flows
         if isinstance(current, (UserTaskMixin, ManualTaskMixin)):
-            role = ROLE_TEXT.get(current.lane, "")
-            walk.say(f"转{role}「{_name(current)}」")
+            role = ROLE_TEXT.get(current.lane)
+            walk.say(Message(N_("转%(role)s「%(name)s」"), role=Message(role), name=_name(current)) if role
+                     else Message(N_("转「%(name)s」"), name=_name(current)))
             continue
         if isinstance(current, EndEventMixin):
-            walk.say(f"办结（{_name(current)}）" if current.bpmn_name else "办结")
+            walk.say(Message(N_("办结（%(name)s）"), name=_name(current)) if current.bpmn_name
+                     else Message(N_("办结")))
             continue
         if isinstance(current, (IntermediateCatchEventMixin, ReceiveTaskMixin, EventBasedGatewayMixin)):
-            walk.say(f"等待「{_name(current)}」")
+            walk.say(Message(N_("等待「%(name)s」"), name=_name(current)))
             continue
         if isinstance(current, SubWorkflowTaskMixin):
-            walk.say(f"进入「{_name(current)}」")
+            walk.say(Message(N_("进入「%(name)s」"), name=_name(current)))
             continue
         if isinstance(current, ScriptTaskMixin):
             _run_script(engine, current, data, current.script)
@@ -272,7 +287,8 @@ def decisions_at(spec, schema: dict, data: dict, make_context, engine) -> dict[s
             trial[name] = value
             walk = walk_from(spec, trial, make_context(trial), engine)
             choices.append(Choice(value, label, walk.text, walk.blocked))
-        if len({c.effect for c in choices}) > 1 or any(c.blocked for c in choices):
+        if len({repr(c.effect) for c in choices}) > 1 or any(c.blocked for c in choices):
+
             found[name] = Decision(name, title, choices)
     return found
 

@@ -3,40 +3,47 @@ from __future__ import annotations
 
 from jsonschema import Draft202012Validator, FormatChecker
 
+from .messages import Message, N_
+
 _FORMAT_CHECKER = FormatChecker()
 
 
 class FormInvalid(ValueError):
-    def __init__(self, errors: dict[str, str]):
+    """`errors`: field name -> Message (the web shows it in the page's language)."""
+
+    def __init__(self, errors: dict[str, Message]):
         self.errors = errors
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
-def _message(error) -> str:
-    kind = error.validator
-    if kind == "required":
-        return "必填 / required"
+REQUIRED = N_("必填")
+BOUNDS = {"minimum": N_("不能小于 %(limit)s"), "maximum": N_("不能大于 %(limit)s"),
+          "exclusiveMinimum": N_("须大于 %(limit)s"), "exclusiveMaximum": N_("须小于 %(limit)s")}
+
+
+def _message(error) -> Message:
+    kind, limit = error.validator, error.validator_value
+    if kind == "required" or (kind == "minLength" and limit == 1) or (kind == "pattern" and limit == "\\S"):
+        return Message(REQUIRED)
     if kind == "maxLength":
-        return f"不能超过 {error.validator_value} 个字符 / at most {error.validator_value} characters"
+        return Message(N_("不能超过 %(limit)s 个字符"), limit=limit)
     if kind == "minLength":
-        return "必填 / required" if error.validator_value == 1 else f"至少 {error.validator_value} 个字符 / at least {error.validator_value} characters"
-    if kind == "pattern" and error.validator_value == "\\S":
-        return "必填 / required"
+        return Message(N_("至少 %(limit)s 个字符"), limit=limit)
     if kind == "additionalProperties":
-        return f"表单不含此字段 / not a field of this form: {error.message}"
-    if kind == "const" and error.validator_value is True:
-        return "请勾选确认 / please confirm"
+        return Message(N_("表单不含此字段"))
+    if kind == "const" and limit is True:
+        return Message(N_("请勾选确认"))
     if kind == "minItems":
-        return f"至少选择或上传 {error.validator_value} 项 / at least {error.validator_value} required"
+        return Message(N_("至少选择或上传 %(limit)s 项"), limit=limit)
     if kind in ("oneOf", "enum", "const"):
-        return "请从选项中选择 / choose one of the options"
+        return Message(N_("请从选项中选择"))
     if kind == "format":
-        return f"格式不正确（{error.validator_value}） / not a valid {error.validator_value}"
+        return Message(N_("格式不正确（%(format)s）"), format=limit)
     if kind == "type":
-        return f"类型不正确 / must be {error.validator_value}"
-    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return f"超出范围 / out of range ({kind} {error.validator_value})"
-    return error.message
+        return Message(N_("类型不正确"))
+    if kind in BOUNDS:
+        return Message(BOUNDS[kind], limit=limit)
+    return Message(N_("填写有误"))
 
 
 def validate_form(schema: dict, data: dict) -> dict:
@@ -44,7 +51,8 @@ def validate_form(schema: dict, data: dict) -> dict:
     buttons) and return it, or raise FormInvalid with one message per field."""
     props = schema.get("properties")
     data = {k: v for k, v in data.items() if props is None or k in props}
-    errors: dict[str, str] = {}
+    errors: dict[str, Message] = {}
+
     for error in Draft202012Validator(schema, format_checker=_FORMAT_CHECKER).iter_errors(data):
         if error.validator == "required":
             missing = [name for name in error.validator_value if name not in error.instance]

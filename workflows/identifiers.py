@@ -1,6 +1,6 @@
 """Identifier checks: unified social credit code (GB 32100) and citizen ID (GB 11643)."""
 from __future__ import annotations
-from .messages import UserError
+from .messages import N_, UserError
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -18,36 +18,36 @@ def _org_value(ch: str) -> int:
         return int(ch)
     if "A" <= ch <= "Z":
         return ord(ch) - ord("A") + 10
-    raise InvalidIdentifier(f"组织机构代码含非法字符 {ch!r} / invalid character {ch!r} in the organisation code")
+    raise InvalidIdentifier(N_("组织机构代码含非法字符 %(char)s"), char=repr(ch))
 
 
 def check_uscc(code: str) -> str:
     """Return the normalised code or raise InvalidIdentifier saying what is wrong."""
     code = (code or "").strip().upper()
     if len(code) != 18:
-        raise InvalidIdentifier("统一社会信用代码应为18位 / the unified social credit code has 18 characters")
+        raise InvalidIdentifier(N_("统一社会信用代码应为18位"))
     bad = [c for c in code if c not in USCC_ALPHABET]
     if bad:
-        raise InvalidIdentifier(f"统一社会信用代码含非法字符 {bad[0]!r} / invalid character {bad[0]!r}")
+        raise InvalidIdentifier(N_("统一社会信用代码含非法字符 %(char)s"), char=repr(bad[0]))
     org = code[8:17]
     total = sum(_org_value(c) * w for c, w in zip(org[:8], _ORG_WEIGHTS))
     org_check = {10: "X", 11: "0"}.get(11 - total % 11, str(11 - total % 11))
     if org[8] != org_check:
-        raise InvalidIdentifier("组织机构代码校验位错误 / the organisation code's check character is wrong")
+        raise InvalidIdentifier(N_("组织机构代码校验位错误"))
     total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(code[:17], _USCC_WEIGHTS))
     check = (31 - total % 31) % 31
     if code[17] != USCC_ALPHABET[check]:
-        raise InvalidIdentifier("统一社会信用代码校验位错误 / the check character is wrong")
+        raise InvalidIdentifier(N_("统一社会信用代码校验位错误"))
     return code
 
 
 def check_citizen_id(number: str) -> str:
     number = (number or "").strip().upper()
     if len(number) != 18 or any(c not in "0123456789" for c in number[:17]):
-        raise InvalidIdentifier("公民身份号码应为17位数字加1位校验码 / a citizen ID is 17 digits and a check character")
+        raise InvalidIdentifier(N_("公民身份号码应为17位数字加1位校验码"))
     total = sum(int(c) * w for c, w in zip(number[:17], _ID_WEIGHTS))
     if number[17] != _ID_CHECK[total % 11]:
-        raise InvalidIdentifier("公民身份号码校验位错误 / the citizen ID's check character is wrong")
+        raise InvalidIdentifier(N_("公民身份号码校验位错误"))
     return number
 
 
@@ -56,7 +56,8 @@ def check_subject_code(kind: str, code: str) -> str:
         return check_uscc(code)
     if kind == "civil_servant":
         return check_citizen_id(code)
-    raise InvalidIdentifier(f"unknown subject kind {kind!r}")
+    raise InvalidIdentifier(N_("请选择主体类型（部门或公务员）"))
+
 
 
 def mask_citizen_id(number: str) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .accounts import AccountError
 from .case_errors import CaseError, Forbidden, NotFound
 from .db import make_read_session_factory
+from .messages import Message, N_, as_data, from_data, message_of
 from .models import Base, User
 from .runtime import Actor, UnitOfWork
 from .sheet_reader import SheetError, check_size
@@ -53,6 +54,11 @@ class ImportJob(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
     @property
+    def messages(self) -> list:
+        """The errors as Messages (or text, as stored), for the page to show in its language."""
+        return [from_data(e) for e in self.errors or []]
+
+    @property
     def finished(self) -> bool:
         return self.status in ("done", "failed")
 
@@ -78,7 +84,7 @@ def _kinds() -> dict[str, ImportKind]:
         check_size(data, USER_LIMITS)
         rows = read_users(data)
         if not rows:
-            raise SheetError("表格中没有账户 / the sheet holds no accounts")
+            raise SheetError(N_("表格中没有账户"))
         return rows
 
     return {
@@ -100,7 +106,7 @@ def _limits(kind: str):
 def enqueue_import(uow, kind: str, filename: str, data: bytes) -> ImportJob:
     """Store the file with a queued job (the caller commits). Only the size is checked here."""
     if kind not in ("roster", "users"):
-        raise NotFound("没有这种导入 / no such import")
+        raise NotFound(N_("没有这种导入"))
     _require_role(uow.actor, kind)
     check_size(data, _limits(kind))
     job = ImportJob(kind=kind, filename=(filename or "sheet")[-200:], data=data, status="queued", total=0, done=0,
@@ -115,7 +121,7 @@ def enqueue_import(uow, kind: str, filename: str, data: bytes) -> ImportJob:
 def _require_role(actor: Actor, kind: str) -> None:
     role = {"roster": "personnel", "users": "admin"}[kind]
     if role not in actor.roles or actor.user_id is None:
-        raise Forbidden("无权进行此导入 / you may not run this import")
+        raise Forbidden(N_("无权进行此导入"))
 
 
 def job_for(session, actor: Actor, kind: str, job_id: int) -> ImportJob:
@@ -124,9 +130,9 @@ def job_for(session, actor: Actor, kind: str, job_id: int) -> ImportJob:
     try:
         _require_role(actor, kind)
     except Forbidden:
-        raise NotFound("没有这个导入任务 / no such import job") from None
+        raise NotFound(N_("没有这个导入任务")) from None
     if job is None or job.kind != kind or job.created_by != actor.user_id:
-        raise NotFound("没有这个导入任务 / no such import job")
+        raise NotFound(N_("没有这个导入任务"))
     return job
 
 
@@ -176,8 +182,8 @@ def _claim(session_factory, clock, settings) -> tuple[int, int] | None:
                 return None
             if job.attempts >= MAX_ATTEMPTS:
                 log.warning("import job %s given up after %s attempts", job.id, job.attempts)
-                _end(job, "failed", now, errors=[f"导入已中断 {job.attempts} 次，未能完成，请重新上传 / the import was "
-                                                 f"interrupted {job.attempts} times; upload the file again"])
+                _end(job, "failed", now, errors=[as_data(Message(N_("导入已中断 %(count)s 次，未能完成，请重新上传"),
+                                                                count=job.attempts))])
                 uow.commit()
                 continue
             job.status, job.attempts, job.lease_until, job.done = "running", job.attempts + 1, now + LEASE, 0
@@ -205,8 +211,9 @@ def run_job(session_factory, job_id: int, attempt: int, clock, settings=None) ->
             session.commit()
         return moved == 1
 
-    def fail(errors: list[str]) -> None:
-        write(status="failed", errors=errors, result={}, finished_at=clock.now(), lease_until=None, data=b"")
+    def fail(errors: list) -> None:   # Messages (or text): stored to be shown in the reader's language
+        write(status="failed", errors=[as_data(e) for e in errors], result={}, finished_at=clock.now(),
+              lease_until=None, data=b"")
 
     with session_factory() as session:
         job = session.get(ImportJob, job_id)
@@ -215,7 +222,7 @@ def run_job(session_factory, job_id: int, attempt: int, clock, settings=None) ->
         user = session.get(User, job.created_by)
         actor = Actor.of(user) if user is not None and user.active else None
     if actor is None or kind.role not in actor.roles:
-        fail(["上传者已无权进行此导入 / the uploader may no longer run this import"])
+        fail([Message(N_("上传者已无权进行此导入"))])
         return
     try:
         rows = kind.read(filename, data)
@@ -244,7 +251,7 @@ def run_job(session_factory, job_id: int, attempt: int, clock, settings=None) ->
             uow.audit("import.done", job_id=job_id, kind=kind_name, rows=len(pending))
             uow.commit()
     except (SheetError, CaseError, AccountError, PermissionError) as exc:   # refusals meant for the user
-        fail([str(exc)])
+        fail([message_of(exc)])
     except Exception:  # noqa: BLE001 -- the uploader sees a failed job; the log has the cause
         log.exception("import job %s failed", job_id)
-        fail(["导入失败（内部错误），请联系系统管理员 / the import failed (internal error); tell the administrator"])
+        fail([Message(N_("导入失败（内部错误），请联系系统管理员"))])

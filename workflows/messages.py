@@ -57,3 +57,53 @@ def message_of(exc: BaseException) -> Message:
     if isinstance(message, Message):
         return message
     return Message("%(text)s", text=str(exc))
+
+
+class Joined(Message):
+    """Several parts (Messages or plain text) shown as one, joined by a separator that is itself
+    translated ("、" in Chinese, ", " in English)."""
+
+    def __init__(self, parts, separator: str = N_("、")):
+        super().__init__(separator)
+        self.parts = tuple(parts)
+
+    def render(self, translate: Translate | None = None) -> str:
+        separator = translate(self.msgid) if translate else self.msgid
+        return separator.join(p.render(translate) if isinstance(p, Message) else str(p) for p in self.parts)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Joined) and (self.msgid, self.parts) == (other.msgid, other.parts)
+
+    def __repr__(self) -> str:
+        return f"Joined({self.parts!r}, {self.msgid!r})"
+
+    __hash__ = None
+
+
+def joined(parts) -> "Message | str":
+    """Several Messages (or plain texts) as one sentence, "；" between them ("; " in English)."""
+    parts = list(parts)
+    if not parts:
+        return ""
+    return parts[0] if len(parts) == 1 else Joined(parts, N_("；"))
+
+
+def as_data(item):
+    """A Message as JSON data (to store it and translate it when it is shown); text and numbers as
+    they are."""
+    if isinstance(item, Joined):
+        return {"joined": [as_data(p) for p in item.parts], "separator": item.msgid}
+    if isinstance(item, Message):
+        return {"msgid": item.msgid, "params": {k: as_data(v) for k, v in item.params.items()}}
+    if item is None or isinstance(item, (str, int, float, bool)):
+        return item
+    return str(item)
+
+
+def from_data(item):
+    """What `as_data` stored, as a Message again (anything else as it is)."""
+    if isinstance(item, dict) and "joined" in item:
+        return Joined([from_data(p) for p in item["joined"]], item.get("separator", N_("、")))
+    if isinstance(item, dict) and "msgid" in item:
+        return Message(item["msgid"], **{k: from_data(v) for k, v in (item.get("params") or {}).items()})
+    return item

@@ -18,6 +18,7 @@ from .clock import current_clock
 from .definitions import specs_for
 from .engine.script_engine import CredflowScriptEngine, sandbox_helpers
 from .engine.serializer import SPEC_REGISTRY, dump_state, load_state
+from .messages import Message, N_, as_data, from_data
 from .models import Case, HumanTask, MigrationJob, ProcessDefinition
 from .runtime import WORKFLOWS, UnitOfWork
 from .workdays import WorkdayCalendar
@@ -61,12 +62,11 @@ def _blocking(pairs) -> str | None:
             else:
                 missing_done.append(task.task_spec.name)
     if missing_active:
-        return "目标版本缺少进行中的环节 / active steps missing in the target: " + ", ".join(sorted(set(missing_active)))
+        return Message(N_("目标版本缺少进行中的环节：%(steps)s"), steps=", ".join(sorted(set(missing_active))))
     if missing_done:
-        return "目标版本缺少已办结的环节 / completed steps missing in the target: " + ", ".join(sorted(set(missing_done)))
+        return Message(N_("目标版本缺少已办结的环节：%(steps)s"), steps=", ".join(sorted(set(missing_done))))
     if stuck:
-        return ("目标版本更改了进行中的环节之后的步骤 / the steps after a running step changed in the target: "
-                + ", ".join(sorted(set(stuck))))
+        return Message(N_("目标版本更改了进行中的环节之后的步骤：%(steps)s"), steps=", ".join(sorted(set(stuck))))
     return None
 
 
@@ -110,12 +110,12 @@ def _migration_engine(session) -> CredflowScriptEngine:
                                 clock=clock)
 
 
-def migrated_state(session, case: Case, target: ProcessDefinition) -> tuple[str | None, str | None]:
+def migrated_state(session, case: Case, target: ProcessDefinition) -> tuple[str | None, Message | None]:
     """(the case's state as it reads under `target`, None) or (None, why it cannot move)."""
     if case.status != "running":
-        return None, f"案件状态为 {case.status} / the case is {case.status}"
+        return None, Message(N_("案件已不在办理中"))
     if case.definition_id == target.id:
-        return None, "已在目标版本 / already on the target version"
+        return None, Message(N_("已在目标版本"))
     source, parsed = specs_for(session, case.definition_id), specs_for(session, target.id)
     try:
         workflow = load_state(case.state, source.spec, source.subprocess_specs)
@@ -132,10 +132,23 @@ def migrated_state(session, case: Case, target: ProcessDefinition) -> tuple[str 
         load_state(state, parsed.spec, parsed.subprocess_specs)   # it must read under the target
         return state, None
     except Exception as exc:  # noqa: BLE001 -- any failure to read the state under the target blocks the move
-        return None, f"状态无法按目标版本读取 / the state does not read under the target: {exc}"
+        return None, Message(N_("状态无法按目标版本读取：%(error)s"), error=str(exc))
 
 
-def blocking_reason(session, case: Case, target: ProcessDefinition) -> str | None:
+def blocked_entry(case_id: int, reason: Message) -> dict:
+    """A blocked case as a job stores it (JSON): its id, and the reason's catalog id and parameters."""
+    return {"case_id": case_id, "reason": as_data(reason)}
+
+
+def blocked_reason(entry: dict) -> Message:
+    """The reason of a stored blocked case (blocked_entry), to show in the reader's language."""
+    reason = entry["reason"]
+    if isinstance(reason, str):   # a job stored before reasons were catalog ids, or by the old layout
+        return Message(reason, **(entry.get("params") or {}))
+    return from_data(reason)
+
+
+def blocking_reason(session, case: Case, target: ProcessDefinition) -> Message | None:
     """Why this case cannot move to `target`, or None when it can."""
     return migrated_state(session, case, target)[1]
 
@@ -208,9 +221,10 @@ def run_job(session_factory, job_id: int, actor, clock, settings=None, batch: in
             for case in cases:
                 new_state, reason = migrated_state(uow.session, case, target)
                 if reason:
-                    blocked.append({"case_id": case.id, "reason": reason})
+                    blocked.append(blocked_entry(case.id, reason))
                 else:
                     move_case(uow, case, target, new_state)
+
                     job.moved += 1
                 job.done += 1
                 last_id = case.id

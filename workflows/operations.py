@@ -10,7 +10,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 
 from .dates import add_months, as_date, start_of_day_cst
-from .messages import UserError
+from .messages import Message, N_, UserError
 from .models import SEVERITIES, Case, Record
 from .numbers import case_no
 from .record_notice import give_notice_if_due
@@ -20,8 +20,8 @@ class OperationError(UserError):
     """A domain rule refused the operation; the message is shown to the user. `blocking_case_id`:
     the case that stands in the way (an open application), for a link to it."""
 
-    def __init__(self, message: str, blocking_case_id: int | None = None):
-        super().__init__(message)
+    def __init__(self, message: "str | Message", blocking_case_id: int | None = None, **params):
+        super().__init__(message, **params)
         self.blocking_case_id = blocking_case_id
 
 
@@ -29,7 +29,7 @@ class OperationError(UserError):
 class Blocked:
     """Why an operation would be refused now: the sentence the user reads (the same one the
     operation refuses with) and the case that blocks it, if one does."""
-    reason: str
+    reason: Message
     case_id: int | None = None
 
 
@@ -37,7 +37,7 @@ class Blocked:
 class Operation:
     """A registered operation. Besides running, it may say in advance what it would do and whether
     it would be refused (workflows/choices.py shows both beside a decision's choices):
-    - describe(ctx, **params) -> str: what it will do, in words ('' says nothing);
+    - describe(ctx, **params) -> Message | str: what it will do, in words ('' says nothing);
     - precheck(ctx, **params) -> Blocked | None: side-effect free; run_operation calls it first and
       refuses with its sentence, so a page and the server agree;
     - preview(ctx, **params) -> the result it would store, for an operation that only reads.
@@ -45,7 +45,7 @@ class Operation:
     session, case, record, data, today, settings and calendar."""
     name: str
     func: Callable
-    title: str
+    title: str                  # a catalog id (N_): the web shows it in the page's language
     params: dict[str, str]
     describe: Callable | None = None
     precheck: Callable | None = None
@@ -117,10 +117,8 @@ def refuse_if_blocked(blocked: Blocked | None) -> None:
 
 # What stops a decision while one of the record's applications is being handled (the subject's
 # self-correction claim is decided before the sanction; an objection may correct or revoke the record).
-WAITS_FOR = {"self_correction": "该记录的主动自新申请（案件 {no}）尚未决定，请先办结 / the self-correction application "
-                                "(case {no}) is not decided yet",
-             "objection": "该记录的异议申请（案件 {no}）尚未办结，请先办结 / the objection to this record (case {no}) is "
-                          "not decided yet"}
+WAITS_FOR = {"self_correction": N_("该记录的主动自新申请（案件 %(no)s）尚未决定，请先办结"),
+             "objection": N_("该记录的异议申请（案件 %(no)s）尚未办结，请先办结")}
 
 
 def waits_for(process: str):
@@ -132,14 +130,14 @@ def waits_for(process: str):
             Case.record_id == ctx.case.record_id, Case.process_key == process, Case.status == "running").limit(1))
         if pending is None:
             return None
-        return Blocked(WAITS_FOR[process].format(no=case_no(pending, process)), pending)
+        return Blocked(Message(WAITS_FOR[process], no=case_no(pending, process)), pending)
     return precheck
 
 
 def run_operation(name: str, ctx: OperationContext, params: dict[str, Any]):
     op = OPERATIONS.get(name)
     if op is None:
-        raise OperationError(f"unknown service operation '{name}'")
+        raise OperationError(N_("未知的服务操作 %(name)s"), name=name)
     if op.precheck is not None:
         refuse_if_blocked(op.precheck(ctx, **params))
     return op.func(ctx, **params)
@@ -156,15 +154,15 @@ def set_record_status(ctx: OperationContext, record: Record, status: str, **data
 RECORD_FIELDS = ("source", "field", "severity", "facts", "legal_basis", "decision_date")
 
 
-@operation("update_record", "保存记录内容 / save the record's content",
+@operation("update_record", N_("保存记录内容"),
            source="str", field="str", severity="str", facts="str", legal_basis="str", decision_date="str")
 def update_record(ctx, **values):
     record = ctx.record
     unknown = set(values) - set(RECORD_FIELDS)
     if unknown:
-        raise OperationError(f"update_record got unknown fields: {', '.join(sorted(unknown))}")
+        raise OperationError(N_("记录没有这些字段：%(fields)s"), fields=", ".join(sorted(unknown)))
     if values.get("severity") not in SEVERITIES:
-        raise OperationError(f"severity must be one of {', '.join(SEVERITIES)}")
+        raise OperationError(N_("认定程度须为 %(values)s 之一"), values=", ".join(SEVERITIES))
     changes = {}
     for name, value in values.items():
         value = as_date(value) if name == "decision_date" else value
@@ -181,17 +179,17 @@ def update_record(ctx, **values):
     return {"publication_rule": rule["code"]}
 
 
-@operation("return_record", "退回补正 / return for correction", reason="str")
+@operation("return_record", N_("退回补正"), reason="str")
 def return_record(ctx, reason: str):
     set_record_status(ctx, ctx.record, "returned", reason=reason)
 
 
-@operation("reject_record", "不予认定 / reject", describe=lambda ctx, **_: "记录不予认定", reason="str")
+@operation("reject_record", N_("不予认定"), describe=lambda ctx, **_: Message(N_("记录不予认定")), reason="str")
 def reject_record(ctx, reason: str):
     set_record_status(ctx, ctx.record, "rejected", reason=reason)
 
 
-@operation("confirm_record", "认定记录 / confirm the record", describe=lambda ctx, **_: "认定记录")
+@operation("confirm_record", N_("认定记录"), describe=lambda ctx, **_: Message(N_("认定记录")))
 def confirm_record(ctx):
     set_record_status(ctx, ctx.record, "confirmed")
 
@@ -201,27 +199,32 @@ def publication_ends(record: Record, min_months, max_months) -> tuple[date, date
     return add_months(record.decision_date, int(min_months)), add_months(record.decision_date, int(max_months))
 
 
-SEVERITY_TEXT = {"minor": "轻微", "general": "一般", "serious": "严重"}
+SEVERITY_TEXT = {"minor": N_("轻微"), "general": N_("一般"), "serious": N_("严重")}
+
+
+def _severity(code: str):
+    return Message(SEVERITY_TEXT[code]) if code in SEVERITY_TEXT else code
 
 
 def _describe_sanction(ctx, sanctions=(), publish=False, min_months=0, max_months=0, **_):
     record = ctx.record
     ctx.expect(publication=publication_ends(record, min_months, max_months))
-    parts = []
+    measures = (Message(N_("实施惩戒措施：%(sanctions)s"), sanctions="、".join(map(str, sanctions))) if sanctions
+                else Message(N_("不实施惩戒措施")))
     severity = ctx.data.get("severity")
     if severity in SEVERITIES and severity != record.severity:
-        parts.append(f"认定程度由{SEVERITY_TEXT.get(record.severity, record.severity)}调整为{SEVERITY_TEXT[severity]}")
-    parts.append("实施惩戒措施：" + "、".join(map(str, sanctions)) if sanctions else "不实施惩戒措施")
-    return "，".join(parts)
+        return Message(N_("认定程度由%(old)s调整为%(new)s，%(measures)s"), old=_severity(record.severity),
+                       new=_severity(severity), measures=measures)
+    return measures
 
 
-@operation("sanction_record", "决定惩戒措施 / decide the sanctions", describe=_describe_sanction,
+@operation("sanction_record", N_("决定惩戒措施"), describe=_describe_sanction,
            precheck=waits_for("objection"),
            sanctions="list", publish="bool", min_months="int", max_months="int")
 def sanction_record(ctx, sanctions, publish, min_months, max_months):
     record = ctx.record
     if int(min_months) > int(max_months):
-        raise OperationError("minimum publication period is longer than the maximum")
+        raise OperationError(N_("最短公示期长于最长公示期"))
     record.sanctions = list(sanctions)
     severity = ctx.task.data.get("severity")
     if severity in SEVERITIES and severity != record.severity:  # lowered by a self-correction decision
@@ -236,22 +239,23 @@ def _describe_publication(ctx, **_):
     record = ctx.record
     min_end, max_end = ctx.expected.get("publication") or (record.publication_min_end, record.publication_max_end)
     if max_end is None:
-        return "公示记录"
-    return f"公示至 {max_end.isoformat()}，最短公示期至 {min_end.isoformat()}"
+        return Message(N_("公示记录"))
+    return Message(N_("公示至 %(max_end)s，最短公示期至 %(min_end)s"), max_end=max_end.isoformat(),
+                   min_end=min_end.isoformat())
 
 
-@operation("publish_record", "公示记录 / publish the record", describe=_describe_publication)
+@operation("publish_record", N_("公示记录"), describe=_describe_publication)
 def publish_record(ctx):
     record = ctx.record
     if record.publication_max_end is None:
-        raise OperationError("the record has no publication period; sanction it first")
+        raise OperationError(N_("记录尚无公示期，请先决定惩戒措施"))
     record.publication_start = record.decision_date
     set_record_status(ctx, record, "published")
     return {"min_end_at": start_of_day_cst(record.publication_min_end).isoformat(),
             "max_end_at": start_of_day_cst(record.publication_max_end).isoformat()}
 
 
-@operation("mark_repair_eligible", "最短公示期满，可申请信用修复 / minimum period passed: repair possible")
+@operation("mark_repair_eligible", N_("最短公示期满，可申请信用修复"))
 def mark_repair_eligible(ctx):
     record = ctx.record
     record.repair_eligible = True
@@ -262,14 +266,14 @@ def mark_repair_eligible(ctx):
 END_OUTCOMES = ("expired", "revoked", "repaired")
 
 
-ENDING_TEXT = {"expired": "公示期满，终止公示", "revoked": "撤销记录，终止公示", "repaired": "信用修复，终止公示"}
+ENDING_TEXT = {"expired": N_("公示期满，终止公示"), "revoked": N_("撤销记录，终止公示"), "repaired": N_("信用修复，终止公示")}
 
 
-@operation("end_publication", "终止公示 / end publication",
-           describe=lambda ctx, outcome="", **_: ENDING_TEXT.get(outcome, "终止公示"), outcome="str")
+@operation("end_publication", N_("终止公示"),
+           describe=lambda ctx, outcome="", **_: Message(ENDING_TEXT.get(outcome, N_("终止公示"))), outcome="str")
 def end_publication(ctx, outcome: str):
     if outcome not in END_OUTCOMES:
-        raise OperationError(f"outcome must be one of {', '.join(END_OUTCOMES)}")
+        raise OperationError(N_("结果须为 %(values)s 之一"), values=", ".join(END_OUTCOMES))
     record = ctx.record
     record.publication_end = ctx.uow.clock.today()
     record.under_objection = False
@@ -279,12 +283,13 @@ def end_publication(ctx, outcome: str):
 CORRECTABLE = ("source", "field", "facts", "legal_basis")
 
 
-@operation("apply_correction", "更正记录 / correct the record", changes="dict")
+@operation("apply_correction", N_("更正记录"), changes="dict")
 def apply_correction(ctx, changes: dict):
     record = ctx.record
     unknown = set(changes or {}) - set(CORRECTABLE)
     if unknown:
-        raise OperationError(f"these fields cannot be corrected: {', '.join(sorted(unknown))}")
+        raise OperationError(N_("这些字段不能更正：%(fields)s"), fields=", ".join(sorted(unknown)))
+
     before = {k: getattr(record, k) for k in changes}
     for name, value in changes.items():
         setattr(record, name, value)

@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .accounts import AccountError
+from .messages import Message, N_, joined
 
 COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
 MAX_LENGTH = 200
@@ -17,25 +18,25 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
 
 
-def password_problems(password: str, username: str, settings) -> list[str]:
+def password_problems(password: str, username: str, settings) -> list[Message]:
     """What is wrong with a new password (empty: acceptable)."""
     problems = []
     if len(password) < settings.password_min_length:
-        problems.append(f"密码至少 {settings.password_min_length} 个字符 / "
-                        f"the password needs at least {settings.password_min_length} characters")
+        problems.append(Message(N_("密码至少 %(limit)s 个字符"), limit=settings.password_min_length))
     if len(password) > MAX_LENGTH:
-        problems.append(f"密码最多 {MAX_LENGTH} 个字符 / the password has at most {MAX_LENGTH} characters")
+        problems.append(Message(N_("密码最多 %(limit)s 个字符"), limit=MAX_LENGTH))
     if settings.password_reject_common and password.strip().lower() in common_passwords():
-        problems.append("这是常见密码，容易被猜中 / this is a common password, easy to guess")
+        problems.append(Message(N_("这是常见密码，容易被猜中")))
     if username and username.lower() in password.lower():
-        problems.append("密码不能包含用户名 / the password must not contain the user name")
+        problems.append(Message(N_("密码不能包含用户名")))
     return problems
 
 
 def check_new_password(password: str, repeated: str, username: str, settings) -> None:
     """Raise AccountError naming every problem of a new password typed twice."""
     if password != repeated:
-        raise AccountError("两次输入的新密码不一致 / the two new passwords differ")
+        raise AccountError(N_("两次输入的新密码不一致"))
     problems = password_problems(password, username, settings)
     if problems:
-        raise AccountError("；".join(problems))
+        raise AccountError(joined(problems))
+

@@ -11,6 +11,7 @@ from .engine.bundle import Bundle, parse_bundle, used_dmn
 from .engine.prescan import as_executable, not_deployable, processes_of
 from .engine.problems import InvalidBundle, Problem, named
 from .engine.safexml import BPMN_NS, decode_utf8, parse_xml
+from .messages import Message, N_
 from .models import Case, ProcessDefinition, ProcessDraft
 from .operations import MESSAGES, OPERATIONS
 
@@ -54,24 +55,23 @@ def load_draft(session, key: str) -> dict:
 
 def _check_size(bpmn_xml: str, file_name: str = "diagram") -> None:
     if not isinstance(bpmn_xml, str) or not bpmn_xml.strip():
-        raise InvalidBundle([Problem(file_name, "", "流程图为空 / the diagram is empty")])
+        raise InvalidBundle([Problem(file_name, "", N_("流程图为空"))])
     try:
         size = len(bpmn_xml.encode("utf-8"))
     except UnicodeEncodeError as exc:   # a lone surrogate ("\ud800") sent in the JSON
-        raise InvalidBundle([Problem(file_name, "", f"文本不是有效的 UTF-8 / the diagram is not valid UTF-8 text "
-                                                    f"({exc.reason} at character {exc.start})")]) from None
+        raise InvalidBundle([Problem(file_name, "", Message(N_("文本不是有效的 UTF-8（第 %(at)s 个字符）"),
+                                                            at=exc.start))]) from None
     if "\x00" in bpmn_xml:
-        raise InvalidBundle([Problem(file_name, "", "流程图含 NUL 字符 / the diagram contains a NUL character")])
+        raise InvalidBundle([Problem(file_name, "", N_("流程图含 NUL 字符"))])
     if size > MAX_XML_BYTES:
-        raise InvalidBundle([Problem(file_name, "", "流程图超过 2 MB / the diagram is larger than 2 MB")])
+        raise InvalidBundle([Problem(file_name, "", N_("流程图超过 2 MB"))])
 
 
 def save_draft(uow, key: str, bpmn_xml: str, forms: dict) -> ProcessDraft:
     latest = latest_definition(uow.session, key)
     _check_size(bpmn_xml, main_file(latest)[0] if latest else f"{key}.bpmn")
     if not isinstance(forms, dict):
-        raise InvalidBundle([Problem("forms", "", "表单须为“文件名 -> JSON Schema”对象 / "
-                                                   "forms must be an object of file name -> JSON Schema")])
+        raise InvalidBundle([Problem("forms", "", N_("表单须为“文件名 -> JSON Schema”对象"))])
     draft = uow.session.get(ProcessDraft, key)
     if draft is None:
         draft = ProcessDraft(key=key, bpmn_xml=bpmn_xml, forms=forms, base_version=latest.version if latest else None,
@@ -137,9 +137,9 @@ def deploy_edited(uow, key: str, bpmn_xml: str, forms: dict):
 def deploy_upload(uow, file_name: str, data: bytes) -> list:
     """A .bpmn drawn elsewhere: every executable process in it deploys, or nothing does."""
     if len(data) > MAX_XML_BYTES:
-        raise InvalidBundle([Problem(file_name, "", "文件超过 2 MB / the file is larger than 2 MB")])
+        raise InvalidBundle([Problem(file_name, "", N_("文件超过 2 MB"))])
     if not data.strip():
-        raise InvalidBundle([Problem(file_name, "", "文件为空 / the file is empty")])
+        raise InvalidBundle([Problem(file_name, "", N_("文件为空"))])
     text = decode_utf8(file_name, data)
     processes = processes_of(file_name, text)
     problems = not_deployable(file_name, processes)
@@ -180,7 +180,8 @@ def open_upload_as_draft(uow, file_name: str, bpmn_xml: str, key: str) -> Proces
     bpmn_xml = (bpmn_xml or "").replace("\r\n", "\n")
     _check_size(bpmn_xml, file_name)
     if key not in [pid for pid, _ in draft_candidates(file_name, bpmn_xml.encode("utf-8"))]:
-        raise InvalidBundle([Problem(file_name, key, "文件中没有此流程 / the file has no process with this id")])
+        raise InvalidBundle([Problem(file_name, key, N_("文件中没有此流程"))])
+
     latest = latest_definition(uow.session, key)
     draft = save_draft(uow, key, as_executable(file_name, bpmn_xml, key), dict(latest.forms) if latest else {})
     uow.audit("definition.draft_imported", key=key, file=file_name, bytes=len(bpmn_xml))

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from .cases import CaseError, complete_task, start_case
 from .identifiers import InvalidIdentifier, check_subject_code
+from .messages import N_
 from .models import SUBJECT_KINDS, Case, HumanTask, Record, Subject
 
 LIFECYCLE = "record_lifecycle"
@@ -12,17 +13,17 @@ LIFECYCLE = "record_lifecycle"
 
 def register_subject(uow, kind: str, name: str, code: str, department_id: int | None = None) -> Subject:
     if kind not in SUBJECT_KINDS:
-        raise CaseError(f"unknown subject kind '{kind}'")
+        raise CaseError(N_("请选择主体类型（部门或公务员）"))
     if not (name or "").strip():
-        raise CaseError("名称必填 / the name is required")
+        raise CaseError(N_("名称必填"))
     if len(name.strip()) > 200:
-        raise CaseError("名称不能超过 200 字 / the name has at most 200 characters")
+        raise CaseError(N_("名称不能超过 %(limit)s 字"), limit=200)
     try:
         code = check_subject_code(kind, code)
     except InvalidIdentifier as exc:
-        raise CaseError(str(exc)) from None
+        raise CaseError(exc.message) from None
     if uow.session.scalars(select(Subject).where(Subject.code == code)).first():
-        raise CaseError("该代码已登记 / a subject with this code is already registered")
+        raise CaseError(N_("该代码已登记"))
     subject = Subject(kind=kind, name=name.strip(), code=code, department_id=department_id,
                       created_at=uow.clock.now())
     uow.session.add(subject)
@@ -36,7 +37,8 @@ def open_record(uow, subject_id: int, capture: dict | None = None) -> tuple[Reco
     capture task is completed in the same transaction (the record goes to review)."""
     subject = uow.session.get(Subject, subject_id)
     if subject is None:
-        raise CaseError("信用主体不存在 / no such subject")
+        raise CaseError(N_("信用主体不存在"))
+
     now = uow.clock.now()
     rule = uow.settings.rule_in_force(uow.clock.today())
     record = Record(subject_id=subject.id, subject=subject, status="draft", publication_rule=rule["code"],

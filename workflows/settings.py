@@ -15,9 +15,10 @@ from datetime import date
 # are rows of bpmn/sanction_rules.dmn keyed by the rule code, so managers version them as BPMN.
 PUBLICATION_RULES = [
     {"code": "2019", "effective_from": "2019-01-01",
-     "title": "榆政办函〔2019〕1号 / 2019 municipal plan (general 3-12 months, serious 6-36 months)"},
+     "title": "榆政办函〔2019〕1号（一般失信公示3至12个月，严重失信公示6至36个月）"},
     {"code": "2025", "effective_from": "2026-04-01",
-     "title": "信用修复管理办法（国家发展改革委令2025年第36号） / NDRC order 2025 No. 36"},
+     "title": "信用修复管理办法（国家发展改革委令2025年第36号）"},
+
 ]
 
 
@@ -44,6 +45,13 @@ class SmtpSettings:
                    password=env.get("CREDFLOW_SMTP_PASSWORD", ""),
                    timeout=float(env.get("CREDFLOW_SMTP_TIMEOUT") or 30),
                    helo_name=env.get("CREDFLOW_SMTP_HELO") or socket.gethostname())
+
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+
+
+def _public_url_from_environ() -> str:
+    return (os.environ.get("CREDFLOW_PUBLIC_URL") or "").strip().rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -83,7 +91,10 @@ class Settings:
     activation_code_days: int = 7
     api_token_days: int = 90
     # where the public verification page is reached (printed on documents and in their QR codes)
-    public_url: str = field(default_factory=lambda: os.environ.get("CREDFLOW_PUBLIC_URL", "http://127.0.0.1:5000"))
+    # (CREDFLOW_PUBLIC_URL); unset, it is the development server's default address, fine on this
+    # machine only: a serving process warns at start-up (webapp/startup.py), and `make run` sets it
+    public_url: str = field(default_factory=lambda: _public_url_from_environ() or DEFAULT_PUBLIC_URL)
+    public_url_configured: bool = field(default_factory=lambda: bool(_public_url_from_environ()))
     # signed audit checkpoints are also written here, outside the database (workflows/audit_checkpoints.py)
     audit_checkpoint_folder: str = field(default_factory=lambda: os.environ.get("CREDFLOW_AUDIT_CHECKPOINT_DIR", ""))
     # e-mail: the server, and how the outbox worker sends (workflows/outbox/)
@@ -113,4 +124,7 @@ def load_settings() -> Settings:
         values = json.load(fh)
     if isinstance(values.get("smtp"), dict):
         values["smtp"] = replace(SmtpSettings.from_environ(), **values["smtp"])
+    if values.get("public_url"):
+        values["public_url"] = str(values["public_url"]).strip().rstrip("/")
+        values.setdefault("public_url_configured", True)
     return replace(Settings(), **values)

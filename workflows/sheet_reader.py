@@ -6,7 +6,7 @@ it in read-only (streaming) mode with defusedxml installed, so a part declaring 
 (billion laughs, external entities) is refused. The sheet's declared dimension is never trusted:
 it is dropped, rows are pulled one at a time and reading stops at the row bound, so a 5 KB file
 declaring A1:XFD1048576 costs a few rows, not a million. A .csv is bounded the same way.
-Every refusal is a SheetError with a Chinese / English message naming what is wrong."""
+Every refusal is a SheetError whose message (a catalog id and its parameters) names what is wrong."""
 from __future__ import annotations
 
 import csv
@@ -14,7 +14,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 from itertools import islice
-from .messages import UserError
+from .messages import N_, UserError
 
 MAX_BYTES = 1024 * 1024                 # the uploaded file
 MAX_UNPACKED_BYTES = 20 * 1024 * 1024   # what the parts of an .xlsx unpack to, together
@@ -26,7 +26,7 @@ BLANK_ROWS_ALLOWED = 1000               # blank lines tolerated past the last al
 
 
 class SheetError(UserError, ValueError):
-    """The file cannot be read as a sheet within the bounds; the message says why (中文 / English)."""
+    """The file cannot be read as a sheet within the bounds; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,7 @@ class Sheet:
 
 def check_size(data: bytes, limits: SheetLimits) -> None:
     if len(data) > limits.max_bytes:
-        raise SheetError(f"文件超过 {limits.max_bytes // 1024} KB / the file is larger than "
-                         f"{limits.max_bytes // 1024} KB")
+        raise SheetError(N_("文件超过 %(size)s KB"), size=limits.max_bytes // 1024)
 
 
 def is_xlsx(filename: str, data: bytes) -> bool:
@@ -68,17 +67,14 @@ def _bounded(rows, limits: SheetLimits) -> Sheet:
     last_line = limits.max_rows + 1 + BLANK_ROWS_ALLOWED
     for number, values in enumerate(rows, start=1):
         if number > last_line:
-            raise SheetError(f"表格在第 {last_line} 行之后仍有内容（含空行），请删除多余的行 / the sheet goes on "
-                             f"past row {last_line} (blank rows included): delete the rows below the data")
+            raise SheetError(N_("表格在第 %(row)s 行之后仍有内容（含空行），请删除数据下方多余的行"), row=last_line)
         # a truth test in C: a row may be 16,384 cells wide (a 0 out there passes, and is dropped)
         if len(values) > limits.max_columns and any(islice(values, limits.max_columns, None)):
-            raise SheetError(f"第 {number} 行超过 {limits.max_columns} 列 / row {number} has more than "
-                             f"{limits.max_columns} columns")
+            raise SheetError(N_("第 %(row)s 行超过 %(limit)s 列"), row=number, limit=limits.max_columns)
         values = tuple(values[:limits.max_columns])
         for value in values:
             if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
-                raise SheetError(f"第 {number} 行有单元格超过 {MAX_CELL_CHARS} 字 / row {number} has a cell longer "
-                                 f"than {MAX_CELL_CHARS} characters")
+                raise SheetError(N_("第 %(row)s 行有单元格超过 %(limit)s 字"), row=number, limit=MAX_CELL_CHARS)
         if not any(v is not None and str(v).strip() for v in values):
             continue
         if header is None:
@@ -87,19 +83,17 @@ def _bounded(rows, limits: SheetLimits) -> Sheet:
                 header.pop()
             continue
         if len(out) >= limits.max_rows:
-            raise SheetError(f"表格超过 {limits.max_rows} 行，请分成几个文件导入 / the sheet has more than "
-                             f"{limits.max_rows} rows: split it into several files")
+            raise SheetError(N_("表格超过 %(limit)s 行，请分成几个文件导入"), limit=limits.max_rows)
         out.append((number, values))
     if header is None:
-        raise SheetError("表格是空的 / the sheet is empty")
+        raise SheetError(N_("表格是空的"))
     return Sheet(header, out)
 
 
 # -- .xlsx ------------------------------------------------------------------------------------------
 
-NOT_XLSX = "文件不是有效的 .xlsx 表格 / the file is not a valid .xlsx sheet"
-ENTITIES = ("文件含有 XML 实体声明，出于安全原因不予读取 / the file declares XML entities, which are refused "
-            "for safety")
+NOT_XLSX = N_("文件不是有效的 .xlsx 表格")
+ENTITIES = N_("文件含有 XML 实体声明，出于安全原因不予读取")
 
 
 def check_archive(data: bytes) -> None:
@@ -112,17 +106,14 @@ def check_archive(data: bytes) -> None:
     with archive:
         members = archive.infolist()
         if len(members) > MAX_ZIP_MEMBERS:
-            raise SheetError(f"文件含有 {len(members)} 个部件，超过 {MAX_ZIP_MEMBERS} 个 / the file holds "
-                             f"{len(members)} parts, more than {MAX_ZIP_MEMBERS}")
+            raise SheetError(N_("文件含有 %(count)s 个部件，超过 %(limit)s 个"), count=len(members), limit=MAX_ZIP_MEMBERS)
         unpacked = sum(m.file_size for m in members)
         if unpacked > MAX_UNPACKED_BYTES:
-            raise SheetError(f"文件解压后超过 {MAX_UNPACKED_BYTES // (1024 * 1024)} MB / the file unpacks to more "
-                             f"than {MAX_UNPACKED_BYTES // (1024 * 1024)} MB")
+            raise SheetError(N_("文件解压后超过 %(size)s MB"), size=MAX_UNPACKED_BYTES // (1024 * 1024))
         for member in members:
             if (member.file_size > MIN_RATIO_CHECKED_BYTES
                     and member.file_size > MAX_COMPRESSION_RATIO * max(member.compress_size, 1)):
-                raise SheetError(f"文件压缩比异常（超过 {MAX_COMPRESSION_RATIO} 倍），疑似压缩炸弹 / the file "
-                                 f"compresses more than {MAX_COMPRESSION_RATIO} times: refused as a zip bomb")
+                raise SheetError(N_("文件压缩比异常（超过 %(ratio)s 倍），疑似压缩炸弹"), ratio=MAX_COMPRESSION_RATIO)
         for member in members:
             _refuse_doctype(archive, member)
 
@@ -185,10 +176,9 @@ def _csv_rows(data: bytes, limits: SheetLimits):
         except UnicodeDecodeError:
             continue
     else:
-        raise SheetError("文件不是有效的 .csv（UTF-8 或 GBK 编码的文本） / the file is not a valid .csv "
-                         "(UTF-8 or GBK text)")
+        raise SheetError(N_("文件不是有效的 .csv（UTF-8 或 GBK 编码的文本）"))
     if "\x00" in text:
-        raise SheetError("文件不是有效的 .csv（含有 NUL 字符） / the file is not a valid .csv (it holds NUL bytes)")
+        raise SheetError(N_("文件不是有效的 .csv（含有 NUL 字符）"))
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         for values in reader:
@@ -196,8 +186,7 @@ def _csv_rows(data: bytes, limits: SheetLimits):
                 values = values[:limits.max_columns + 1]
             yield values
     except csv.Error as exc:
-        raise SheetError(f"第 {reader.line_num} 行不是有效的 .csv：{exc} / line {reader.line_num} is not valid "
-                         f"csv: {exc}") from None
+        raise SheetError(N_("第 %(line)s 行不是有效的 .csv：%(detail)s"), line=reader.line_num, detail=str(exc)) from None
 
 
 def records(sheet: Sheet, fields: dict[str, str]) -> list[tuple[int, dict]]:

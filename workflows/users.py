@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 from .accounts import (UNUSABLE_PASSWORD, AccountError, check_password, create_user, hash_password,
                        revoke_tokens_of, sha256)
 from .identifiers import InvalidIdentifier, check_subject_code
+from .messages import Message, N_, UserError, joined
 from .models import ROLES, ActivationCode, Subject, User, UserRole
 from .passwords import check_new_password
 from .sessions import end_sessions_of
@@ -22,19 +23,22 @@ EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{4,38}$")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"    # no 0/O, 1/I: read aloud or typed from paper
 STAFF_ROLES = tuple(r for r in ROLES if r != "subject")
-CODE_FIELD = {"department": "统一社会信用代码 / unified social credit code",
-              "civil_servant": "公民身份号码 / citizen ID"}
+CODE_FIELD = {"department": Message(N_("统一社会信用代码")), "civil_servant": Message(N_("公民身份号码"))}
+
+
+class NotAdmin(UserError, PermissionError):
+    """Only a system administrator manages accounts (the web answers 403)."""
 
 
 def require_admin(uow) -> None:
     if "admin" not in uow.actor.roles:
-        raise PermissionError("只有系统管理员可以管理账户 / only a system administrator manages accounts")
+        raise NotAdmin(N_("只有系统管理员可以管理账户"))
 
 
 def _user(uow, user_id: int) -> User:
     user = uow.session.get(User, user_id) if user_id else None
     if user is None:
-        raise AccountError("没有这个用户 / no such user")
+        raise AccountError(N_("没有这个用户"))
     return user
 
 
@@ -47,30 +51,30 @@ def user_by_name(session, username: str) -> User | None:
 def clean_username(username: str) -> str:
     username = (username or "").strip()
     if not USERNAME_RE.match(username):
-        raise AccountError("用户名为 2-80 位字母、数字或 . _ @ - / the user name is 2-80 letters, digits or . _ @ -")
+        raise AccountError(N_("用户名为 2-80 位字母、数字或 . _ @ -"))
     return username
 
 
 def clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise AccountError("姓名必填 / the name is required")
+        raise AccountError(N_("姓名必填"))
     if len(name) > 120:
-        raise AccountError("姓名不能超过 120 字 / the name has at most 120 characters")
+        raise AccountError(N_("姓名不能超过 %(limit)s 字"), limit=120)
     return name
 
 
 def clean_email(email: str | None) -> str | None:
     email = (email or "").strip()
     if email and (len(email) > 200 or not EMAIL_RE.match(email)):
-        raise AccountError(f"邮箱格式不正确：{email[:60]} / not an e-mail address")
+        raise AccountError(N_("邮箱格式不正确：%(value)s"), value=email[:60])
     return email or None
 
 
 def clean_phone(phone: str | None) -> str | None:
     phone = (phone or "").strip()
     if phone and not PHONE_RE.match(phone):
-        raise AccountError(f"电话格式不正确：{phone[:60]} / not a phone number")
+        raise AccountError(N_("电话格式不正确：%(value)s"), value=phone[:60])
     return phone or None
 
 
@@ -79,9 +83,9 @@ def clean_roles(roles, allow_subject: bool = False) -> list[str]:
     allowed = ROLES if allow_subject else STAFF_ROLES
     unknown = [r for r in roles if r not in allowed]
     if unknown:
-        raise AccountError(f"未知角色 {'、'.join(unknown)} / unknown role {', '.join(unknown)}")
+        raise AccountError(N_("未知角色：%(roles)s"), roles=", ".join(unknown))
     if not roles:
-        raise AccountError("至少选择一个角色 / choose at least one role")
+        raise AccountError(N_("至少选择一个角色"))
     return roles
 
 
@@ -115,18 +119,18 @@ def issue_code(uow, user: User, purpose: str) -> str:
 def activate(uow, username: str, code: str, password: str, repeated: str) -> User:
     """Set one's password with a one-time code (anonymous). A code used before, expired, or
     issued to another user is refused and nothing changes."""
-    refused = "激活码无效或不属于该用户 / the code is not valid for this user"
+    refused = N_("激活码无效或不属于该用户")
     user = user_by_name(uow.session, username)
     row = uow.session.scalars(select(ActivationCode).where(
         ActivationCode.code_sha256 == sha256(_normalise_code(code)))).first()
     if user is None or row is None or row.user_id != user.id:
         raise AccountError(refused)
     if row.used_at is not None:
-        raise AccountError("激活码已使用过，请联系系统管理员重新发放 / the code was used already; ask the administrator for a new one")
+        raise AccountError(N_("激活码已使用过，请联系系统管理员重新发放"))
     if row.expires_at <= uow.clock.now():
-        raise AccountError("激活码已过期，请联系系统管理员重新发放 / the code has expired; ask the administrator for a new one")
+        raise AccountError(N_("激活码已过期，请联系系统管理员重新发放"))
     if not user.active:
-        raise AccountError("账户已停用 / the account is deactivated")
+        raise AccountError(N_("账户已停用"))
     check_new_password(password, repeated, user.username, uow.settings)
     row.used_at = uow.clock.now()
     _set_password(uow, user, password, reason="activation")
@@ -151,9 +155,9 @@ def change_password(uow, current: str | None, password: str, repeated: str,
     (a copy of the old cookie is logged out, the user is not)."""
     user = _user(uow, uow.actor.user_id)
     if not (user.must_change_password and current is None) and not check_password(user.password_hash, current or ""):
-        raise AccountError("当前密码不正确 / the current password is wrong")
+        raise AccountError(N_("当前密码不正确"))
     if check_password(user.password_hash, password):
-        raise AccountError("新密码不能与当前密码相同 / the new password is the current one")
+        raise AccountError(N_("新密码不能与当前密码相同"))
     check_new_password(password, repeated, user.username, uow.settings)
     _set_password(uow, user, password, reason="password")
     uow.audit("user.password_changed", user_id=user.id, username=user.username)
@@ -188,7 +192,8 @@ def _initial_password_ok(password: str | None, username: str, settings) -> None:
         from .passwords import password_problems
         problems = password_problems(password, username, settings)
         if problems:
-            raise AccountError("；".join(problems))
+            raise AccountError(joined(problems))
+
 
 
 def find_or_register_subject(uow, kind: str, code: str, name: str | None) -> Subject:
@@ -197,22 +202,23 @@ def find_or_register_subject(uow, kind: str, code: str, name: str | None) -> Sub
     from .cases import CaseError
     from .records import register_subject
     if kind not in CODE_FIELD:
-        raise AccountError("请选择主体类型（部门或公务员） / choose the kind of subject (department or civil servant)")
+        raise AccountError(N_("请选择主体类型（部门或公务员）"))
     try:
         code = check_subject_code(kind, code)
     except InvalidIdentifier as exc:
-        raise AccountError(f"{CODE_FIELD[kind]}: {exc}") from None
+        raise AccountError(N_("%(field)s：%(problem)s"), field=CODE_FIELD[kind], problem=exc.message) from None
     subject = uow.session.scalars(select(Subject).where(Subject.code == code)).first()
     if subject is not None:
         if subject.kind != kind:
-            raise AccountError("该代码已登记为另一类主体 / this code is registered for another kind of subject")
+            raise AccountError(N_("该代码已登记为另一类主体"))
         return subject
     if not (name or "").strip():
-        raise AccountError("该主体尚未登记，请填写主体名称 / the subject is not registered yet: give its name")
+        raise AccountError(N_("该主体尚未登记，请填写主体名称"))
     try:
         return register_subject(uow, kind, name.strip(), code)
     except CaseError as exc:
-        raise AccountError(str(exc)) from None
+        raise AccountError(exc.message) from None
+
 
 
 def invite_subject(uow, username: str, display_name: str, kind: str | None = None, code: str | None = None,
@@ -226,7 +232,7 @@ def invite_subject(uow, username: str, display_name: str, kind: str | None = Non
     if subject_id:
         subject = uow.session.get(Subject, subject_id)
         if subject is None:
-            raise AccountError("信用主体不存在 / no such subject")
+            raise AccountError(N_("信用主体不存在"))
     else:
         # a civil servant is their own subject; a department's name must be given
         fallback = display_name if kind == "civil_servant" else None
@@ -261,7 +267,7 @@ def set_roles(uow, user_id: int, roles) -> User:
     user = _user(uow, user_id)
     roles = clean_roles(roles, allow_subject=user.subject_id is not None)
     if user.id == uow.actor.user_id and "admin" not in roles:
-        raise AccountError("不能取消自己的系统管理员角色 / you cannot remove your own admin role")
+        raise AccountError(N_("不能取消自己的系统管理员角色"))
     before = sorted(user.role_codes)
     if before == roles:
         return user
@@ -278,7 +284,7 @@ def deactivate(uow, user_id: int) -> User:
     require_admin(uow)
     user = _user(uow, user_id)
     if user.id == uow.actor.user_id:
-        raise AccountError("不能停用自己的账户 / you cannot deactivate your own account")
+        raise AccountError(N_("不能停用自己的账户"))
     if not user.active:
         return user
     user.active, user.deactivated_at = False, uow.clock.now()
@@ -303,7 +309,7 @@ def reset_password(uow, user_id: int) -> str:
     require_admin(uow)
     user = _user(uow, user_id)
     if not user.active:
-        raise AccountError("账户已停用，请先启用 / the account is deactivated; reactivate it first")
+        raise AccountError(N_("账户已停用，请先启用"))
     user.password_hash, user.must_change_password = UNUSABLE_PASSWORD, True
     end_sessions_of(uow, user.id, reason="reset")
     revoke_tokens_of(uow, user.id, reason="reset")

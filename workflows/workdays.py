@@ -10,25 +10,24 @@ from typing import Iterable
 
 import chinese_calendar
 
+from .messages import N_, UserError
 
-class CalendarNotCovered(LookupError):
+
+class CalendarNotCovered(UserError, LookupError):
     """A day neither the statutory data nor the office's calendar covers. The system administrator
-    enters the year at 系统管理 › 工作日历 (CALENDAR_PAGE) or with `credflow calendar import`."""
+    enters the year at 系统管理 › 工作日历 (CALENDAR_PAGE) or with `credflow calendar import`.
+    `message` says so (the web shows it translated; str() is the Chinese)."""
     CALENDAR_PAGE = "/system/calendar?year={year}"
 
     def __init__(self, day: date):
         self.day, self.year = day, day.year
         self.link = self.CALENDAR_PAGE.format(year=day.year)
-        super().__init__(self.text("zh"))
+        super().__init__(N_("工作日历未覆盖 %(year)s 年（无法确定 %(day)s 是否为工作日）：请系统管理员在「系统管理 › 工作日历」"
+                            "（%(link)s）录入 %(year)s 年的节假日安排。本次操作未保存。"),
+                         year=self.year, day=day.isoformat(), link=self.link)
 
-    def text(self, lang: str = "zh") -> str:
-        if lang == "en":
-            return (f"The working-day calendar does not cover {self.year} (is {self.day.isoformat()} a working day?): "
-                    f"the system administrator enters {self.year}'s holidays under System › Working-day calendar "
-                    f"({self.link}). "
-                    f"Nothing was saved.")
-        return (f"工作日历未覆盖 {self.year} 年（无法确定 {self.day.isoformat()} 是否为工作日）：请系统管理员在「系统管理 › 工作日历」"
-                f"（{self.link}）录入 {self.year} 年的节假日安排。本次操作未保存。")
+    def __reduce__(self):
+        return (type(self), (self.day,))
 
 
 class WorkdayCalendar:

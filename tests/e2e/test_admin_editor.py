@@ -406,3 +406,22 @@ def test_the_form_template_accepts_a_plain_opinion(page: Page, live_server, mana
     schema = page.request.get("/admin/api/form-template").json()
     errors = list(Draft202012Validator(schema).iter_errors({"decision": "approve", "opinion": "核查无误"}))
     assert errors == []
+
+
+def test_the_editor_speaks_english_with_the_language_switch(page: Page, live_server, manager):
+    """Every word the editor's script writes comes from the page: in English, none is Chinese
+    (the diagram's own names are data and stay as drawn)."""
+    login(page, *manager)
+    page.goto(f"/admin/processes/{LIFECYCLE}/editor?lang=en")
+    expect(page.locator("#canvas")).to_have_attribute("data-ready", "1", timeout=15_000)
+    expect(page.locator("#status")).to_have_text(re.compile(r"^Deployed version v\d+$"))
+    shape(page, "legality_review").click()
+    expect(page.locator("#prop-type")).to_have_text("User task")
+    expect(page.locator("#prop-lane")).to_contain_text("(reviewer)")
+    shape(page, "save_record").click()
+    expect(page.locator("#prop-operation")).to_be_visible()
+    cjk = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff01-\uff5e]")
+    for selector in ("#properties", "#status", "#editor-tabs", "#base-version"):
+        assert not cjk.search(page.locator(selector).inner_text()), (selector, page.locator(selector).inner_text())
+    page.click("#tab-forms")
+    expect(page.locator("#form-users")).to_contain_text("Used by: ")

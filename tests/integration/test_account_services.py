@@ -212,13 +212,9 @@ def test_a_sheet_with_bad_rows_adds_nobody_and_names_every_bad_row(session_facto
                  ("mail", "丁", "承办人", "not-an-email", ""))
     result = run(session_factory, clock, admin, import_users, data)
     assert result.created == []
-    text = "\n".join(result.errors)
-    assert len(result.errors) == 5, text
-    assert "第 3 行" in text and "root 已存在" in text
-    assert "第 5 行" in text and "与第 4 行重复" in text
-    assert "第 6 行" in text and "未知角色“老板”" in text
-    assert "第 7 行" in text and "姓名必填" in text
-    assert "第 8 行" in text and "邮箱格式不正确" in text
+    assert [str(e) for e in result.errors] == [       # every problem, by row and column
+        "第 3 行 · 用户名：用户名 root 已存在", "第 5 行 · 用户名：用户名 dup 与第 4 行重复", "第 6 行 · 角色：未知角色：老板",
+        "第 7 行 · 姓名：姓名必填", "第 8 行 · 邮箱：邮箱格式不正确：not-an-email"]
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(User)) == 1
 

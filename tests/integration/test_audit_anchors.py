@@ -158,7 +158,7 @@ def test_an_issued_document_carries_the_audit_head_in_its_row_and_its_signed_pdf
     path = tmp_path / "decision.pdf"
     path.write_bytes(document.pdf)
     shown = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, timeout=60).stdout
-    assert f"审计锚点 / audit anchor: #{document.anchor_event_id} {document.anchor_hash[:16]}" in shown
+    assert f"审计锚点：#{document.anchor_event_id} {document.anchor_hash[:16]}" in shown
     signature = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, timeout=60).stdout
     assert "Signature is Valid" in signature and "Total document signed" in signature, signature
     # the public verification page shows it with the document

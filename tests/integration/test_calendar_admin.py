@@ -24,6 +24,8 @@ from workflows.records import open_record
 from workflows.runtime import Actor
 from workflows.worker import run_once
 
+from in_english import english
+
 FICTIONAL_2027 = (Path(__file__).resolve().parents[1] / "data" / "calendar" / "fictional-2027.csv").read_bytes()
 APPROVE = {"review_decision": "approve", "review_opinion": "事实清楚。"}
 
@@ -181,7 +183,7 @@ def test_capture_and_completion_in_an_uncovered_year_are_refused_with_nothing_ha
     with pytest.raises(CalendarGap) as refused:
         world.run("reviewer", complete_task, review.id, APPROVE)      # the leader's task would be due in 2027
     assert refused.value.uncovered.link == "/system/calendar?year=2027"
-    assert "does not cover 2027" in refused.value.uncovered.text("en")
+    assert "does not cover 2027" in english(refused.value.uncovered)
     assert snapshot() == before
 
 

@@ -75,7 +75,7 @@ def test_edit_roles_deactivate_and_reset(cli, session_factory):
     assert cli("user", "edit", "wang", "--name", "王五五", "--phone", "13800000000").exit_code == 0
     assert cli("user", "roles", "wang", "clerk", "leader").exit_code == 0
     unknown = cli("user", "roles", "wang", "boss")
-    assert unknown.exit_code == 1 and "未知角色 boss" in unknown.output
+    assert unknown.exit_code == 1 and "未知角色：boss" in unknown.output
     reset = cli("user", "reset-password", "wang")
     assert reset.exit_code == 0 and "one-time activation code for wang:" in reset.output
     assert cli("user", "deactivate", "wang").exit_code == 0
@@ -84,7 +84,7 @@ def test_edit_roles_deactivate_and_reset(cli, session_factory):
     assert (user.display_name, user.phone, user.role_codes, user.active) == ("王五五", "13800000000",
                                                                            {"clerk", "leader"}, False)
     missing = cli("user", "deactivate", "nobody")
-    assert missing.exit_code == 1 and "no user 'nobody'" in missing.output
+    assert missing.exit_code == 1 and "没有用户 nobody" in missing.output
 
 
 def test_api_token_create_list_revoke(cli, session_factory):

@@ -77,9 +77,9 @@ def test_a_bad_file_prints_every_problem_exits_1_and_saves_nothing(cli, session_
                    "2026-12-31,holiday,w\n", encoding="utf-8")
     result = cli("import", bad, "--year", 2027, "--cover")
     assert result.exit_code == 1
-    assert "line 3: date 2027-01-01 repeats line 2" in result.output
-    assert "line 4: kind 'vacation' is unknown" in result.output
-    assert "line 5: date 2026-12-31 is not in 2027" in result.output
+    assert "第 3 行：日期 2027-01-01 重复（第 2 行已有）" in result.output     # the command line speaks Chinese
+    assert "第 4 行：kind「vacation」未知" in result.output
+    assert "第 5 行：日期 2026-12-31 不在 2027 年内" in result.output
     assert "nothing was saved" in result.output
     assert count(session_factory, WorkdayOverride) == 0 and count(session_factory, CalendarYear) == 0
 

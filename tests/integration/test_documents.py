@@ -32,6 +32,7 @@ from workflows.cases import complete_task
 from workflows.clock import CST, FixedClock
 from workflows.db import make_engine, make_session_factory
 from workflows.documents import correct_document, issue_document, verify_pdf
+from workflows.documents.content import chinese_date
 from workflows.documents.signing import office_certificate
 from workflows.migrations import upgrade_database
 from workflows.models import Case, Document, Record, Subject
@@ -433,7 +434,8 @@ def test_a_published_records_sanction_decision_states_its_publication_period(iss
     assert start is not None                      # the lifecycle published it right after the decision
     body = flat(pdftotext(doc.pdf, tmp_path))
     assert "不予公示" not in body
-    assert f"该失信记录自{start}起公示，最短公示至{min_end}，最长公示至{max_end}。" in body
+    assert (f"该失信记录自{chinese_date(start)}起公示，最短公示至{chinese_date(min_end)}，"
+            f"最长公示至{chinese_date(max_end)}。") in body
 
 
 def test_which_subject_each_document_is_for(issued):
@@ -593,8 +595,8 @@ def test_the_seals_date_is_the_documents_date_on_a_utc_host(world, capture, monk
     with world.factory() as session:
         pdf = session.scalars(select(Document.pdf)).one()
     body = flat(pdftotext(pdf, tmp_path))
-    assert "2026年6月2日" in body                               # the document's date (CST)
-    assert "电子签章2026-06-02" in body                         # the seal's date
+    assert "2026年6月2日" in body                               # the document's date (CST), under the seal
+    assert "2026年6月1日" not in body
 
 
 # -- correction ---------------------------------------------------------------------------------
@@ -631,9 +633,9 @@ def test_a_correction_is_a_new_number_that_names_the_old_one_and_the_old_pdf_is_
         stored = session.get(Document, new_id)
         assert stored.supersede_reason == "认定依据条款引用有误"
     # a superseded document cannot be corrected again; a correction needs a reason
-    with pytest.raises(ValueError, match="already superseded"):
+    with pytest.raises(ValueError, match="该文书已被更正"):
         world.run("leader", correct_document, old.id, "again")
-    with pytest.raises(ValueError, match="reason"):
+    with pytest.raises(ValueError, match="请填写更正理由"):
         world.run("leader", correct_document, new_id, "   ")
     with pytest.raises(LookupError):
         world.run("leader", correct_document, 999999, "no such document")

@@ -22,6 +22,8 @@ from workflows.definitions import deploy_folder
 from workflows.engine.problems import InvalidBundle
 from workflows.models import Case, HumanTask, ProcessDefinition
 
+from in_english import english
+
 MIWG = Path(__file__).resolve().parent.parent / "data" / "miwg"
 CREDFLOW = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "credflow"
 CST = timezone(timedelta(hours=8))
@@ -117,8 +119,9 @@ def test_each_diagram_credflow_cannot_run_is_refused_element_by_element_and_noth
     for p in problems:
         assert p.file == name
         assert p.name == names.get(p.element, ""), p      # the element's name as drawn
-        chinese, _, english = p.reason.partition(" / ")
-        assert re.search(r"[\u4e00-\u9fff]", chinese) and re.search(r"[a-z]{3}", english), p.reason
+        chinese, english_text = str(p.reason), english(p.reason)    # the Chinese page's text, the English page's
+        assert re.search(r"[\u4e00-\u9fff]", chinese) and re.search(r"[a-z]{3}", english_text) \
+            and english_text != chinese and " / " not in chinese, (chinese, english_text)
     with world.factory() as session:
         assert session.scalar(select(func.count()).select_from(ProcessDefinition)
                               .where(ProcessDefinition.key.notin_(["record_lifecycle", "objection", "self_correction",
@@ -161,7 +164,7 @@ def test_credflow_deploy_exits_non_zero_listing_every_problem_whenever_nothing_d
         assert "Traceback" not in shown, f"{label}:\n{shown}"
         refused = [line for line in result.stderr.splitlines() if line.startswith("refused: ")]
         assert len(refused) == count, f"{label}:\n{result.stderr}"
-        assert "nothing deployed" in result.stderr and "未部署" in result.stderr
+        assert "未部署任何流程" in result.stderr and "nothing deployed" not in result.stderr   # Chinese only
     with world.factory() as session:
         assert session.scalar(select(func.count()).select_from(ProcessDefinition)
                               .where(ProcessDefinition.key.like("miwg%"))) == 0
@@ -179,4 +182,4 @@ def test_credflow_deploy_without_a_database_says_so_in_one_line(tmp_path):
                              folder_of(tmp_path, "good", "A.1.0-tasks-in-sequence.bpmn"))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr + result.stdout
-    assert "nothing deployed" in result.stderr
+    assert "未部署任何流程" in result.stderr

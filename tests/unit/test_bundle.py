@@ -14,6 +14,8 @@ from workflows.engine.bundle import Bundle, InvalidBundle, parse_bundle, read_fo
 from workflows.operations import MESSAGES, OPERATIONS
 from workflows.paths import bundled_dir
 
+from in_english import english
+
 # One lane `clerk`: start -> user task `fill` (form fill.json) -> [$step] -> end.
 # $step may add elements; `after_fill` is the id the user task's outgoing flow leads to.
 MINIMAL = Template("""<?xml version="1.0" encoding="UTF-8"?>
@@ -187,13 +189,13 @@ BAD_BUNDLES = {
         ("mini.bpmn", "", r"malformed XML")),
     "a script that imports": (
         bundle(bpmn(**script_task("import os"))),
-        ("mini.bpmn", "calc", r"script: .*import statements are not allowed")),
+        ("mini.bpmn", "calc", r"Script refused by the sandbox: .*import statements are not allowed")),
     "a gateway condition reaching for __class__": (
         bundle(bpmn(**gateway("note.__class__ is str"))),
         ("mini.bpmn", "decide", r"condition towards 'join'.*__class__")),
     "a timer expression reaching for a dunder": (
         bundle(bpmn(**timer('"PT5S".__len__()'))),
-        ("mini.bpmn", "wait", r"timer expression: .*__len__")),
+        ("mini.bpmn", "wait", r"timer expression refused by the sandbox: .*__len__")),
     "a service parameter that imports": (
         bundle(bpmn(**service_task("reject_record", value="__import__('os')"))),
         ("mini.bpmn", "call", r"parameter 'reason'.*__import__")),
@@ -225,37 +227,38 @@ BAD_BUNDLES = {
 def test_bad_bundle_is_refused_naming_file_element_and_reason(case):
     b, (file, element, reason) = BAD_BUNDLES[case]
     problems = problems_of(b)
-    matching = [p for p in problems if p.file == file and p.element == element and re.search(reason, p.reason)]
+    matching = [p for p in problems if p.file == file and p.element == element and re.search(reason, english(p.reason))]
     assert matching, f"no problem ({file}, {element}, /{reason}/) among {problems}"
     # and the exception text a manager sees carries the same three things
     with pytest.raises(InvalidBundle) as info:
         parse_bundle(b, set(OPERATIONS))
-    text = str(info.value)
+    text = "; ".join(english(p) for p in info.value.problems)
     assert file in text and element in text and re.search(reason, text)
+    assert file in str(info.value) and element in str(info.value)   # the Chinese text names them too
 
 
 def test_flow_to_a_missing_element_is_refused():
     problems = problems_of(bundle(bpmn(after_fill="nowhere")))
     assert [(p.file, p.element) for p in problems] == [("mini.bpmn", "after_fill")]
-    assert "nowhere" in problems[0].reason
+    assert "nowhere" in str(problems[0].reason)
 
 
 def test_flow_to_a_missing_element_says_the_target_is_missing():
     (problem,) = problems_of(bundle(bpmn(after_fill="nowhere")))
-    assert re.search(r"missing|not found|does not exist|no element", problem.reason, re.I)
-    assert "two items" not in problem.reason
+    assert re.search(r"missing|not found|does not exist|no element", english(problem.reason), re.I)
+    assert "two items" not in english(problem.reason)
 
 
 def test_timer_expression_calling_open_is_refused():
     problems = problems_of(bundle(bpmn(**timer('open("/etc/passwd").read()'))))
-    assert any(p.file == "mini.bpmn" and p.element == "wait" and "open" in p.reason for p in problems)
+    assert any(p.file == "mini.bpmn" and p.element == "wait" and "open" in english(p.reason) for p in problems)
 
 
 def test_every_problem_is_listed_not_just_the_first():
     text = bpmn(lane="janitor", **service_task("launch_rockets"))
     problems = problems_of(bundle(text, forms={"fill.json": FORM, "broken.json": {"type": 12}}))
-    # each reason is "中文 / English"; compare the English part
-    reasons = {(p.element, p.reason.split(" / ", 1)[-1].split(":")[0].split(" '")[0]) for p in problems}
+    # compare the reasons as an English page shows them
+    reasons = {(p.element, english(p.reason).split(":")[0].split(" '")[0]) for p in problems}
     assert ("fill", "lane") in reasons
     assert ("call", "unknown service operation") in reasons
     assert ("", "invalid JSON Schema") in reasons
@@ -264,7 +267,7 @@ def test_every_problem_is_listed_not_just_the_first():
 def test_malformed_xml_names_the_line():
     (problem,) = problems_of(bundle(bpmn().replace('<bpmn:endEvent id="end" />', '<bpmn:endEvent id="end">')))
     assert problem.file == "mini.bpmn"
-    assert re.search(r"line \d+", problem.reason)
+    assert re.search(r"line \d+", english(problem.reason)) and problem.line > 0
 
 
 # ------------------------------------------------------------------ folders: read and deploy
@@ -284,7 +287,7 @@ def test_read_folder_refuses_a_form_file_that_is_not_json(tmp_path):
     with pytest.raises(InvalidBundle) as info:
         read_folder(tmp_path / "bpmn", tmp_path / "forms")
     (problem,) = info.value.problems
-    assert problem.file == "forms/mini/fill.json" and "invalid JSON" in problem.reason
+    assert problem.file == "forms/mini/fill.json" and "invalid JSON" in english(problem.reason)
 
 
 class SessionTouched(AssertionError):
@@ -330,8 +333,9 @@ def test_an_event_waiting_for_a_message_nothing_sends_is_refused():
         parse_bundle(bundle(message_wait("record_corected")), set(OPERATIONS), messages=set(MESSAGES))
     [problem] = info.value.problems
     assert (problem.file, problem.element) == ("mini.bpmn", "wait_msg")
-    assert "'record_corected'" in problem.reason and "would wait forever" in problem.reason
-    assert "record_corrected, record_repaired, record_revoked" in problem.reason   # what it could have been
+    reason = english(problem.reason)
+    assert "'record_corected'" in reason and "would wait forever" in reason
+    assert "record_corrected, record_repaired, record_revoked" in reason   # what it could have been
 
 
 def test_an_event_waiting_for_a_message_credflow_delivers_deploys():

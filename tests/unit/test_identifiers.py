@@ -43,13 +43,13 @@ def test_uscc_of_wrong_length_is_refused(code):
 @pytest.mark.parametrize("letter", list("IOZSV"))
 def test_uscc_with_a_letter_outside_the_alphabet_is_refused(letter):
     code = VALID_USCC[:8] + letter + VALID_USCC[9:]
-    with pytest.raises(InvalidIdentifier, match=f"invalid character '{letter}'"):
+    with pytest.raises(InvalidIdentifier, match=f"统一社会信用代码含非法字符 '{letter}'"):
         check_uscc(code)
 
 
 @pytest.mark.parametrize("wrong", [c for c in ALPHABET if c != VALID_USCC[-1]])
 def test_uscc_with_a_wrong_check_character_is_refused(wrong):
-    with pytest.raises(InvalidIdentifier, match="the check character is wrong"):
+    with pytest.raises(InvalidIdentifier, match="统一社会信用代码校验位错误"):
         check_uscc(VALID_USCC[:17] + wrong)
 
 
@@ -61,7 +61,7 @@ def test_uscc_with_a_wrong_organisation_code_check_is_refused_even_if_the_final_
         if inner == VALID_USCC[16]:
             continue
         code = first16 + inner + _uscc_check_char(first16 + inner)
-        with pytest.raises(InvalidIdentifier, match="organisation code's check character is wrong"):
+        with pytest.raises(InvalidIdentifier, match="组织机构代码校验位错误"):
             check_uscc(code)
 
 
@@ -86,7 +86,7 @@ def test_citizen_id_with_lower_case_x_is_accepted_and_normalised():
 
 @pytest.mark.parametrize("wrong", [c for c in "0123456789X" if c != VALID_ID[-1]])
 def test_citizen_id_with_a_wrong_check_character_is_refused(wrong):
-    with pytest.raises(InvalidIdentifier, match="check character is wrong"):
+    with pytest.raises(InvalidIdentifier, match="公民身份号码校验位错误"):
         check_citizen_id(VALID_ID[:17] + wrong)
 
 
@@ -174,7 +174,7 @@ def test_subject_code_of_the_other_kind_is_refused():
 
 
 def test_unknown_subject_kind_is_refused_by_name():
-    with pytest.raises(InvalidIdentifier, match="unknown subject kind 'company'"):
+    with pytest.raises(InvalidIdentifier, match="请选择主体类型"):
         check_subject_code("company", VALID_USCC)
 
 

@@ -176,7 +176,7 @@ def test_without_compaction_spiffworkflow_says_completed_with_a_task_still_ready
         run.work()
     assert n < 400 and run.workflow.is_completed()
     assert [t.task_spec.name for t in live_tasks(run.workflow)] == ["work"]
-    assert "「办理」(READY)" in false_completion(run.workflow)
+    assert "「办理」(READY)" in str(false_completion(run.workflow))
 
 
 def test_compaction_keeps_what_the_case_page_and_the_dossier_read():

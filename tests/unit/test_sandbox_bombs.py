@@ -41,7 +41,7 @@ def peak_growth_mb(action) -> float:
     return (peak - start) / 2**20, info.value
 
 
-TOO_LARGE = r'结果过大 / result too large: .* would (be about [\d,]+ (characters|items|bits)|take more than)'
+TOO_LARGE = r'结果过大：.* (约为 [\d,]+ (个字符|项|位)|将超过 [\d,]+ 项)'
 
 # name: (expression, error class, message)
 EXPRESSION_BOMBS = {
@@ -68,8 +68,8 @@ EXPRESSION_BOMBS = {
     'join of a long string': ("','.join(text)", TooLarge, r'join\(\)'),
     'unbound join': ("str.join('', big)", TooLarge, r'join\(\)'),
     'str repeated': ("'x' * 10**9", TooLarge, r'str \* 1,000,000,000'),
-    'list repeated': ('[0] * 10**9', TooLarge, r'items'),
-    'tuple repeated': ('(0,) * n', TooLarge, r'items'),
+    'list repeated': ('[0] * 10**9', TooLarge, r'项'),
+    'tuple repeated': ('(0,) * n', TooLarge, r'项'),
     'str concatenated': ('text + text', TooLarge, r'str \+ str'),
     'list of a long string': ('list(text)', TooLarge, r'list\(\)'),
     'set of a long string': ('set(text)', TooLarge, r'set\(\)'),
@@ -90,12 +90,12 @@ EXPRESSION_BOMBS = {
     'replace': ("text.replace('x', 'xx')", TooLarge, r'replace\(\)'),
     'comprehension over a huge range': ('[i for i in range(10**9)]', TooLarge, r'range\(\)'),
     'list of a huge range': ('list(range(10**12))', TooLarge, r'range\(\)'),
-    'big int power': ('10**10**8', TooLarge, r'10 \*\* 100000000 would be about [\d,]+ bits'),
-    'big int pow()': ('pow(10, 10**8)', TooLarge, r'bits'),
-    'big int shift': ('1 << 10**9', TooLarge, r'bits'),
+    'big int power': ('10**10**8', TooLarge, r'10 \*\* 100000000 约为 [\d,]+ 位'),
+    'big int pow()': ('pow(10, 10**8)', TooLarge, r'位'),
+    'big int shift': ('1 << 10**9', TooLarge, r'位'),
     'big pow() with a modulus': ('pow(3, 2**10000, 2**10000)', TooLarge, r'pow\(\)'),
     'value too large to return': ('big', TooLarge, r"expression's value"),
-    'huge key in an error': ("{}[(text,) * 100000]", SandboxError, r'KeyError: 错误信息过长 / error message too large'),
+    'huge key in an error': ("{}[(text,) * 100000]", SandboxError, r'KeyError：错误信息过长'),
     'bytes': ('bytes(10**9)', NameError, r"'bytes' is not defined"),
     'bytearray': ('bytearray(10**9)', NameError, r"'bytearray' is not defined"),
 }
@@ -139,7 +139,7 @@ SCRIPT_REFUSALS = {
     'for-unpacking a long string': ('for a, *b in [text]:\n    pass', TooLarge, r'unpacking'),
     'huge task data left behind': ('l = [text] * 100000', TooLarge, r'task data'),
     'huge data in an existing list': ('items.extend([text] * 20)', TooLarge, r'task data'),
-    'error carrying a big list': ('raise ValueError(big)', SandboxError, r'error message too large'),
+    'error carrying a big list': ('raise ValueError(big)', SandboxError, r'错误信息过长'),
     'deeply nested list as text': ('l = []\nfor i in range(5000):\n    l = [l]\ns = str(l)', SandboxError,
                                    r'recursion too deep'),
 }
@@ -227,6 +227,6 @@ def test_a_script_caught_by_the_memory_look_cannot_carry_on(env):
 
 
 def test_check_script_refuses_what_run_time_refuses():
-    with pytest.raises(SandboxError, match='not available in scripts: bytes'):
+    with pytest.raises(SandboxError, match='脚本中不可用：bytes'):
         check_script('x = bytes(3)')
     check_script('x = format(3, ">4") + str(hasattr(3, "real"))')

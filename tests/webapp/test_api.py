@@ -174,6 +174,37 @@ def test_errors_are_json_never_html(api, world):
     assert _count(world, Record) == 0
 
 
+CJK = "[\u4e00-\u9fff]"
+
+
+def test_errors_speak_one_language_chinese_by_default_english_when_asked(api, world):
+    """The same refusals in Chinese (no preference, or Accept-Language preferring Chinese) and in
+    English (`?lang=en`, or Accept-Language preferring en): each answer in one language only."""
+    import re
+    asks = [("GET", "/api/v1/records?page=0", "clerk", {}), ("GET", "/api/v1/records/0", "clerk", {}),
+            ("GET", "/api/v1/tasks/1", None, {}),
+            ("POST", "/api/v1/records", "clerk", {"json": {"capture": {}, "color": "red"}})]
+    for method, url, who, kwargs in asks:
+        for headers, lang in (({}, "zh"), ({"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}, "zh"),
+                              ({"Accept-Language": "en-US,en;q=0.9,zh;q=0.5"}, "en"), ({}, "en?")):
+            target = url + ("&" if "?" in url else "?") + "lang=en" if lang == "en?" else url
+            response = api.call(method, target, who, headers=headers, **kwargs)
+            body = response.get_json()
+            texts = [body["error"], *body.get("fields", {}).values()]
+            for text in texts:
+                if lang == "zh":
+                    assert re.search(CJK, text) and " / " not in text, (url, headers, body)
+                else:
+                    assert not re.search(CJK, text) and re.search("[a-z]{3}", text), (url, lang, headers, body)
+    chinese = api.call("GET", "/api/v1/records/0", "clerk").get_json()
+    english = api.call("GET", "/api/v1/records/0?lang=en", "clerk").get_json()
+    assert (chinese["error"], english["error"]) == ("记录不存在", "No such record.")
+    english = api.call("GET", "/api/v1/records?page=0", "clerk", headers={"Accept-Language": "en"}).get_json()
+    assert english == {"error": "invalid page", "fields": {"page": "an integer from 1 to 100000"}}
+    # no session is kept: the next call without a preference is Chinese again
+    assert api.call("GET", "/api/v1/records/0", "clerk").get_json()["error"] == "记录不存在"
+
+
 def test_an_unexpected_failure_is_a_json_500_without_details(api, monkeypatch, caplog):
     import webapp.api.tasks
 
@@ -386,7 +417,8 @@ def test_invalid_task_data_is_422_with_the_fields(api, world):
                                                                   "review_opinion": "  "}}), 422)
     assert set(body["fields"]) == {"review_decision", "review_opinion"}
     body = _json_error(api.post(url, "reviewer", json={"data": {"review_opinion": "好。"}}), 422)
-    assert body["fields"] == {"review_decision": "必填 / required"}
+    assert body["fields"] == {"review_decision": "必填"}
+
     body = _json_error(api.post(url, "reviewer", json={"data": {**APPROVE, "reviw_opinion": "typo"}}), 422)
     assert set(body["fields"]) == {"reviw_opinion"}
     assert set(_json_error(api.post(url, "reviewer", json={"data": [1]}), 422)["fields"]) == {"data"}

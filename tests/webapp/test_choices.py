@@ -54,8 +54,7 @@ def test_sanction_approval_waits_for_the_self_correction_application_and_then_sa
     # on top: why 批准 cannot be chosen, with a link to the application
     warning = page.one("blocked-leader_decision")
     text = " ".join(warning.text_content().split())
-    reason = (f"该记录的主动自新申请（案件 {case_no(pending, 'self_correction')}）尚未决定，请先办结 / the self-correction "
-              f"application (case {case_no(pending, 'self_correction')}) is not decided yet")
+    reason = f"该记录的主动自新申请（案件 {case_no(pending, 'self_correction')}）尚未决定，请先办结"
     assert "「批准」目前不可选" in text and reason in text
     assert warning.xpath(".//a[@data-blocking-case]/@href") == [f"/cases/{pending}"]
     assert leader.get(f"/cases/{pending}").status_code == 200
@@ -104,9 +103,10 @@ def test_an_open_objection_holds_the_sanction_and_the_english_page_says_so(web, 
     page = web("leader").page(f"/tasks/{task.id}?lang=en")
     assert radio(page, "leader_decision", "approve").get("disabled") is not None
     warning = " ".join(page.text_of("blocked-leader_decision").split())
-    assert f"the objection to this record (case {case_no(objection, 'objection')}) is not decided yet" in warning
+    assert f"The objection to this record (case {case_no(objection, 'objection')}) is not decided yet" in warning
+    assert "异议申请" not in warning
     assert "cannot be chosen now" in warning
-    assert line(page, "reject").startswith("If 不予批准: ")
+    assert line(page, "reject").startswith("If Not approved: ")    # the form's option in English too
 
 
 def test_the_leader_sees_the_responsible_people_the_approval_will_reach(web, world, people):  # noqa: F811
@@ -130,7 +130,7 @@ def test_a_refusal_by_an_operation_keeps_what_was_typed(web, world, people):  # 
                                                      "replacement_code": "110105194912310021",
                                                      "confirm_reason": reason, "action": "complete"}))
     assert page.status == 400
-    assert page.text_of("refusal-text") == "公民身份号码校验位错误 / the citizen ID's check character is wrong"
+    assert page.text_of("refusal-text") == "公民身份号码校验位错误"
     assert page.value_of("confirm_reason") == reason
     assert page.value_of("replacement_code") == "110105194912310021"
     assert page.value_of("person_confirmed") == "replace"
@@ -189,8 +189,8 @@ def test_a_task_claimed_meanwhile_refuses_the_draft_and_keeps_the_text(web, worl
         page = Page(b.post(f"/tasks/{review.id}", {"task_id": review.task_id, "review_decision": "approve",
                                                    "review_opinion": typed, "action": action}))
         assert page.status == 403, action
-        assert page.text_of("refusal-text") in ("您不能办理此任务 / you cannot work this task",       # the draft
-                                                "此任务已由他人认领 / this task is claimed by someone else")
+        assert page.text_of("refusal-text") in ("您不能办理此任务",       # the draft
+                                                "此任务已由他人认领")
         assert page.value_of("review_opinion") == typed and page.value_of("review_decision") == "approve"
 
 
@@ -232,16 +232,16 @@ def test_every_decision_of_every_shipped_process_says_what_each_choice_will_do(w
     for key, tasks in found.items():
         for task, decisions in tasks.items():
             for decision in decisions.values():
-                effects = [c.effect for c in decision.choices]
+                effects = [str(c.effect) for c in decision.choices]   # as a Chinese page reads them
                 assert all(effects), f"{key}.{task}: a choice with nothing to say: {effects}"
                 assert not any(re.search(r"[a-z_]{3,}", e) for e in effects), f"{key}.{task}: a raw key in {effects}"
                 assert not any(c.blocked for c in decision.choices), f"{key}.{task}: nothing blocks here"
     lifecycle = found["record_lifecycle"]
-    assert [c.effect for c in lifecycle["legality_review"]["review_decision"].choices] == [
+    assert [str(c.effect) for c in lifecycle["legality_review"]["review_decision"].choices] == [
         "认定记录；转分管领导「领导审批」", "退回补正；转承办人「录入失信记录」", "记录不予认定；办结（不予认定）"]
-    assert [c.effect for c in found["objection"]["leader_approval"]["final_outcome"].choices] == [
+    assert [str(c.effect) for c in found["objection"]["leader_approval"]["final_outcome"].choices] == [
         "更正记录；出具《异议处理决定书》；办结（异议处理完毕）", "撤销记录；出具《异议处理决定书》；办结（异议处理完毕）",
         "维持记录；出具《异议处理决定书》；办结（异议处理完毕）"]
-    assert [c.effect for c in found["credit_repair"]["leader_decision"]["repair_decision"].choices] == [
+    assert [str(c.effect) for c in found["credit_repair"]["leader_decision"]["repair_decision"].choices] == [
         "准予信用修复：终止公示，解除惩戒措施，3 个工作日内共享修复结果；出具《信用修复决定书》；办结（已修复）",
         "出具《不予信用修复决定书》；办结（不予修复）"]

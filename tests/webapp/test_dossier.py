@@ -19,6 +19,7 @@ from workflows.engine.bundle import DOSSIER_PROPERTY, InvalidBundle, declared_do
 from workflows.models import HumanTask
 from workflows.operations import MESSAGES, OPERATIONS
 from workflows.paths import bundled_dir
+from in_english import english
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 FACTS = "失信事实-7f3a：逾期未支付中小企业账款。"
@@ -198,7 +199,7 @@ def test_a_dossier_naming_a_field_no_earlier_form_has_is_refused(task, fields, c
         parse_bundle(bundle, set(OPERATIONS), messages=set(MESSAGES))
     problems = [p for p in info.value.problems if culprit in str(p)]
     assert len(problems) == 1 and problems[0].element == task
-    assert "earlier form" in problems[0].reason
+    assert "earlier form" in english(problems[0].reason) and "此前" in str(problems[0].reason)
 
 
 def test_accountability_names_the_person_and_each_step_sees_the_statement_and_the_proposal(web, world, people,

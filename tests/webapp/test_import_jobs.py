@@ -129,8 +129,8 @@ def test_a_roster_with_a_bad_row_adds_nothing_and_names_the_row(web, world, staf
     page = browser.page(url)
     assert page.one("import-job").get("data-status") == "failed"
     errors = page.text_of("roster-errors")
-    assert "未导入任何记录" in errors and "第 3 行 / row 3" in errors and "校验位" in errors
-    assert "第 4 行 / row 4" in errors and "未知职务类型 局长" in errors
+    assert "未导入任何记录" in errors and "第 3 行 · 公民身份号码：公民身份号码校验位错误" in errors
+    assert "第 4 行 · 职务类型：未知职务类型“局长”" in errors
     assert count(world, PostHolding) == 0 and count(world, Subject, Subject.code == A) == 0
 
 
@@ -159,7 +159,7 @@ def test_a_users_import_with_bad_rows_names_every_row(web, world, staff):
                                                  ("new2", "新二", "领导", "", ""))))
     work(world)
     errors = admin.page(url).text_of("user-errors")
-    assert "第 3 行" in errors and "reviewer 已存在" in errors and "第 4 行" in errors and "未知角色“领导”" in errors
+    assert "第 3 行 · 用户名：用户名 reviewer 已存在" in errors and "第 4 行 · 角色：未知角色：领导" in errors
     assert count(world, User, User.username == "new1") == 0
 
 
@@ -243,7 +243,7 @@ def test_an_uploader_who_lost_the_role_meanwhile_gets_nothing_imported(web, worl
     work(world)
     with world.factory() as session:
         job = session.scalars(select(ImportJob)).one()
-    assert (job.status, job.errors) == ("failed", ["上传者已无权进行此导入 / the uploader may no longer run this import"])
+    assert (job.status, [str(m) for m in job.messages]) == ("failed", ["上传者已无权进行此导入"])
     assert count(world, User, User.username == "new1") == 0
     assert url.endswith(f"/{job.id}")
 
@@ -283,7 +283,7 @@ def test_a_job_that_keeps_dying_is_given_up_with_a_reason(web, world, staff):
     assert work(world) == 0
     with world.factory() as session:
         job = session.scalars(select(ImportJob)).one()
-    assert job.status == "failed" and f"导入已中断 {MAX_ATTEMPTS} 次" in job.errors[0]
+    assert job.status == "failed" and f"导入已中断 {MAX_ATTEMPTS} 次" in str(job.messages[0])
     assert count(world, PostHolding) == 0
 
 

@@ -65,7 +65,7 @@ def test_a_lone_surrogate_in_json_to_the_editor_is_a_json_400_naming_the_field(w
                                    content_type="application/json", headers={"X-CSRFToken": manager.token})
     assert response.status_code == 400 and response.mimetype == "application/json"
     answer = response.get_json()
-    assert answer["ok"] is False and answer["fields"] == {"title": "文本不是有效的 Unicode / text is not valid Unicode"}
+    assert answer["ok"] is False and answer["fields"] == {"title": "文本不是有效的 Unicode"}
     assert "“title”" in answer["error"]
 
 
@@ -111,12 +111,12 @@ def test_json_nested_100k_deep_to_the_editor_is_a_quick_json_400(web, endpoint):
         response = manager.client.post(f"/admin/processes/record_lifecycle/{endpoint}", data=body,
                                        content_type="application/json", headers={"X-CSRFToken": manager.token})
         assert response.status_code == 400 and response.mimetype == "application/json"
-        assert response.get_json()["fields"] == {"body": "JSON 嵌套过深 / the JSON nests too deeply"}
+        assert response.get_json()["fields"] == {"body": "JSON 嵌套过深"}
         assert time.monotonic() - started < 1.0
     response = manager.client.post("/admin/api/check", data='{"source": "1 +", "mode": NaN}',
                                    content_type="application/json", headers={"X-CSRFToken": manager.token})
     assert response.status_code == 400 and response.get_json()["fields"] == {
-        "body": "请求体不是有效的 JSON / the request body is not valid JSON"}
+        "body": "请求体不是有效的 JSON"}
 
 
 def test_the_editors_own_checks_still_say_where_the_nul_is(web):

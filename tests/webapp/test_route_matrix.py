@@ -146,6 +146,7 @@ POLICY: dict[str, Access | dict[str, Access]] = {
     **{f"personnel.{name}": PERSONNEL for name in ("index", "person", "credit_check", "roster", "open_case")},
     # a roster import's page and status: its uploader's (another personnel clerk: 404, test_import_jobs.py)
     "personnel.roster_import": PERSONNEL,
+    "personnel.roster_template_file": PERSONNEL,
     "personnel.roster_import_status": PERSONNEL,
     # -- system administration: the working-day calendar ----------------------------------------
     "system.calendar": ADMIN,
@@ -202,6 +203,7 @@ ARG_OVERRIDES = {
     ("inbox.unclaim", "row_id"): "task_unclaim_web",
     ("api.unclaim", "task_id"): "task_unclaim_api",
     ("personnel.roster_import", "job_id"): "roster_import_job",
+    ("personnel.roster_template_file", "kind"): "sheet_kind",
     ("personnel.roster_import_status", "job_id"): "roster_import_job",
     ("system.user_import_job", "job_id"): "users_import_job",
     ("system.user_import_status", "job_id"): "users_import_job",
@@ -241,7 +243,7 @@ def build(world: WebWorld) -> SimpleNamespace:
     """The objects the URL arguments name, through the services: department A's record sanctioned
     (its decision document; P1's accountability case waiting for P1's statement), A's objection
     with a file, five legality reviews for the task routes, a migration job, and a token per account."""
-    o = SimpleNamespace(process_key=LIFECYCLE, application_kind="objection")
+    o = SimpleNamespace(process_key=LIFECYCLE, application_kind="objection", sheet_kind="xlsx")
     with world.uow() as uow:
         p1 = uow.session.get(Subject, world.subjects[P1])
         add_holding(uow, world.subjects[A], p1, "principal", date(2023, 1, 1), date(2026, 3, 31), "局长")

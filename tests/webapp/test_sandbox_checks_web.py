@@ -29,14 +29,18 @@ def _check(manager, source: str, mode: str = "eval"):
 def test_the_live_check_answers_with_the_problem(web):
     manager = _manager(web)
     answer = _check(manager, HUGE)
-    assert answer["ok"] is False and "表达式过于复杂 / too complex: about 5,999" in answer["error"]
+    assert answer["ok"] is False and "表达式过于复杂：约 5,999 层嵌套" in answer["error"]
     answer = _check(manager, f"x = {HUGE}", "exec")
-    assert answer["ok"] is False and "too complex" in answer["error"]
+    assert answer["ok"] is False and "表达式过于复杂" in answer["error"]
     answer = _check(manager, " or ".join(["x == 1"] * 3000))
-    assert answer == {"ok": False, "error": "代码过长 / code too long: 29,996 characters (limit 20,000)"}
+    assert answer == {"ok": False, "error": "代码过长：29,996 个字符（上限 20,000）"}
     assert _check(manager, "format(amount, '>5') != '' and hasattr(amount, 'real')") == {"ok": True}
     answer = _check(manager, "bytes(3)")
-    assert answer["ok"] is False and "not available in scripts: bytes" in answer["error"]
+    assert answer["ok"] is False and "脚本中不可用：bytes" in answer["error"]
+    manager.get("/admin/?lang=en")                   # the manager's page language: the answers follow it
+    answer = _check(manager, "bytes(3)")
+    assert answer == {"ok": False, "error": "not available in scripts: bytes"}
+    manager.get("/admin/?lang=zh_CN")
     answer = _check(manager, "'{0.__class__}'.format(x)")
     assert answer["ok"] is False and "use an f-string" in answer["error"]
 
@@ -55,6 +59,6 @@ def test_validate_and_deploy_name_the_gateway_and_deploy_nothing(web, session_fa
         assert response.status_code == status, response.get_data(as_text=True)[:300]
         problems = response.get_json()["problems"]
         assert [p["element"] for p in problems] == ["gw_review_decision"], problems
-        assert "too complex: about 5,999 nested or chained operations (limit 100)" in problems[0]["reason"]
+        assert "表达式过于复杂：约 5,999 层嵌套或连续的运算（上限 100）" in problems[0]["reason"]
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(ProcessDefinition)) == versions

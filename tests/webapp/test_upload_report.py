@@ -1,5 +1,5 @@
 """A diagram drawn elsewhere, as a process manager meets it in the browser: the upload page lists
-every problem at once (file, element id, name, reason in Chinese and English) and draws the diagram
+every problem at once (file, element id, name, reason in the page's language) and draws the diagram
 with each problem on its element; "在编辑器中修改" keeps it as the process's draft, the editor opens it
 with the same problems marked, the manager fixes lanes, forms and expressions there and deploys it,
 without redrawing anything."""
@@ -51,12 +51,13 @@ def test_a_camunda_diagram_is_refused_with_every_problem_listed_and_drawn(web, s
     assert {element for element, _ in items} == {
         "Process_claims", "Lane_experts", "Start_claim", "Task_register", "DataStoreRef_crm", "Task_lookup",
         "Task_score", "Task_assess", "Call_fraud", "Gateway_any", "Wait_noon", "Throw_stop", "Flow_e"}
-    for element, text in items:   # file · id 「name」：中文 / English
+    for element, text in items:   # file · id 「name」：the reason, in Chinese only
         assert text.startswith(f"C.9.0-camunda-everything.bpmn · {element}")
-        assert re.search(r"[\u4e00-\u9fff].* / [A-Za-z]", text), text
-    assert ("Call_fraud", "C.9.0-camunda-everything.bpmn · Call_fraud 「反欺诈检查」：调用活动不受支持，请改用子流程或子案件 / "
-            "call activities are not supported; use an embedded subprocess, or a sub-case started by a service "
-            "operation") in items
+        reason = re.split(r"：", text, maxsplit=1)[1]
+        assert re.search(r"[\u4e00-\u9fff]", reason) and " / " not in reason, text
+        assert "not supported" not in reason and "would be ignored" not in reason, text
+    assert ("Call_fraud", "C.9.0-camunda-everything.bpmn · Call_fraud 「反欺诈检查」：调用活动不受支持，请改用子流程，"
+            "或由服务操作启动的子案件") in items
     # the diagram as uploaded, with the same problems to mark on it
     assert page.one("upload-diagram") is not None
     assert page.value_of("bpmn_xml") == (MIWG / "C.9.0-camunda-everything.bpmn").read_text(encoding="utf-8")
@@ -73,6 +74,39 @@ def test_the_page_reads_in_english_too(web):
     assert page.html_lang == "en"
     assert "Not deployed. The problems:" in page.text and "Open in the editor" in page.text
     assert "No need to redraw it" in page.text
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_a_broken_upload_lists_its_problems_in_the_page_language_only(web):
+    """The same refused diagram: on the Chinese page every reason is Chinese, with ?lang=en every
+    reason is English (the diagram's own names, 「...」, stay as drawn)."""
+    manager = web("manager")
+    chinese = dict(listed(upload(manager, "C.9.0-camunda-everything.bpmn")))
+    manager.get("/admin/?lang=en")
+    page = upload(manager, "C.9.0-camunda-everything.bpmn")
+    assert page.status == 422 and page.html_lang == "en"
+    english = dict(listed(page))
+    assert chinese.keys() == english.keys() and len(english) == 13
+    for element, text in english.items():
+        reason = re.split(r"[：:] ?", text.split(element, 1)[1], maxsplit=1)[1]
+        assert not CJK.search(re.sub(r"「[^」]*」|'[^']*'", "", reason)), text   # names as drawn aside
+        assert CJK.search(chinese[element].split("：", 1)[1]), chinese[element]
+        assert " / " not in reason and " / " not in chinese[element]
+    english_items = listed(page)
+    assert any(text.endswith("call activities are not supported; use an embedded subprocess, or a sub-case started "
+                             "by a service operation") for element, text in english_items if element == "Call_fraud")
+    # the editor's JSON speaks the session's language too
+    problems = api(manager, "POST", "/admin/processes/record_lifecycle/validate",
+                   {"bpmn_xml": "<not-xml", "forms": {}}).get_json()["problems"]
+    assert any(p["reason"].startswith("malformed XML") for p in problems), problems
+    manager.get("/admin/upload?lang=zh_CN")
+    assert any(text.endswith("调用活动不受支持，请改用子流程，或由服务操作启动的子案件")
+               for element, text in listed(upload(manager, "C.9.0-camunda-everything.bpmn")) if element == "Call_fraud")
+    problems = api(manager, "POST", "/admin/processes/record_lifecycle/validate",
+                   {"bpmn_xml": "<not-xml", "forms": {}}).get_json()["problems"]
+    assert any(p["reason"].startswith("XML 格式错误") for p in problems), problems
 
 
 def camunda_fixed_in_the_editor(xml: str) -> str:
@@ -130,9 +164,9 @@ def test_a_refused_diagram_opens_in_the_editor_as_a_draft_is_fixed_there_and_dep
 
     fixed = camunda_fixed_in_the_editor(loaded["bpmn_xml"])
     answer = api(manager, "POST", "/admin/processes/Process_order/validate", {"bpmn_xml": fixed, "forms": {}}).get_json()
-    assert [(p["element"], p["reason"].split(" / ")[-1]) for p in answer["problems"]] == [
-        ("Activity_check", "form forms/Process_order/check.json does not exist"),
-        ("Activity_approve", "form forms/Process_order/check.json does not exist")]   # the form is next
+    assert [(p["element"], p["reason"]) for p in answer["problems"]] == [
+        ("Activity_check", "表单文件 forms/Process_order/check.json 不存在"),
+        ("Activity_approve", "表单文件 forms/Process_order/check.json 不存在")]   # the form is next
     deployed = api(manager, "POST", "/admin/processes/Process_order/deploy",
                    {"bpmn_xml": fixed, "forms": {"check.json": FORM}})
     assert deployed.status_code == 200, deployed.get_json()
@@ -159,7 +193,7 @@ def test_a_diagram_not_marked_executable_opens_executable_and_a_draft_being_edit
     assert "将替换该流程现有的草稿" in again.text_of("open-in-editor")
     # a key that is not a process of the file is refused, and nothing is stored
     bad = manager.post("/admin/upload/draft", {"file_name": "x.bpmn", "bpmn_xml": xml, "key": "record_lifecycle"})
-    assert bad.status_code == 422 and "the file has no process with this id" in Page(bad).text
+    assert bad.status_code == 422 and "文件中没有此流程" in Page(bad).text
     with session_factory() as session:
         assert session.get(ProcessDraft, "record_lifecycle") is None
 
@@ -173,6 +207,9 @@ def test_the_editor_checks_a_timer_as_bpmn_writes_it_while_it_is_typed(web):
     for kind, source in (("timeDuration", "PT5M"), ("timeDuration", "P1DT2H"), ("timeDate", "2027-01-05T09:00:00+08:00"),
                          ("timeCycle", "R3/PT1H"), ("timeDate", "workday_deadline(5)"), ("timeDuration", '"PT5M"')):
         assert check(kind, source) == {"ok": True}, (kind, source)
+    wrong_kind = check("timeDate", "PT5M")
+    assert not wrong_kind["ok"] and "请写在 timeDuration 中" in wrong_kind["error"]
+    manager.get("/admin/?lang=en")
     wrong_kind = check("timeDate", "PT5M")
     assert not wrong_kind["ok"] and "write it in timeDuration" in wrong_kind["error"]
     unsafe = check("timeDuration", "open('/etc/passwd').read()")

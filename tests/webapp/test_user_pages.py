@@ -115,8 +115,8 @@ def test_an_import_with_a_bad_row_adds_nobody_and_names_the_rows(web, world):
                                                        ("new2", "新二", "领导", "", ""))))
     assert page.status == 200
     errors = page.text_of("user-errors")
-    assert "第 3 行" in errors and "reviewer 已存在" in errors
-    assert "第 4 行" in errors and "未知角色“领导”" in errors
+    assert "第 3 行 · 用户名：用户名 reviewer 已存在" in errors
+    assert "第 4 行 · 角色：未知角色：领导" in errors
     assert not Page(admin.get("/system/users?q=new1")).xpath('//tr[@data-user="new1"]')
 
 

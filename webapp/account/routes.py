@@ -13,6 +13,7 @@ from workflows.users import activate as activate_account
 from workflows.users import change_password, end_my_sessions
 
 from ..context import clock, db, db_int, unit_of_work
+from ..translate import translated
 from . import bp
 
 
@@ -36,7 +37,7 @@ def password():
             uow.commit()
         session["sid"] = sid
     except AccountError as exc:
-        flash(str(exc), "error")
+        flash(translated(exc), "error")
         return redirect(url_for("account.index") + "#password")
     flash(_("密码已修改。其他设备上的登录已退出，API 令牌已全部撤销。"), "success")
     return redirect(url_for("account.index"))
@@ -57,7 +58,7 @@ def set_password():
                 uow.commit()
             session["sid"] = sid
         except AccountError as exc:
-            error = str(exc)
+            error = translated(exc)
         else:
             flash(_("密码已设置。"), "success")
             return redirect(url_for("auth.home"))
@@ -76,7 +77,7 @@ def revoke():
             revoke_token(uow, request.form.get("token_id", type=db_int) or 0, "revoked", owner_id=current_user.id)
             uow.commit()
     except AccountError as exc:
-        flash(str(exc), "error")
+        flash(translated(exc), "error")
     else:
         flash(_("令牌已撤销。"), "success")
     return redirect(url_for("account.index") + "#tokens")
@@ -109,7 +110,7 @@ def activate():
                                  form.get("new_password", ""), form.get("new_password2", ""))
                 uow.commit()
         except AccountError as exc:
-            error = str(exc)
+            error = translated(exc)
         else:
             if current_user.is_authenticated:
                 logout_user()

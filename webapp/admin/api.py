@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from flask import abort, jsonify, render_template, request
+from flask_babel import gettext
 
 from workflows.engine.bundle import InvalidBundle
 from workflows.engine.iso_timers import check_timer_source
+from workflows.messages import N_
 from workflows.operations import OPERATIONS
 from workflows.process_admin import check_edited, deploy_edited, discard_draft, load_draft, save_draft
 from workflows.sandbox import SandboxError, check_expression, check_script
@@ -13,15 +15,18 @@ from ..context import db, unit_of_work
 from ..formkit import fields_of
 from ..input_guard import own_text_check
 from ..input_limits import DIAGRAM_TEXT_LIMIT, SCRIPT_TEXT_LIMIT
+from .editor_text import editor_texts
+from ..translate import translated
 from .routes import bp
 
+# a new form starts as this; its titles are catalog ids, shown in the task page's language
 FORM_TEMPLATE = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema", "title": "新表单", "type": "object",
+    "$schema": "https://json-schema.org/draft/2020-12/schema", "title": N_("新表单"), "type": "object",
     "additionalProperties": False, "required": ["decision", "opinion"], "x-order": ["decision", "opinion"],
     "properties": {
-        "decision": {"type": "string", "title": "结论", "x-widget": "radio",
-                     "oneOf": [{"const": "approve", "title": "同意"}, {"const": "reject", "title": "不同意"}]},
-        "opinion": {"type": "string", "title": "意见", "x-widget": "textarea", "minLength": 1, "maxLength": 2000,
+        "decision": {"type": "string", "title": N_("结论"), "x-widget": "radio",
+                     "oneOf": [{"const": "approve", "title": N_("同意")}, {"const": "reject", "title": N_("不同意")}]},
+        "opinion": {"type": "string", "title": N_("意见"), "x-widget": "textarea", "minLength": 1, "maxLength": 2000,
                     "pattern": "\\S"}}}
 
 
@@ -36,7 +41,7 @@ def _payload() -> tuple[str, dict]:
 
 
 def _problems(problems) -> list[dict]:
-    return [p.as_dict() for p in problems]
+    return [p.as_dict(translated) for p in problems]
 
 
 @bp.get("/processes/<key>/editor")
@@ -45,7 +50,7 @@ def editor(key):
         load_draft(db(), key)
     except LookupError:
         abort(404)
-    return render_template("admin/editor.html", key=key)
+    return render_template("admin/editor.html", key=key, texts=editor_texts())
 
 
 @bp.get("/processes/<key>/draft.json")
@@ -119,17 +124,17 @@ def check():
         abort(400)
     if mode in ("timeDate", "timeDuration", "timeCycle"):   # ISO 8601 as BPMN writes it, or Python
         error = check_timer_source(mode, source)
-        return jsonify(ok=error is None, **({"error": error} if error else {}))
+        return jsonify(ok=error is None, **({"error": translated(error)} if error else {}))
     try:   # too long or too deeply nested is the sandbox's answer too, shown like any other
         (check_script if mode == "exec" else check_expression)(source)
     except SandboxError as exc:
-        return jsonify(ok=False, error=str(exc))
+        return jsonify(ok=False, error=translated(exc))
     return jsonify(ok=True)
 
 
 @bp.get("/api/operations")
 def operations():
-    return jsonify([{"name": op.name, "title": op.title, "params": op.params} for op in OPERATIONS.values()])
+    return jsonify([{"name": op.name, "title": gettext(op.title), "params": op.params} for op in OPERATIONS.values()])
 
 
 @bp.get("/api/form-template")

@@ -8,9 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from workflows.diff import diff_xml
+from workflows.diff import diff_definitions
 from workflows.engine.bundle import InvalidBundle
-from workflows.migration import fail_job, plan, run_job, start_job
+from workflows.migration import blocked_reason, fail_job, plan, run_job, start_job
 from workflows.models import MigrationJob, ProcessDefinition, ProcessDraft
 from workflows.numbers import case_no
 from workflows.process_admin import (deploy_upload, draft_candidates, main_file, open_upload_as_draft,
@@ -20,6 +20,8 @@ from ..context import actor, clock, db, db_int, unit_of_work
 from ..input_guard import own_text_check
 from ..input_limits import DIAGRAM_TEXT_LIMIT
 from ..security_headers import stored_file
+from ..translate import translated
+
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -69,7 +71,7 @@ def upload():
                     results = deploy_upload(uow, storage.filename, data)
                     uow.commit()
                 except InvalidBundle as exc:
-                    problems = [p.as_dict() for p in exc.problems]
+                    problems = [p.as_dict(translated) for p in exc.problems]
                     refused = _refused_upload(storage.filename, data)
     status = 422 if problems else 200
     return render_template("admin/upload.html", problems=problems, results=results, refused=refused), status
@@ -95,7 +97,7 @@ def upload_draft():
             open_upload_as_draft(uow, file_name or f"{key}.bpmn", xml, key)
             uow.commit()
         except InvalidBundle as exc:
-            problems = [p.as_dict() for p in exc.problems]
+            problems = [p.as_dict(translated) for p in exc.problems]
             return render_template("admin/upload.html", problems=problems, results=[], refused=None), 422
     flash(_("已存为草稿：问题已标在流程图中，修改后即可部署。"), "success")
     return redirect(url_for("admin.editor", key=key))
@@ -110,8 +112,9 @@ def diff(key):
     by_id = {d.id: d for d in versions}
     a = by_id.get(request.args.get("a", type=db_int)) or (versions[-2] if len(versions) > 1 else versions[0])
     b = by_id.get(request.args.get("b", type=db_int)) or versions[-1]
-    changes = diff_xml(main_file(a)[1], main_file(b)[1])
-    return render_template("admin/diff.html", key=key, versions=versions, a=a, b=b, changes=changes)
+    layout = request.args.get("layout") == "1"
+    changes = diff_definitions(a, b, layout=layout)
+    return render_template("admin/diff.html", key=key, versions=versions, a=a, b=b, changes=changes, layout=layout)
 
 
 @bp.route("/processes/<key>/migrate", methods=["GET", "POST"])
@@ -160,5 +163,7 @@ def migration(job_id):
 def migration_progress(job_id):
     db().expire_all()
     job = db().get(MigrationJob, job_id) or abort(404)
-    blocked = [{**b, "number": case_no(b["case_id"], job.key)} for b in job.blocked]
+    blocked = [{"case_id": b["case_id"], "reason": translated(blocked_reason(b)), "number": case_no(b["case_id"], job.key)}
+               for b in job.blocked]
+
     return jsonify(status=job.status, total=job.total, done=job.done, moved=job.moved, blocked=blocked)

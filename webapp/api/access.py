@@ -3,6 +3,7 @@ from __future__ import annotations
 
 
 from flask import current_app, g, request
+from flask_babel import gettext as _
 
 from workflows.access import PERSONNEL, is_subject_account, may_list_records, reads_every_case, works_tasks
 from workflows.accounts import user_for_token
@@ -23,14 +24,14 @@ def _authenticate():
     g._login_user = login_manager.anonymous_user()   # a session cookie means nothing here
     if request.endpoint == "api.openapi_document":
         return
-    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    scheme, _space, token = request.headers.get("Authorization", "").strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise ApiError(401, "需要 API 令牌（Authorization: Bearer …） / a bearer token is required",
+        raise ApiError(401, _("需要 API 令牌（Authorization: Bearer …）"),
                        headers={"WWW-Authenticate": 'Bearer realm="credflow"'})
     user = user_for_token(db(), token, api_clock().now())    # revoked or expired: None
     if user is None:
-        raise ApiError(401, "令牌无效、已过期、已撤销或其用户已停用 / the token is invalid, expired or revoked, or its user is deactivated",
+        raise ApiError(401, _("令牌无效、已过期、已撤销或其用户已停用"),
                        headers={"WWW-Authenticate": 'Bearer realm="credflow", error="invalid_token"'})
     g.api_actor = Actor.of(user)
     g._login_user = SessionUser(user)      # for the access log: who made the request
@@ -80,4 +81,4 @@ def subject_only(actor: Actor) -> bool:
 
 
 def forbidden() -> ApiError:
-    return ApiError(403, "您的角色无权访问 / your roles do not allow this")
+    return ApiError(403, _("您的角色无权访问"))

@@ -1,14 +1,19 @@
-"""Errors of the JSON API: always `{"error": message, "fields": {...}}`, never an HTML page or a stack trace."""
+"""Errors of the JSON API: always `{"error": message, "fields": {...}}`, never an HTML page or a stack trace.
+Messages are in the request's language (webapp._locale: `?lang=en` or Accept-Language; Chinese by default)."""
 from __future__ import annotations
 
 import logging
 
 
 from flask import g, jsonify, request
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from workflows.cases import CalendarGap, CaseError
 from workflows.forms import FormInvalid
+from workflows.messages import N_
+
+from ..translate import translated
 
 from ..errors import RETRY_AFTER_S, database_unavailable, forget_failed_read_session
 from . import bp
@@ -16,15 +21,17 @@ from . import bp
 log = logging.getLogger("credflow.api")
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, fields: dict | None = None, headers: dict | None = None):
+    """`message` and the `fields` values: text already in the request's language, or Messages."""
+
+    def __init__(self, status: int, message, fields: dict | None = None, headers: dict | None = None):
         super().__init__(message)
         self.status, self.message, self.fields, self.headers = status, message, fields, headers or {}
 
 
-def error_response(status: int, message: str, fields: dict | None = None, headers: dict | None = None):
-    body = {"error": message}
+def error_response(status: int, message, fields: dict | None = None, headers: dict | None = None):
+    body = {"error": translated(message)}
     if fields:
-        body["fields"] = {str(k): str(v) for k, v in fields.items()}
+        body["fields"] = {str(k): translated(v) for k, v in fields.items()}
     response = jsonify(body)
     response.status_code = status
     response.headers.update(headers or {})
@@ -33,12 +40,13 @@ def error_response(status: int, message: str, fields: dict | None = None, header
 
 # -- errors: JSON for everything under /api/v1/ -------------------------------------------------
 
-MESSAGES = {400: "请求无效 / bad request", 401: "需要 API 令牌 / authentication required",
-            403: "无权访问 / forbidden", 404: "不存在 / not found", 405: "不支持此方法 / method not allowed",
-            409: "操作冲突 / conflict", 413: "请求过大 / request too large",
-            415: "需要 JSON / expected application/json", 500: "服务器内部错误 / internal error",
-            503: "数据库暂时不可用，请稍后重试（先查看操作是否已生效） / database unavailable: retry later "
-                 "(check first whether the last action took effect)"}
+MESSAGES = {400: N_("请求无效"), 401: N_("需要 API 令牌"), 403: N_("无权访问"), 404: N_("不存在"),
+            405: N_("不支持此方法"), 409: N_("操作冲突"), 413: N_("请求过大"), 415: N_("需要 JSON（application/json）"),
+            500: N_("服务器内部错误"), 503: N_("数据库暂时不可用，请稍后重试（先查看操作是否已生效）")}
+
+
+def status_message(code: int, default: str = "") -> str:
+    return _(MESSAGES[code]) if code in MESSAGES else default
 
 
 @bp.errorhandler(ApiError)
@@ -48,17 +56,17 @@ def _api_error(exc: ApiError):
 
 @bp.errorhandler(FormInvalid)
 def _form_invalid(exc: FormInvalid):
-    return error_response(422, "表单有误 / the form has errors", exc.errors)
+    return error_response(422, _("表单有误"), exc.errors)
 
 
 @bp.errorhandler(CaseError)
 def _case_error(exc: CaseError):
     if isinstance(exc, CalendarGap):   # which year is missing, and where it is entered
-        response = jsonify({"error": str(exc), "calendar_year": exc.uncovered.year,
+        response = jsonify({"error": translated(exc), "calendar_year": exc.uncovered.year,
                             "calendar_page": exc.uncovered.link})
         response.status_code = exc.status
         return response
-    return error_response(exc.status, str(exc))
+    return error_response(exc.status, translated(exc))
 
 
 @bp.errorhandler(HTTPException)
@@ -67,7 +75,7 @@ def http_error(exc: HTTPException):
     headers = {}
     if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
         headers["Allow"] = ", ".join(sorted(exc.valid_methods))
-    return error_response(code, MESSAGES.get(code, exc.name), headers=headers)
+    return error_response(code, status_message(code, exc.name), headers=headers)
 
 
 @bp.errorhandler(Exception)
@@ -76,9 +84,9 @@ def _server_error(exc: Exception):
     forget_failed_read_session()
     if database_unavailable(exc):
         log.warning("database unavailable on %s %s", request.method, request.path, extra=extra)
-        return error_response(503, MESSAGES[503], headers={"Retry-After": str(RETRY_AFTER_S)})
+        return error_response(503, status_message(503), headers={"Retry-After": str(RETRY_AFTER_S)})
     log.exception("unhandled API error on %s %s", request.method, request.path, extra=extra)
-    return error_response(500, MESSAGES[500])
+    return error_response(500, status_message(500))
 
 
 class _UnroutedApiRequest(Exception):

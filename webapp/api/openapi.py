@@ -49,7 +49,8 @@ def _schemas(capture: dict) -> dict:
     }
     return {
         "Error": _object({
-            "error": {"type": "string", "description": "What went wrong, for people (Chinese / English)."},
+            "error": {"type": "string", "description": "What went wrong, for people, in the request's language "
+                                                              "(Chinese; English with `lang=en` or Accept-Language)."},
             "fields": {"type": "object", "additionalProperties": {"type": "string"},
                        "description": "One message per invalid field or parameter."},
         }, required=["error"]),
@@ -172,7 +173,9 @@ def document(capture: dict | None = None) -> dict:
         "openapi": "3.1.0",
         "info": {"title": "credflow API", "version": "1",
                  "description": "Records, cases and tasks of credflow. Authenticate with `Authorization: Bearer "
-                                "<token>` (`credflow api-token USERNAME`). Errors are `{\"error\", \"fields\"?}`."},
+                                "<token>` (`credflow api-token USERNAME`). Errors are `{\"error\", \"fields\"?}`, "
+                                "in one language: Chinese by default, English with the query argument `lang=en` "
+                                "or an `Accept-Language` header preferring `en`."},
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
         "paths": {

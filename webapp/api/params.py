@@ -4,12 +4,14 @@ from __future__ import annotations
 import re
 
 from flask import request
+from flask_babel import gettext as _
 
 from workflows.forms import FormInvalid, validate_form
 
 from ..context import MAX_PAGE
 from ..formkit import fields_of
-from ..input_limits import MAX_DEPTH, PROBLEMS, TEXT_LIMITS, JsonRefused, json_problems, parse_json, text_problem
+from ..input_limits import (MAX_DEPTH, PROBLEMS, TEXT_LIMITS, JsonRefused, json_problems, parse_json, text_problem,
+                           too_long)
 from ..uploads import check_attachment_ids
 from .access import api_actor
 from .errors import ApiError
@@ -22,7 +24,7 @@ MAX_ID = 2 ** 31 - 1          # ids are database integers: anything larger is si
 def check_arg_text(name: str, value: str) -> None:
     problem = text_problem(value)
     if problem:
-        raise ApiError(400, f"参数 {name} 无效 / invalid {name}", {name: problem})
+        raise ApiError(400, _("参数 %(name)s 无效", name=name), {name: problem})
 
 
 def check_json(body: dict) -> None:
@@ -32,19 +34,19 @@ def check_json(body: dict) -> None:
     if errors.get("body") == PROBLEMS["too_deep"]:
         raise ApiError(400, PROBLEMS["too_deep"])
     if errors:
-        raise ApiError(422, "表单有误 / the form has errors", errors)
+        raise ApiError(422, _("表单有误"), errors)
 
 
 def json_object() -> dict:
     raw = request.get_data(cache=True)
     if not raw.strip():
-        raise ApiError(400, "需要 JSON 对象 / expected a JSON object in the request body")
+        raise ApiError(400, _("请求体须为 JSON 对象"))
     try:
         body = parse_json(raw, MAX_DEPTH)
     except JsonRefused as exc:
-        raise ApiError(400, str(exc)) from None
+        raise ApiError(400, PROBLEMS[exc.problem]) from None
     if not isinstance(body, dict):
-        raise ApiError(400, "需要 JSON 对象 / expected a JSON object in the request body")
+        raise ApiError(400, _("请求体须为 JSON 对象"))
     check_json(body)
     return body
 
@@ -60,9 +62,10 @@ def text_arg(name: str, choices=None) -> str | None:
     check_arg_text(name, value)
     if choices is not None:
         if value not in choices:
-            raise ApiError(400, f"参数 {name} 无效 / invalid {name}", {name: "one of " + ", ".join(choices)})
+            raise ApiError(400, _("参数 %(name)s 无效", name=name),
+                           {name: _("取值须为 %(choices)s 之一", choices=", ".join(choices))})
     elif len(value) > TEXT_LIMITS[name]:
-        raise ApiError(400, f"参数 {name} 过长 / {name} is too long", {name: f"at most {TEXT_LIMITS[name]} characters"})
+        raise ApiError(400, _("参数 %(name)s 过长", name=name), {name: too_long(TEXT_LIMITS[name])})
     return value
 
 
@@ -71,7 +74,8 @@ def int_arg(name: str, default: int, maximum: int) -> int:
     if value is None or value == "":
         return default
     if not re.fullmatch(r"[0-9]{1,9}", value) or not 1 <= int(value) <= maximum:
-        raise ApiError(400, f"参数 {name} 无效 / invalid {name}", {name: f"an integer from 1 to {maximum}"})
+        raise ApiError(400, _("参数 %(name)s 无效", name=name),
+                       {name: _("须为 1 到 %(maximum)s 之间的整数", maximum=maximum)})
     return int(value)
 
 
@@ -81,7 +85,7 @@ def bool_arg(name: str) -> bool:
         return False
     if value in ("true", "1"):
         return True
-    raise ApiError(400, f"参数 {name} 无效 / invalid {name}", {name: "true or false"})
+    raise ApiError(400, _("参数 %(name)s 无效", name=name), {name: _("须为 true 或 false")})
 
 
 def page_args() -> tuple[int, int]:
@@ -95,9 +99,9 @@ def check_form(session, schema: dict, data: dict, case_id: int | None) -> dict:
     errors = {}
     for name in data:
         if name not in props:
-            errors[name] = "表单不含此字段 / not a field of this form"
+            errors[name] = _("表单不含此字段")
         elif props[name].get("readOnly"):
-            errors[name] = "只读字段 / read-only"
+            errors[name] = _("只读字段")
     try:
         clean = validate_form(schema, {k: v for k, v in data.items() if k not in errors})
     except FormInvalid as exc:
@@ -109,7 +113,7 @@ def check_form(session, schema: dict, data: dict, case_id: int | None) -> dict:
             continue
         if not isinstance(ids, list) or not all(is_id(i) for i in ids) \
                 or not check_attachment_ids(session, [f], {f.name: ids}, case_id, api_actor().user_id):
-            errors[f.name] = "附件不存在或不属于此案件 / unknown attachment"
+            errors[f.name] = _("附件不存在或不属于此案件")
     if errors:
         raise FormInvalid(errors)
     return clean

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 from flask import jsonify, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from workflows.access import may_open_case, subject_may_open_case
@@ -21,6 +22,7 @@ from ..context import db
 from ..formkit import fields_of
 from . import bp
 from .access import api_actor, forbidden, is_subject, reads_records, reads_staff_cases, unit_of_work
+from ..translate import translated
 from .errors import ApiError
 from .params import check_form, is_id, json_object, page_args, text_arg
 from .payloads import assignee_names, iso, page_count, record_json, task_json
@@ -62,7 +64,7 @@ def get_record(record_id: int):
     record = db().get(Record, record_id)
     # another subject's record is "not found", not "forbidden": no probing which ids exist
     if record is None or (not staff and not subject_sees_record(record, actor.subject_id)):
-        raise ApiError(404, "记录不存在 / no such record")
+        raise ApiError(404, _("记录不存在"))
     case = lifecycle_case(db(), record.id) if staff else None
     return jsonify(record_json(record, case.id if case else None))
 
@@ -70,24 +72,24 @@ def get_record(record_id: int):
 def _capture_schema() -> dict:
     definition = latest_definition(db(), LIFECYCLE)
     if definition is None:
-        raise ApiError(503, "记录流程未部署 / the record process is not deployed")
+        raise ApiError(503, _("记录流程未部署"))
     return specs_for(db(), definition.id).forms["capture.json"]
 
 
 def _new_subject_errors(value) -> dict:
     if not isinstance(value, dict) or set(value) - {"kind", "name", "code"}:
-        return {"subject": "an object {kind, name, code}"}
+        return {"subject": _("须为对象 {kind, name, code}")}
     kind, name, code = value.get("kind"), value.get("name"), value.get("code")
     if kind not in SUBJECT_KINDS:
-        return {"subject": "kind: one of " + ", ".join(SUBJECT_KINDS)}
+        return {"subject": _("kind 须为 %(choices)s 之一", choices=", ".join(SUBJECT_KINDS))}
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > 200:
-        return {"subject": "name: 1 to 200 characters"}
+        return {"subject": _("name 须为 1 到 200 个字符")}
     if not isinstance(code, str):
-        return {"subject": "code: a string"}
+        return {"subject": _("code 须为字符串")}
     try:
         check_subject_code(kind, code)
     except InvalidIdentifier as exc:
-        return {"subject": str(exc)}
+        return {"subject": translated(exc)}
     return {}
 
 
@@ -95,28 +97,28 @@ def _new_subject_errors(value) -> dict:
 def create_record():
     actor = api_actor()
     if "clerk" not in actor.roles:
-        raise ApiError(403, "只有承办人可以录入记录 / only clerks capture records")
+        raise ApiError(403, _("只有承办人可以录入记录"))
     body = json_object()
     schema = _capture_schema()
-    errors = {name: "未知字段 / unknown field" for name in set(body) - {"subject_id", "subject", "capture"}}
+    errors = {name: _("未知字段") for name in set(body) - {"subject_id", "subject", "capture"}}
     if ("subject_id" in body) == ("subject" in body):
-        errors["subject_id"] = "需要 subject_id 或 subject 之一 / give either subject_id or subject"
+        errors["subject_id"] = _("须给出 subject_id 或 subject 之一")
     elif "subject_id" in body:
         if not is_id(body["subject_id"]) or db().get(Subject, body["subject_id"]) is None:
-            errors["subject_id"] = "信用主体不存在 / no such subject"
+            errors["subject_id"] = _("信用主体不存在")
     else:
         errors.update(_new_subject_errors(body["subject"]))
     capture = body.get("capture")
     clean = None
     if not isinstance(capture, dict):
-        errors["capture"] = "需要录入表单的字段 / an object with the capture form's fields"
+        errors["capture"] = _("须为含录入表单字段的对象")
     else:
         try:
             clean = check_form(db(), schema, capture, None)
         except FormInvalid as exc:
             errors.update(exc.errors)
     if errors:
-        raise ApiError(422, "表单有误 / the form has errors", errors)
+        raise ApiError(422, _("表单有误"), errors)
     from ..cases.routes import claim_uploads
     with unit_of_work() as uow:
         if "subject" in body:
@@ -124,7 +126,7 @@ def create_record():
                 new = body["subject"]
                 subject_id = register_subject(uow, new["kind"], new["name"], new["code"]).id
             except CaseError as exc:
-                raise ApiError(422, str(exc), {"subject": str(exc)}) from None
+                raise ApiError(422, translated(exc), {"subject": translated(exc)}) from None
         else:
             subject_id = body["subject_id"]
         record, case = open_record(uow, subject_id, clean)
@@ -152,9 +154,9 @@ def get_case(case_id: int):
     staff = reads_staff_cases(actor) and may_open_case(db(), actor, case)
     if not staff and not (is_subject(actor) and subjects_case(actor, case)):
         if reads_staff_cases(actor):
-            raise ApiError(404, "案件不存在 / no such case") if case is None else forbidden()
+            raise ApiError(404, _("案件不存在")) if case is None else forbidden()
         if is_subject(actor):
-            raise ApiError(404, "案件不存在 / no such case")
+            raise ApiError(404, _("案件不存在"))
         raise forbidden()
     rows = db().scalars(select(HumanTask).where(HumanTask.case_id == case.id).order_by(HumanTask.id)).all()
     names = assignee_names(rows) if staff else {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from flask import jsonify
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from workflows.access import works_tasks
@@ -34,12 +35,12 @@ def list_open_tasks():
     now = api_clock().now()
     if staff_lanes(actor):
         if tab not in tabs_for(actor):
-            raise ApiError(403, "只有领导可以查看全部待办 / only leaders see all open tasks", {"tab": "leaders only"})
+            raise ApiError(403, _("只有领导可以查看全部待办"), {"tab": _("仅限领导")})
         result = list_tasks(db(), actor, q, now)
         rows, total, counts = result.rows, result.total, result.counts
     elif subject_only(actor):
         if tab == "all":
-            raise ApiError(403, "只有领导可以查看全部待办 / only leaders see all open tasks", {"tab": "leaders only"})
+            raise ApiError(403, _("只有领导可以查看全部待办"), {"tab": _("仅限领导")})
         rows, total, counts = _subject_tasks(actor, q, now)
     else:
         raise forbidden()
@@ -93,14 +94,14 @@ def _open_row(row_id: int) -> HumanTask:
     if subject_only(actor):
         if row is None or row.lane != "subject" or row.subject_id != actor.subject_id \
                 or not task_on_noticed_record(db(), row):
-            raise ApiError(404, "任务不存在 / no such task")
+            raise ApiError(404, _("任务不存在"))
         return row
     if not works_tasks(actor):      # as the inbox: the task workers only (workflows/access.py)
         raise forbidden()
     if row is None:
         raise task_gone_error(SimpleNamespace(session=db()), row_id)
     if not visible_to(actor, row):
-        raise ApiError(403, "您的角色不能查看此任务 / your roles do not cover this task")
+        raise ApiError(403, _("您的角色不能查看此任务"))
     return row
 
 
@@ -138,18 +139,18 @@ def complete(task_id: int):
     with unit_of_work() as uow:
         row = uow.session.get(HumanTask, task_id)
         if row is None:   # completed meanwhile
-            raise ApiError(404, "任务不存在 / no such task") if subject_only(actor) else task_gone_error(uow, task_id)
+            raise ApiError(404, _("任务不存在")) if subject_only(actor) else task_gone_error(uow, task_id)
         # who may act first (as complete_task checks), then what was sent
         if row.assignee_id is None and not can_work(actor, row):
-            raise ApiError(403, "您的角色不能办理此任务 / your roles do not cover this task's lane")
+            raise ApiError(403, _("您的角色不能办理此任务"))
         if row.assignee_id not in (None, actor.user_id):
-            raise ApiError(403, "此任务已由他人认领 / this task is claimed by someone else")
+            raise ApiError(403, _("此任务已由他人认领"))
         body = json_object()
-        errors = {name: "未知字段 / unknown field" for name in set(body) - {"data"}}
+        errors = {name: _("未知字段") for name in set(body) - {"data"}}
         if not isinstance(body.get("data"), dict):
-            errors["data"] = "需要表单数据对象 / an object with the form's fields"
+            errors["data"] = _("须为表单数据对象")
         if errors:
-            raise ApiError(422, "表单有误 / the form has errors", errors)
+            raise ApiError(422, _("表单有误"), errors)
         clean = check_form(uow.session, task_form(uow.session, row), body["data"], row.case_id)
         case = complete_task(uow, task_id, clean)
         uow.commit()

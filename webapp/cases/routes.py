@@ -18,6 +18,7 @@ from workflows.identifiers import InvalidIdentifier, check_subject_code
 from workflows.inbox import task_holders
 from workflows.documents import correct_document
 from workflows.models import Attachment, Case, Document, HumanTask, Record, Subject
+from workflows.messages import message_of
 from workflows.numbers import record_no, record_search
 from workflows.records import LIFECYCLE, open_record, register_subject
 
@@ -25,6 +26,8 @@ from ..context import actor, db, db_int, page_arg, unit_of_work
 from ..formkit import fields_of, parse_post
 from ..uploads import attachments_by_id, check_attachment_ids, send_attachment, store_form_uploads
 from ..security_headers import stored_file
+from ..translate import translated
+
 
 bp = Blueprint("cases", __name__)
 STAFF = CASE_STAFF
@@ -100,13 +103,13 @@ def new_record():
                 try:  # the code is checked with the rest of the form, not only once the rest is valid
                     check_subject_code(form.get("kind", ""), form.get("code", ""))
                 except InvalidIdentifier as exc:
-                    errors["subject"] = str(exc)
+                    errors["subject"] = translated(exc)
             if not errors:
                 try:
                     subject_id = (register_subject(uow, form.get("kind", ""), form.get("name", ""), form.get("code", "")).id
                                   if subject_mode == "new" else form.get("subject_id", type=db_int))
                 except CaseError as exc:
-                    errors["subject"] = str(exc)
+                    errors["subject"] = translated(exc)
                 else:
                     record, case = open_record(uow, subject_id, values)
                     claim_uploads(uow, values, fields, case)
@@ -202,7 +205,8 @@ def correct(document_id):
         try:
             new = correct_document(uow, document_id, request.form.get("reason", ""))
         except (LookupError, ValueError) as exc:
-            raise CaseError(str(exc)) from exc
+            raise CaseError(message_of(exc)) from exc
+
         uow.commit()
     flash(_("已出具更正文书 %(number)s。", number=new.number), "success")
     return redirect(url_for("cases.case", case_id=new.case_id) + "#documents")

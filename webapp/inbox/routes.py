@@ -16,6 +16,7 @@ from workflows.inbox import InboxQuery, claim_next_task, list_tasks, staff_lanes
 from workflows.models import Attachment, Case, HumanTask, Record, User, UserRole
 
 from ..context import actor, clock, db, db_int, page_arg, safe_local_url, unit_of_work
+from ..translate import translated
 from ..errors import TITLES as ERROR_TITLES
 from ..formkit import fields_of, parse_post, refusal_notice, typed_values
 from ..uploads import attachments_by_id, check_attachment_ids, store_form_uploads
@@ -158,7 +159,7 @@ def _task_gone(uow, row_id: int, schema: dict | None = None, data: dict | None =
         data = parse_post(schema, request.form)
     typed = typed_values(schema, data, request.form)
     attachments = attachments_by_id(db(), [i for _label, v, kind in typed if kind == "files" for i in v])
-    return render_template("inbox/task_gone.html", message=str(gone), status=gone.status,
+    return render_template("inbox/task_gone.html", message=translated(gone), status=gone.status,
                            title=str(ERROR_TITLES.get(gone.status, "")), typed=typed, attachments=attachments,
                            case_link=url_for("cases.case", case_id=found[1]) if found else None,
                            back=url_for("inbox.index"), back_text=_("返回待办")), gone.status

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from workflows.access import in_personnel_charge
-from workflows.accountability import (ENTRY_KINDS, POSTS, ROSTER_COLUMNS, ROSTER_LIMITS, add_entry, add_holding,
+from workflows.accountability import (ENTRY_KINDS, POSTS, ROSTER_LIMITS, ROSTER_SHEET, add_entry, add_holding,
                                       credit_check_extract, integrity_file, open_accountability_by_hand,
                                       own_published_records)
 from workflows.accountability_rule import records_of_persons_departments
@@ -21,6 +21,7 @@ from workflows.numbers import case_no, parse_number, subjects_numbered
 from workflows.sheet_reader import SheetError
 
 from ..context import actor, clock, db, db_int, page_arg, unit_of_work
+from ..translate import translated
 from ..import_views import start_import
 
 bp = Blueprint("personnel", __name__, url_prefix="/personnel")
@@ -45,6 +46,11 @@ def index():
     return render_template("personnel/index.html", people=people, q=q)
 
 
+def _named(names: dict[str, str]) -> dict[str, str]:
+    """The domain's names of its codes (catalog ids) in the page's language."""
+    return {code: _(name) for code, name in names.items()}
+
+
 def _person(person_id: int) -> Subject:
     person = db().get(Subject, person_id)
     if not in_personnel_charge(actor(), person):
@@ -64,7 +70,7 @@ def person(person_id):
                 uow.commit()
             flash(_("已记入诚信档案。"), "success")
         except (CaseError, ValueError) as exc:
-            flash(str(exc), "error")
+            flash(translated(exc), "error")
         return redirect(url_for("personnel.person", person_id=person.id))
     return _person_page(person)
 
@@ -79,7 +85,7 @@ def _person_page(person: Subject, refused: str | None = None, chosen: dict | Non
     records = records_of_persons_departments(db(), person.id)
     return render_template("personnel/person.html", person=person, entries=entries, cases=cases,
                            own_records=own_published_records(db(), person.id),
-                           holdings=holdings, kinds=ENTRY_KINDS, posts=POSTS, names=_department_names(holdings),
+                           holdings=holdings, kinds=_named(ENTRY_KINDS), posts=_named(POSTS), names=_department_names(holdings),
                            records=records, refused=refused, chosen=chosen or {}), (422 if refused else 200)
 
 
@@ -111,7 +117,7 @@ def roster():
         try:
             return redirect(url_for("personnel.roster_import", job_id=start_import("roster", sheet)), 303)
         except SheetError as exc:
-            errors = [str(exc)]
+            errors = [translated(exc)]
     elif request.method == "POST":
         form = request.form
         with unit_of_work() as uow:
@@ -130,13 +136,13 @@ def roster():
                 flash(_("已添加任职记录。"), "success")
                 uow.commit()
             except (CaseError, ValueError) as exc:
-                errors = [str(exc)]
+                errors = [translated(exc)]
     holdings = db().scalars(select(PostHolding).order_by(PostHolding.department_id, PostHolding.start_date.desc())
                             .limit(500)).all()
     people = {s.id: s for s in db().scalars(select(Subject).where(
         Subject.id.in_({h.person_id for h in holdings} | {h.department_id for h in holdings})))} if holdings else {}
-    return render_template("personnel/roster.html", holdings=holdings, people=people, posts=POSTS, errors=errors,
-                           columns=ROSTER_COLUMNS, limits=ROSTER_LIMITS), (422 if errors else 200)
+    return render_template("personnel/roster.html", holdings=holdings, people=people, posts=_named(POSTS), errors=errors,
+                           columns=ROSTER_SHEET, limits=ROSTER_LIMITS), (422 if errors else 200)
 
 
 @bp.post("/accountability")
@@ -150,6 +156,6 @@ def open_case():
             case = open_accountability_by_hand(uow, record_id, person.id, post)
             uow.commit()
     except CaseError as exc:
-        return _person_page(person, refused=str(exc), chosen={"record_id": record_id, "post": post})
+        return _person_page(person, refused=translated(exc), chosen={"record_id": record_id, "post": post})
     flash(_("已启动问责案件 %(number)s。", number=case_no(case)), "success")
     return redirect(url_for("personnel.person", person_id=person.id))

@@ -23,6 +23,7 @@ from workflows.record_notice import (noticed, subject_sees_case, subject_sees_do
                                      visible_records, visible_tasks)
 
 from ..context import actor, clock, db, unit_of_work
+from ..translate import translated
 from ..errors import TITLES as ERROR_TITLES
 from ..formkit import fields_of, parse_post, refusal_notice, typed_values
 from ..uploads import attachments_by_id, check_attachment_ids, send_attachment, store_form_uploads
@@ -109,7 +110,7 @@ def apply(record_id, process):
                     with uow.savepoint():
                         case = _file(uow, process, rec.id, clean)
                 except CaseError as exc:
-                    errors["_form"] = str(exc)
+                    errors["_form"] = translated(exc)
                 else:
                     ids = [i for f in fields if f.widget == "file" for i in clean.get(f.name, [])]
                     for att in uow.session.scalars(select(Attachment).where(Attachment.id.in_(ids))) if ids else []:
@@ -205,7 +206,7 @@ def _task_gone(row_id: int, schema: dict | None = None, values: dict | None = No
     if schema is not None and values is None:
         values = parse_post(schema, request.form)
     typed = typed_values(schema, values, request.form)
-    message = str(gone) if theirs else _("此任务已结束（已提交，或已过办理期限），您填写的内容没有提交。")
+    message = translated(gone) if theirs else _("此任务已结束（已提交，或已过办理期限），您填写的内容没有提交。")
     return render_template("inbox/task_gone.html", message=message, status=gone.status,
                            title=str(ERROR_TITLES.get(gone.status, "")), typed=typed,
                            attachments=attachments_by_id(db(), [i for _label, v, kind in typed if kind == "files" for i in v]),

@@ -7,28 +7,35 @@
   const root = document.getElementById('editor-root');
   if (!root) return;
 
+  // Every word this script writes comes from the page, in the page's language: the root's
+  // data-text maps each catalog id (the Chinese text) to its translation (webapp/admin/editor_text.py);
+  // `{name}` in a text is replaced by params.name.
+  const TEXT = JSON.parse(root.dataset.text || '{}');
+  const t = (id, params) => Object.entries(params || {}).reduce(
+    (out, [k, v]) => out.split(`{${k}}`).join(String(v)), TEXT[id] || id);
+
   const URLS = root.dataset;
   const CSRF = (document.querySelector('meta[name="csrf-token"]') || {}).content || '';
   const FORM_PROPERTY = 'formJsonSchemaFilename';
   const DUE_PROPERTY = 'dueInWorkdays';
   const DUE_AT_PROPERTY = 'dueAt';
   const DOSSIER_PROPERTY = 'dossierFields';
-  const ROLE_LABELS = { clerk: '承办人', reviewer: '审核人', leader: '分管领导' };
+  const ROLE_LABELS = { clerk: t('承办人'), reviewer: t('审核人'), leader: t('分管领导') };
   const NEW_FORM = '__new__';
   const AUTOSAVE_MS = 30000;
   const TYPE_LABELS = {
-    'bpmn:UserTask': '用户任务', 'bpmn:ServiceTask': '服务任务', 'bpmn:ScriptTask': '脚本任务',
-    'bpmn:BusinessRuleTask': '业务规则任务（决策表）', 'bpmn:Task': '任务（未指定类型）', 'bpmn:ManualTask': '手工任务',
-    'bpmn:SendTask': '发送任务', 'bpmn:ReceiveTask': '接收任务', 'bpmn:CallActivity': '调用活动',
-    'bpmn:SubProcess': '子流程', 'bpmn:Transaction': '事务子流程',
-    'bpmn:ExclusiveGateway': '排他网关', 'bpmn:InclusiveGateway': '包容网关', 'bpmn:ParallelGateway': '并行网关',
-    'bpmn:EventBasedGateway': '事件网关', 'bpmn:ComplexGateway': '复杂网关',
-    'bpmn:StartEvent': '开始事件', 'bpmn:EndEvent': '结束事件', 'bpmn:IntermediateCatchEvent': '中间捕获事件',
-    'bpmn:IntermediateThrowEvent': '中间抛出事件', 'bpmn:BoundaryEvent': '边界事件',
-    'bpmn:SequenceFlow': '连线（顺序流）', 'bpmn:Lane': '泳道（角色）', 'bpmn:Participant': '流程（池）',
-    'bpmn:Process': '流程', 'bpmn:Collaboration': '流程', 'bpmn:TextAnnotation': '注释', 'bpmn:Association': '关联',
-    'bpmn:DataObjectReference': '数据对象', 'bpmn:DataStoreReference': '数据存储', 'bpmn:Group': '分组',
-    'bpmn:MessageFlow': '消息流',
+    'bpmn:UserTask': t('用户任务'), 'bpmn:ServiceTask': t('服务任务'), 'bpmn:ScriptTask': t('脚本任务'),
+    'bpmn:BusinessRuleTask': t('业务规则任务（决策表）'), 'bpmn:Task': t('任务（未指定类型）'), 'bpmn:ManualTask': t('手工任务'),
+    'bpmn:SendTask': t('发送任务'), 'bpmn:ReceiveTask': t('接收任务'), 'bpmn:CallActivity': t('调用活动'),
+    'bpmn:SubProcess': t('子流程'), 'bpmn:Transaction': t('事务子流程'),
+    'bpmn:ExclusiveGateway': t('排他网关'), 'bpmn:InclusiveGateway': t('包容网关'), 'bpmn:ParallelGateway': t('并行网关'),
+    'bpmn:EventBasedGateway': t('事件网关'), 'bpmn:ComplexGateway': t('复杂网关'),
+    'bpmn:StartEvent': t('开始事件'), 'bpmn:EndEvent': t('结束事件'), 'bpmn:IntermediateCatchEvent': t('中间捕获事件'),
+    'bpmn:IntermediateThrowEvent': t('中间抛出事件'), 'bpmn:BoundaryEvent': t('边界事件'),
+    'bpmn:SequenceFlow': t('连线（顺序流）'), 'bpmn:Lane': t('泳道（角色）'), 'bpmn:Participant': t('流程（池）'),
+    'bpmn:Process': t('流程'), 'bpmn:Collaboration': t('流程'), 'bpmn:TextAnnotation': t('注释'), 'bpmn:Association': t('关联'),
+    'bpmn:DataObjectReference': t('数据对象'), 'bpmn:DataStoreReference': t('数据存储'), 'bpmn:Group': t('分组'),
+    'bpmn:MessageFlow': t('消息流'),
   };
   // Elements credflow refuses on deploy (see workflows/engine/prescan.py UNSUPPORTED)
   const UNSUPPORTED = ['bpmn:ComplexGateway', 'bpmn:Transaction', 'bpmn:AdHocSubProcess', 'bpmn:CallActivity',
@@ -38,8 +45,8 @@
                               'http://flowable.org/bpmn': 'Flowable', 'http://activiti.org/bpmn': 'Activiti' };
   const UNSUPPORTED_DEFINITIONS = ['bpmn:CompensateEventDefinition', 'bpmn:ConditionalEventDefinition',
                                    'bpmn:SignalEventDefinition'];
-  const TIMER_KINDS = [['timeDate', '日期时间（timeDate）'], ['timeDuration', '时长（timeDuration）'],
-                       ['timeCycle', '周期（timeCycle）']];
+  const TIMER_KINDS = [['timeDate', t('日期时间（timeDate）')], ['timeDuration', t('时长（timeDuration）')],
+                       ['timeCycle', t('周期（timeCycle）')]];
 
   const $ = (sel, el) => (el || document).querySelector(sel);
   const canvasEl = $('#canvas');
@@ -88,23 +95,23 @@
     try {
       resp = await fetch(url, init);
     } catch (err) {
-      return { status: 0, ok: false, data: null, error: '网络错误：' + err.message };
+      return { status: 0, ok: false, data: null, error: t('网络错误：') + err.message };
     }
     let data = null;
     try { data = await resp.json(); } catch (err) { data = null; }
     let error = null;
     if (!resp.ok && !(data && (data.problems || data.error))) {
-      error = resp.status === 403 ? '没有权限（403），请重新登录' : resp.status === 400
-        ? '请求被拒绝（400），页面可能已过期，请刷新' : `服务器错误（${resp.status}）`;
+      error = resp.status === 403 ? t('没有权限（403），请重新登录') : resp.status === 400
+        ? t('请求被拒绝（400），页面可能已过期，请刷新') : t('服务器错误（{status}）', { status: resp.status });
     } else if (resp.ok && data === null) {
-      error = '登录已过期，请刷新页面重新登录';
+      error = t('登录已过期，请刷新页面重新登录');
     }
     return { status: resp.status, ok: resp.ok && data !== null, data, error };
   }
 
   function hhmm(iso) {
     const d = iso ? new Date(iso) : new Date();
-    return d.toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit', hour12: false, timeZone: 'Asia/Shanghai' });
+    return d.toLocaleTimeString(document.documentElement.lang || 'zh-CN', { hour: '2-digit', minute: '2-digit', hour12: false, timeZone: 'Asia/Shanghai' });
   }
 
   function setStatus(text, kind, link) {
@@ -252,7 +259,7 @@
   }
 
   function roleText(name) {
-    return ROLE_LABELS[name] ? `${ROLE_LABELS[name]}（${name}）` : name;
+    return ROLE_LABELS[name] ? t('{role}（{code}）', { role: ROLE_LABELS[name], code: name }) : name;
   }
 
   // -- live sandbox checks -----------------------------------------------------------------------
@@ -265,7 +272,7 @@
 
   // A line under an input saying whether the sandbox accepts it (✓) or why not, as the manager types.
   function liveCheck(input, mode, opts) {
-    const { allowEmpty = false, emptyText = '（无条件）' } = opts || {};
+    const { allowEmpty = false, emptyText = t('（无条件）') } = opts || {};
     const out = h('div', { class: 'cf-check', 'data-check-for': input.id });
     let seq = 0;
     const check = async () => {
@@ -273,15 +280,15 @@
       const mine = ++seq;
       if (!source.trim()) {
         if (allowEmpty) setCheck(out, 'none', emptyText);
-        else setCheck(out, 'bad', '✗ 请填写表达式');
+        else setCheck(out, 'bad', t('✗ 请填写表达式'));
         return;
       }
-      setCheck(out, 'pending', '检查中…');
+      setCheck(out, 'pending', t('检查中…'));
       const r = await api(URLS.checkUrl, { method: 'POST',
                                            json: { source, mode: typeof mode === 'function' ? mode() : mode } });
       if (mine !== seq) return;
-      if (r.ok) setCheck(out, r.data.ok ? 'ok' : 'bad', r.data.ok ? '✓ 沙箱检查通过' : '✗ ' + r.data.error);
-      else setCheck(out, 'bad', '✗ ' + (r.error || '检查失败'));
+      if (r.ok) setCheck(out, r.data.ok ? 'ok' : 'bad', r.data.ok ? t('✓ 沙箱检查通过') : '✗ ' + r.data.error);
+      else setCheck(out, 'bad', '✗ ' + (r.error || t('检查失败')));
     };
     input.addEventListener('input', debounce(check, 300));
     check();
@@ -357,7 +364,7 @@
       h('code', { class: 'small text-truncate', title: element.id }, element.id)));
     if (UNSUPPORTED.includes(type) || (element.businessObject.eventDefinitions || []).some(
       (d) => UNSUPPORTED_DEFINITIONS.includes(d.$type))) {
-      panel.append(h('div', { class: 'alert alert-danger py-1 px-2 small' }, 'credflow 不能运行这种元素，部署会被拒绝。请删除或换成其他元素。'));
+      panel.append(h('div', { class: 'alert alert-danger py-1 px-2 small' }, t('credflow 不能运行这种元素，部署会被拒绝。请删除或换成其他元素。')));
     }
     renderCommon(element);
     renderVendorSettings(element, element.businessObject);
@@ -368,9 +375,9 @@
     else if (is(element, 'bpmn:ServiceTask')) renderServiceTask(element);
     else if (is(element, 'bpmn:ScriptTask')) renderScriptTask(element);
     else if (is(element, 'bpmn:BusinessRuleTask')) renderBusinessRuleTask(element);
-    else if (type === 'bpmn:Task') panel.append(hint('没有类型的任务只会直接通过。点击任务旁的扳手图标，把它改为用户任务、服务任务或脚本任务。', 'text-warning-emphasis mb-2'));
+    else if (type === 'bpmn:Task') panel.append(hint(t('没有类型的任务只会直接通过。点击任务旁的扳手图标，把它改为用户任务、服务任务或脚本任务。'), 'text-warning-emphasis mb-2'));
     if (is(element, 'bpmn:ExclusiveGateway') || is(element, 'bpmn:InclusiveGateway')) renderGateway(element);
-    else if (is(element, 'bpmn:ParallelGateway')) panel.append(hint('并行网关：所有出口连线同时执行，连线没有条件。'));
+    else if (is(element, 'bpmn:ParallelGateway')) panel.append(hint(t('并行网关：所有出口连线同时执行，连线没有条件。')));
     if (is(element, 'bpmn:SequenceFlow')) renderSequenceFlow(element);
     if (is(element, 'bpmn:Event')) renderEvent(element);
     if (is(element, 'bpmn:Lane')) renderLane(element);
@@ -390,14 +397,14 @@
     });
     panel.append(
       h('p', { class: 'mb-1 fw-semibold' }, (process && process.name) || URLS.key),
-      h('p', { class: 'small text-body-secondary mb-2' }, `流程 ID ${process ? process.id : ''} · 用户任务 ${counts.user || 0} · 服务任务 ${counts.service || 0} · 网关 ${counts.gateway || 0}`),
-      h('p', { class: 'small mb-1' }, '在流程图中点击一个元素，在这里编辑它的属性：'),
+      h('p', { class: 'small text-body-secondary mb-2' }, t('流程 ID {id} · 用户任务 {user} · 服务任务 {service} · 网关 {gateway}', { id: process ? process.id : '', user: counts.user || 0, service: counts.service || 0, gateway: counts.gateway || 0 })),
+      h('p', { class: 'small mb-1' }, t('在流程图中点击一个元素，在这里编辑它的属性：')),
       h('ul', { class: 'small ps-3 mb-2' },
-        h('li', null, '用户任务：名称、表单、办理期限；角色由任务所在的泳道决定'),
-        h('li', null, '服务任务：调用的操作及其参数（Python 表达式）'),
-        h('li', null, '网关与连线：条件（Python 表达式）'),
-        h('li', null, '定时事件：时间表达式；脚本任务：脚本')),
-      hint('表达式和脚本在沙箱中运行，输入时即检查。左侧工具栏可添加元素；点击元素后旁边的图标可追加、连接或更改类型。'));
+        h('li', null, t('用户任务：名称、表单、办理期限；角色由任务所在的泳道决定')),
+        h('li', null, t('服务任务：调用的操作及其参数（Python 表达式）')),
+        h('li', null, t('网关与连线：条件（Python 表达式）')),
+        h('li', null, t('定时事件：时间表达式；脚本任务：脚本'))),
+      hint(t('表达式和脚本在沙箱中运行，输入时即检查。左侧工具栏可添加元素；点击元素后旁边的图标可追加、连接或更改类型。')));
     if (process) renderVendorSettings(participants.length ? participants[0] : rootElement, process);
   }
 
@@ -418,7 +425,7 @@
     if (!attrs.length && !items.length) return;
     const shown = [...attrs.map((a) => `${a}="${bo.$attrs[a]}"`), ...items.map((v) => `<${v.$type}>`)];
     const remove = h('button', { type: 'button', class: 'btn btn-sm btn-outline-danger mt-1', 'data-remove-vendor': bo.id },
-      '移除这些设置');
+      t('移除这些设置'));
     remove.addEventListener('click', () => {
       const commands = [];
       if (attrs.length) commands.push(updateModdle(element, bo, Object.fromEntries(attrs.map((a) => [a, undefined]))));
@@ -430,9 +437,9 @@
       renderPanel();
     });
     panel.append(h('div', { class: 'alert alert-warning py-1 px-2 small', 'data-vendor-settings': bo.id },
-      h('div', { class: 'fw-semibold' }, '其他引擎的设置，credflow 不会执行：'),
+      h('div', { class: 'fw-semibold' }, t('其他引擎的设置，credflow 不会执行：')),
       h('ul', { class: 'mb-1 ps-3 font-monospace text-break' }, shown.map((n) => h('li', null, n))),
-      h('div', null, '角色由任务所在的泳道决定，表单在“表单”页编辑，服务任务调用 credflow 的操作。'), remove));
+      h('div', null, t('角色由任务所在的泳道决定，表单在“表单”页编辑，服务任务调用 credflow 的操作。')), remove));
   }
 
   function renderCommon(element) {
@@ -443,7 +450,7 @@
       state.committing++;
       try { modeling.updateLabel(element, value || null); } finally { state.committing--; }
     });
-    panel.append(field('名称', name));
+    panel.append(field(t('名称'), name));
     if (is(element, 'bpmn:FlowNode') || is(element, 'bpmn:SequenceFlow')) {
       const idInput = textInput('prop-id', element.id, { class: 'form-control form-control-sm font-monospace' });
       const idError = h('div', { class: 'cf-check', 'data-check-for': 'prop-id' });
@@ -456,13 +463,13 @@
         run([['element.updateProperties', { element, properties: { id: value } }]]);
         renderPanel();
       });
-      panel.append(field('ID', idInput, idError, hint('流程内唯一，字母开头，只用字母、数字、下划线；运行中的案件靠它识别任务。')));
+      panel.append(field('ID', idInput, idError, hint(t('流程内唯一，字母开头，只用字母、数字、下划线；运行中的案件靠它识别任务。'))));
     }
   }
 
   function idProblem(value) {
-    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(value)) return 'ID 须以字母或下划线开头，只含字母、数字、下划线、点和连字符';
-    if (moddle.ids.assigned(value) || elementRegistry.get(value)) return `ID「${value}」已被使用`;
+    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(value)) return t('ID 须以字母或下划线开头，只含字母、数字、下划线、点和连字符');
+    if (moddle.ids.assigned(value) || elementRegistry.get(value)) return t('ID「{id}」已被使用', { id: value });
     const extensionIds = new Set();
     elementRegistry.forEach((e) => {
       const op = e.businessObject && findExtension(e.businessObject, 'spiffworkflow:ServiceTaskOperator');
@@ -471,7 +478,7 @@
         if (op.parameters) op.parameters.get('parameters').forEach((p) => extensionIds.add(p.id));
       }
     });
-    if (extensionIds.has(value)) return `「${value}」是服务操作或参数的名称，请换一个 ID`;
+    if (extensionIds.has(value)) return t('「{name}」是服务操作或参数的名称，请换一个 ID', { name: value });
     return null;
   }
 
@@ -480,27 +487,27 @@
     const lane = laneOf(element);
     const laneName = lane ? (lane.businessObject.name || '') : '';
     const laneBox = h('div', { id: 'prop-lane', 'data-lane': laneName, class: 'form-control-plaintext py-0 fw-semibold' },
-      lane ? roleText(laneName) : '不在任何泳道');
-    const laneNotes = [hint('角色就是任务所在的泳道：在流程图上把任务拖到另一条泳道即可更换办理角色。')];
-    if (!lane) laneNotes.unshift(hint('用户任务必须放在某个角色的泳道里，否则无人能办理。', 'text-danger'));
-    else if (!ROLE_LABELS[laneName]) laneNotes.unshift(hint(`泳道名「${laneName}」不是角色（clerk、reviewer、leader），部署会被拒绝。`, 'text-danger'));
-    panel.append(h('div', { class: 'mb-2' }, h('div', { class: 'form-label' }, '办理角色（泳道）'), laneBox, laneNotes));
+      lane ? roleText(laneName) : t('不在任何泳道'));
+    const laneNotes = [hint(t('角色就是任务所在的泳道：在流程图上把任务拖到另一条泳道即可更换办理角色。'))];
+    if (!lane) laneNotes.unshift(hint(t('用户任务必须放在某个角色的泳道里，否则无人能办理。'), 'text-danger'));
+    else if (!ROLE_LABELS[laneName]) laneNotes.unshift(hint(t('泳道名「{name}」不是角色（clerk、reviewer、leader），部署会被拒绝。', { name: laneName }), 'text-danger'));
+    panel.append(h('div', { class: 'mb-2' }, h('div', { class: 'form-label' }, t('办理角色（泳道）')), laneBox, laneNotes));
 
     // the form
     const current = spiffProperty(bo, FORM_PROPERTY) || '';
     const select = h('select', { class: 'form-select form-select-sm', id: 'prop-form' },
-      h('option', { value: '' }, '（未设置表单）'),
-      Object.keys(state.forms).sort().map((f) => h('option', { value: f }, f + (state.formErrors[f] ? '（有错误）' : ''))),
-      current && !state.forms[current] ? h('option', { value: current }, current + '（文件不存在）') : null,
-      h('option', { value: NEW_FORM }, '＋ 新建表单…'));
+      h('option', { value: '' }, t('（未设置表单）')),
+      Object.keys(state.forms).sort().map((f) => h('option', { value: f }, f + (state.formErrors[f] ? t('（有错误）') : ''))),
+      current && !state.forms[current] ? h('option', { value: current }, current + t('（文件不存在）')) : null,
+      h('option', { value: NEW_FORM }, t('＋ 新建表单…')));
     select.value = current;
     const newBox = h('div', { class: 'input-group input-group-sm mt-1 d-none', id: 'new-form-box' });
-    const newName = textInput('new-form-name', `${element.id}.json`, { 'aria-label': '新表单文件名' });
+    const newName = textInput('new-form-name', `${element.id}.json`, { 'aria-label': t('新表单文件名') });
     const newError = h('div', { class: 'cf-check', 'data-check-for': 'new-form-name' });
-    const create = h('button', { type: 'button', class: 'btn btn-outline-primary', id: 'create-form' }, '创建');
+    const create = h('button', { type: 'button', class: 'btn btn-outline-primary', id: 'create-form' }, t('创建'));
     newBox.append(newName, create);
     const editButton = h('button', { type: 'button', class: 'btn btn-link btn-sm p-0', id: 'edit-form', disabled: !state.forms[current] },
-      '在表单编辑器中打开');
+      t('在表单编辑器中打开'));
     select.addEventListener('change', () => {
       if (select.value === NEW_FORM) {
         newBox.classList.remove('d-none');
@@ -531,51 +538,51 @@
     create.addEventListener('click', doCreate);
     newName.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); doCreate(); } });
     editButton.addEventListener('click', () => { showForm(select.value); showPane('form-editor'); });
-    panel.append(field('表单', select, newBox, newError, h('div', { class: 'd-flex gap-2 align-items-baseline' },
-      hint('新建表单以模板开始，随后可在「表单」页编辑。'), editButton)));
+    panel.append(field(t('表单'), select, newBox, newError, h('div', { class: 'd-flex gap-2 align-items-baseline' },
+      hint(t('新建表单以模板开始，随后可在「表单」页编辑。')), editButton)));
 
     // deadlines
     const due = textInput('prop-due', spiffProperty(bo, DUE_PROPERTY) || '', { inputmode: 'numeric', class: 'form-control form-control-sm w-50' });
     const dueError = h('div', { class: 'cf-check', 'data-check-for': 'prop-due' });
     bindCommit(due, (value) => {
       const v = value.trim();
-      if (v && !/^\d+$/.test(v)) { setCheck(dueError, 'bad', '✗ 须为整数个工作日'); return; }
+      if (v && !/^\d+$/.test(v)) { setCheck(dueError, 'bad', t('✗ 须为整数个工作日')); return; }
       setCheck(dueError, '', '');
       setSpiffProperty(element, DUE_PROPERTY, v);
     });
-    panel.append(field('办理期限（工作日）', due, dueError, hint('留空则使用系统默认期限；按法定工作日（含调休）计算。')));
+    panel.append(field(t('办理期限（工作日）'), due, dueError, hint(t('留空则使用系统默认期限；按法定工作日（含调休）计算。'))));
     const dueAt = codeArea('prop-due-at', spiffProperty(bo, DUE_AT_PROPERTY) || '', 1);
     bindCommit(dueAt, (value) => setSpiffProperty(element, DUE_AT_PROPERTY, value.trim()));
-    panel.append(field('截止时间表达式（dueAt，可选）', dueAt,
-      liveCheck(dueAt, 'eval', { allowEmpty: true, emptyText: '（未设置）' }), hint('给出 ISO 时间的 Python 表达式，优先于工作日期限。')));
+    panel.append(field(t('截止时间表达式（dueAt，可选）'), dueAt,
+      liveCheck(dueAt, 'eval', { allowEmpty: true, emptyText: t('（未设置）') }), hint(t('给出 ISO 时间的 Python 表达式，优先于工作日期限。'))));
 
     // the dossier (审批单): which earlier fields the task page shows above the form, in order
     const dossier = textInput('prop-dossier', spiffProperty(bo, DOSSIER_PROPERTY) || '',
-      { class: 'form-control form-control-sm font-monospace', placeholder: '（默认：此前各环节的全部字段）' });
+      { class: 'form-control form-control-sm font-monospace', placeholder: t('（默认：此前各环节的全部字段）') });
     const dossierCheck = h('div', { class: 'cf-check', 'data-check-for': 'prop-dossier' });
     const known = new Set(Object.values(state.forms).flatMap((f) => Object.keys((f && f.properties) || {})));
     const checkDossier = (value) => {
       const names = dossierNames(value);
       const unknown = names.filter((n) => !known.has(n));
-      if (unknown.length) setCheck(dossierCheck, 'bad', '✗ 没有表单含有字段：' + unknown.join('、'));
-      else setCheck(dossierCheck, names.length ? 'ok' : 'none', names.length ? '✓ ' + names.join(' → ') : '（默认）');
+      if (unknown.length) setCheck(dossierCheck, 'bad', t('✗ 没有表单含有字段：') + unknown.join(t('、')));
+      else setCheck(dossierCheck, names.length ? 'ok' : 'none', names.length ? '✓ ' + names.join(' → ') : t('（默认）'));
     };
     bindCommit(dossier, (value) => {
       checkDossier(value);
       setSpiffProperty(element, DOSSIER_PROPERTY, dossierNames(value).join(','));
     });
     checkDossier(dossier.value);
-    panel.append(field('审批单显示的字段（dossierFields）', dossier, dossierCheck,
-      hint('以逗号分隔的此前表单字段名，按此顺序显示在任务页的表单上方；留空则显示此前各环节的全部字段。部署时检查每个字段都出自此前的表单。')));
+    panel.append(field(t('审批单显示的字段（dossierFields）'), dossier, dossierCheck,
+      hint(t('以逗号分隔的此前表单字段名，按此顺序显示在任务页的表单上方；留空则显示此前各环节的全部字段。部署时检查每个字段都出自此前的表单。'))));
   }
 
   function dossierNames(value) {
-    return [...new Set(String(value || '').split(/[,，]/).map((n) => n.trim()).filter(Boolean))];
+    return [...new Set(String(value || '').split(/[,\uff0c]/).map((n) => n.trim()).filter(Boolean))];
   }
 
   function formNameProblem(name) {
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*\.json$/.test(name)) return '文件名须以 .json 结尾，只含字母、数字、下划线、点和连字符';
-    if (state.forms[name]) return `表单「${name}」已存在`;
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*\.json$/.test(name)) return t('文件名须以 .json 结尾，只含字母、数字、下划线、点和连字符');
+    if (state.forms[name]) return t('表单「{name}」已存在', { name });
     return null;
   }
 
@@ -589,19 +596,19 @@
     const opName = operator ? operator.id : '';
     const op = state.opsByName[opName];
     const select = h('select', { class: 'form-select form-select-sm', id: 'prop-operation' },
-      h('option', { value: '' }, '（请选择操作）'),
+      h('option', { value: '' }, t('（请选择操作）')),
       state.operations.map((o) => h('option', { value: o.name, title: o.name }, o.title)),
-      opName && !op ? h('option', { value: opName }, `未知操作：${opName}`) : null);
+      opName && !op ? h('option', { value: opName }, t('未知操作：{name}', { name: opName })) : null);
     select.value = opName;
     select.addEventListener('change', () => {
       if (select.value) setOperator(element, select.value);
       renderPanel();
     });
     const notes = [];
-    if (opName && !op) notes.push(hint(`操作「${opName}」不存在，部署会被拒绝。`, 'text-danger'));
-    if (!opName) notes.push(hint('服务任务必须调用一个操作。', 'text-danger'));
-    if (op) notes.push(hint(`操作名 ${op.name}`));
-    panel.append(field('调用的操作', select, notes));
+    if (opName && !op) notes.push(hint(t('操作「{name}」不存在，部署会被拒绝。', { name: opName }), 'text-danger'));
+    if (!opName) notes.push(hint(t('服务任务必须调用一个操作。'), 'text-danger'));
+    if (op) notes.push(hint(t('操作名 {name}', { name: op.name })));
+    panel.append(field(t('调用的操作'), select, notes));
     if (!operator) return;
 
     const result = textInput('prop-result', operator.resultVariable || '', { class: 'form-control form-control-sm font-monospace' });
@@ -609,14 +616,14 @@
       const v = value.trim() || undefined;
       if ((operator.resultVariable || undefined) !== v) run([updateModdle(element, operator, { resultVariable: v })]);
     });
-    panel.append(field('结果变量（可选）', result, hint('操作的返回值存入此变量，供后续条件和脚本使用。')));
+    panel.append(field(t('结果变量（可选）'), result, hint(t('操作的返回值存入此变量，供后续条件和脚本使用。'))));
 
     const existing = operator.parameters ? operator.parameters.get('parameters') : [];
     const declared = op ? Object.entries(op.params) : [];
     const names = declared.map(([n]) => n);
     existing.forEach((p) => { if (!names.includes(p.id)) names.push(p.id); });
-    const box = h('div', { class: 'mb-2', id: 'prop-parameters' }, h('div', { class: 'form-label' }, '参数'));
-    if (!names.length) box.append(hint('此操作没有参数。'));
+    const box = h('div', { class: 'mb-2', id: 'prop-parameters' }, h('div', { class: 'form-label' }, t('参数')));
+    if (!names.length) box.append(hint(t('此操作没有参数。')));
     names.forEach((name) => {
       const param = existing.find((p) => p.id === name);
       const type = (op && op.params[name]) || (param && param.type) || 'any';
@@ -624,11 +631,11 @@
       input.dataset.param = name;
       bindCommit(input, (value) => setParameter(element, name, type, value));
       const extra = [liveCheck(input, 'eval')];
-      if (op && !(name in op.params)) extra.push(hint('操作没有这个参数，会被忽略。', 'text-warning-emphasis'));
+      if (op && !(name in op.params)) extra.push(hint(t('操作没有这个参数，会被忽略。'), 'text-warning-emphasis'));
       box.append(h('div', { class: 'mb-1' }, h('label', { class: 'small font-monospace', for: input.id }, `${name} `,
         h('span', { class: 'text-body-secondary' }, `(${type})`)), input, extra));
     });
-    if (names.length) box.append(hint('每个参数的值是 Python 表达式，字符串要加引号，例如 \'expired\'；可以直接写流程变量名。'));
+    if (names.length) box.append(hint(t('每个参数的值是 Python 表达式，字符串要加引号，例如 \'expired\'；可以直接写流程变量名。')));
     panel.append(box);
   }
 
@@ -690,15 +697,15 @@
       if (!bo.scriptFormat) properties.scriptFormat = 'python';
       run([['element.updateProperties', { element, properties }]]);
     });
-    panel.append(field('脚本（Python）', script, liveCheck(script, 'exec'),
-      hint('脚本在沙箱中执行，直接读写流程变量，例如 return_count = return_count + 1。')));
+    panel.append(field(t('脚本（Python）'), script, liveCheck(script, 'exec'),
+      hint(t('脚本在沙箱中执行，直接读写流程变量，例如 return_count = return_count + 1。'))));
   }
 
   function renderBusinessRuleTask(element) {
     const bo = element.businessObject;
     const input = textInput('prop-decision', bodyExtension(bo, 'spiffworkflow:CalledDecisionId'), { class: 'form-control form-control-sm font-monospace' });
     bindCommit(input, (value) => setBodyExtension(element, bo, 'spiffworkflow:CalledDecisionId', value.trim()));
-    panel.append(field('决策表 ID', input, hint('调用的 DMN 决策表（如 sanction_rules），其结果写入流程变量。')));
+    panel.append(field(t('决策表 ID'), input, hint(t('调用的 DMN 决策表（如 sanction_rules），其结果写入流程变量。'))));
   }
 
   // pre/post scripts of any task: spiffworkflow:preScript / postScript
@@ -707,12 +714,12 @@
     const pre = bodyExtension(bo, 'spiffworkflow:PreScript');
     const post = bodyExtension(bo, 'spiffworkflow:PostScript');
     const details = h('details', { class: 'mb-2', open: !!(pre || post) },
-      h('summary', { class: 'small fw-semibold' }, '前置 / 后置脚本'));
-    [['prop-prescript', 'spiffworkflow:PreScript', pre, '任务开始前执行'],
-     ['prop-postscript', 'spiffworkflow:PostScript', post, '任务完成后执行']].forEach(([id, type, value, label]) => {
+      h('summary', { class: 'small fw-semibold' }, t('前置 / 后置脚本')));
+    [['prop-prescript', 'spiffworkflow:PreScript', pre, t('任务开始前执行')],
+     ['prop-postscript', 'spiffworkflow:PostScript', post, t('任务完成后执行')]].forEach(([id, type, value, label]) => {
       const area = codeArea(id, value, value ? Math.min(6, value.split('\n').length + 1) : 2);
       bindCommit(area, (text) => setBodyExtension(element, bo, type, text));
-      details.append(field(label, area, liveCheck(area, 'exec', { allowEmpty: true, emptyText: '（无）' })));
+      details.append(field(label, area, liveCheck(area, 'exec', { allowEmpty: true, emptyText: t('（无）') })));
     });
     panel.append(details);
   }
@@ -720,7 +727,7 @@
   function flowLabel(flow) {
     const target = flow.target || (flow.businessObject.targetRef && elementRegistry.get(flow.businessObject.targetRef.id));
     const targetName = target ? (target.businessObject.name || target.id) : '?';
-    return (flow.businessObject.name ? `「${flow.businessObject.name}」 ` : '') + '→ ' + targetName;
+    return (flow.businessObject.name ? t('「{name}」', { name: flow.businessObject.name }) + ' ' : '') + '→ ' + targetName;
   }
 
   function conditionText(flow) {
@@ -745,14 +752,14 @@
     const input = codeArea(id, conditionText(flow), 1);
     input.dataset.flow = flow.id;
     bindCommit(input, (value) => setCondition(flow, value));
-    return [input, liveCheck(input, 'eval', { allowEmpty: true, emptyText: '（无条件）' })];
+    return [input, liveCheck(input, 'eval', { allowEmpty: true, emptyText: t('（无条件）') })];
   }
 
   function renderGateway(element) {
     const bo = element.businessObject;
     const outgoing = element.outgoing.filter((c) => is(c, 'bpmn:SequenceFlow'));
-    const box = h('div', { class: 'mb-2', id: 'prop-conditions' }, h('div', { class: 'form-label' }, '出口连线的条件'));
-    if (outgoing.length < 2) box.append(hint('网关只有一个出口时不需要条件。'));
+    const box = h('div', { class: 'mb-2', id: 'prop-conditions' }, h('div', { class: 'form-label' }, t('出口连线的条件')));
+    if (outgoing.length < 2) box.append(hint(t('网关只有一个出口时不需要条件。')));
     outgoing.forEach((flow) => {
       const isDefault = bo.default === flow.businessObject;
       const [input, check] = conditionInput(flow, 'cond-' + flow.id);
@@ -765,11 +772,11 @@
         h('label', { class: 'small', for: input.id }, flowLabel(flow), ' ', h('code', { class: 'small' }, flow.id)),
         input, check,
         h('div', { class: 'form-check form-check-inline small' }, defaultBox,
-          h('label', { class: 'form-check-label', for: defaultBox.id }, '默认路径（其他条件都不成立时）'))));
+          h('label', { class: 'form-check-label', for: defaultBox.id }, t('默认路径（其他条件都不成立时）')))));
     });
     box.append(hint(is(element, 'bpmn:ExclusiveGateway')
-      ? '排他网关走第一条条件成立的连线。条件是 Python 表达式，例如 review_decision == "approve"。'
-      : '包容网关走所有条件成立的连线。条件是 Python 表达式。'));
+      ? t('排他网关走第一条条件成立的连线。条件是 Python 表达式，例如 review_decision == "approve"。')
+      : t('包容网关走所有条件成立的连线。条件是 Python 表达式。')));
     panel.append(box);
   }
 
@@ -778,11 +785,11 @@
     const [input, check] = conditionInput(flow, 'prop-condition');
     const notes = [];
     if (!(is(source, 'bpmn:ExclusiveGateway') || is(source, 'bpmn:InclusiveGateway'))) {
-      notes.push(hint('只有排他网关和包容网关的出口连线会判断条件。', 'text-warning-emphasis'));
+      notes.push(hint(t('只有排他网关和包容网关的出口连线会判断条件。'), 'text-warning-emphasis'));
     }
-    if (source && source.businessObject.default === flow.businessObject) notes.push(hint('这是网关的默认路径。'));
+    if (source && source.businessObject.default === flow.businessObject) notes.push(hint(t('这是网关的默认路径。')));
     panel.append(h('p', { class: 'small mb-2' }, `${source ? (source.businessObject.name || source.id) : '?'} ${flowLabel(flow)}`));
-    panel.append(field('条件', input, check, notes));
+    panel.append(field(t('条件'), input, check, notes));
   }
 
   function renderEvent(element) {
@@ -817,26 +824,26 @@
     };
     bindCommit(input, write);
     select.addEventListener('change', () => { write(); input.dispatchEvent(new Event('input')); });
-    panel.append(field('定时器', select, input, liveCheck(input, () => select.value),
-      hint('直接写 ISO 8601：时长 PT5M、P3D，日期时间 2027-01-05T09:00:00+08:00（不写时区即北京时间），周期 R3/PT1H；'
-           + '或 Python 表达式，如 workday_deadline(5)、publication["max_end_at"]。')));
+    panel.append(field(t('定时器'), select, input, liveCheck(input, () => select.value),
+      hint(t('直接写 ISO 8601：时长 PT5M、P3D，日期时间 2027-01-05T09:00:00+08:00（不写时区即北京时间），周期 R3/PT1H；')
+           + t('或 Python 表达式，如 workday_deadline(5)、publication["max_end_at"]。'))));
   }
 
   function renderMessage(element, def) {
     const message = def.messageRef;
-    panel.append(h('div', { class: 'mb-2' }, h('div', { class: 'form-label' }, '消息'),
-      h('div', { class: 'small font-monospace' }, message ? (message.name || message.id) : '（未指定消息）')));
+    panel.append(h('div', { class: 'mb-2' }, h('div', { class: 'form-label' }, t('消息')),
+      h('div', { class: 'small font-monospace' }, message ? (message.name || message.id) : t('（未指定消息）'))));
     if (is(element, 'bpmn:ThrowEvent')) return;
     const input = textInput('prop-message-variable', bodyExtension(def, 'spiffworkflow:MessageVariable'), { class: 'form-control form-control-sm font-monospace' });
     bindCommit(input, (value) => setBodyExtension(element, def, 'spiffworkflow:MessageVariable', value.trim()));
-    panel.append(field('消息内容存入变量', input));
+    panel.append(field(t('消息内容存入变量'), input));
   }
 
   function renderLane(element) {
     const name = element.businessObject.name || '';
     panel.append(hint(ROLE_LABELS[name]
-      ? `此泳道中的用户任务由「${roleText(name)}」办理。`
-      : '泳道名须为角色：clerk（承办人）、reviewer（审核人）或 leader（分管领导）。', ROLE_LABELS[name] ? '' : 'text-danger'));
+      ? t('此泳道中的用户任务由「{role}」办理。', { role: roleText(name) })
+      : t('泳道名须为角色：clerk（承办人）、reviewer（审核人）或 leader（分管领导）。'), ROLE_LABELS[name] ? '' : 'text-danger'));
   }
 
   // -- forms --------------------------------------------------------------------------------------
@@ -849,7 +856,7 @@
   async function getTemplate() {
     if (!state.template) {
       const r = await api(URLS.formTemplateUrl);
-      if (!r.ok) throw new Error(r.error || '无法取得表单模板');
+      if (!r.ok) throw new Error(r.error || t('无法取得表单模板'));
       state.template = r.data;
     }
     return JSON.parse(JSON.stringify(state.template));
@@ -875,7 +882,7 @@
 
   function refreshFormSelect(selected) {
     const names = Object.keys(state.forms).sort();
-    formSelect.replaceChildren(...names.map((n) => h('option', { value: n }, n + (state.formErrors[n] ? '（有错误）' : ''))));
+    formSelect.replaceChildren(...names.map((n) => h('option', { value: n }, n + (state.formErrors[n] ? t('（有错误）') : ''))));
     const pick = selected || state.currentForm || names[0];
     if (pick && state.forms[pick] !== undefined) {
       formSelect.value = pick;
@@ -895,7 +902,7 @@
     if (state.formText[name] === undefined) state.formText[name] = JSON.stringify(state.forms[name], null, 2);
     formJson.value = state.formText[name];
     const users = formUsers(name);
-    $('#form-users').textContent = users.length ? '用于：' + users.join('、') : '（没有任务使用此表单）';
+    $('#form-users').textContent = users.length ? t('用于：') + users.join(t('、')) : t('（没有任务使用此表单）');
     showFormError(name);
     preview(name);
   }
@@ -921,8 +928,8 @@
     try {
       schema = JSON.parse(state.formText[name]);
     } catch (err) {
-      setFormError(name, 'JSON 语法错误：' + err.message);
-      formPreview.replaceChildren(h('p', { class: 'text-body-secondary small' }, '（JSON 有误，无法预览）'));
+      setFormError(name, t('JSON 语法错误：') + err.message);
+      formPreview.replaceChildren(h('p', { class: 'text-body-secondary small' }, t('（JSON 有误，无法预览）')));
       return Promise.resolve();
     }
     const promise = (async () => {
@@ -932,8 +939,8 @@
         setFormError(name, null);
         if (name === state.currentForm) formPreview.innerHTML = r.data.html;
       } else {
-        setFormError(name, '表单定义无效：' + ((r.data && r.data.error) || r.error || r.status));
-        if (name === state.currentForm) formPreview.replaceChildren(h('p', { class: 'text-body-secondary small' }, '（表单定义无效，无法预览）'));
+        setFormError(name, t('表单定义无效：') + ((r.data && r.data.error) || r.error || r.status));
+        if (name === state.currentForm) formPreview.replaceChildren(h('p', { class: 'text-body-secondary small' }, t('（表单定义无效，无法预览）')));
       }
     })();
     state.previewPending = promise;
@@ -956,7 +963,7 @@
       state.forms[name] = JSON.parse(formJson.value);
       schedulePreview(name);
     } catch (err) {
-      setFormError(name, 'JSON 语法错误：' + err.message);
+      setFormError(name, t('JSON 语法错误：') + err.message);
     }
   });
   formSelect.addEventListener('change', () => showForm(formSelect.value));
@@ -1012,7 +1019,7 @@
     $('#problems-title').textContent = title;
     card.className = 'card shadow-sm ' + (kind === 'ok' ? 'border-success' : 'border-danger');
     if (!problems.length) {
-      list.append(h('li', { class: 'list-group-item list-group-item-success small', id: 'problems-none' }, '未发现问题，可以部署。'));
+      list.append(h('li', { class: 'list-group-item list-group-item-success small', id: 'problems-none' }, t('未发现问题，可以部署。')));
       return;
     }
     const marked = new Map();
@@ -1021,18 +1028,17 @@
       const element = found && found !== canvas.getRootElement() ? found : null;   // the process itself: listed only
       const li = h('li', { class: 'list-group-item', 'data-element': p.element || '', title: p.file || '' },
         p.element ? h('code', { class: 'me-1' }, p.element) : null,
-        p.name && p.name !== p.element ? h('span', { class: 'me-1 fw-semibold' }, `「${p.name}」`) : null, p.reason);
+        p.name && p.name !== p.element ? h('span', { class: 'me-1 fw-semibold' }, t('「{name}」', { name: p.name })) : null, p.reason);
       if (element) {
         li.addEventListener('click', () => selectElement(element));
         const targets = [element];
-        // a gateway's refused condition: mark the flow too
-        const towards = /condition towards '([^']+)'/.exec(p.reason || '');
-        if (towards && element.outgoing) {
-          element.outgoing.filter((f) => f.target && f.target.id === towards[1]).forEach((f) => targets.push(f));
+        // a gateway's refused condition names the flow's target in quotes, in either language: mark the flow too
+        if (element.outgoing && p.reason) {
+          element.outgoing.filter((f) => f.target && p.reason.includes(`'${f.target.id}'`)).forEach((f) => targets.push(f));
         }
-        targets.forEach((t) => {
-          if (!marked.has(t.id)) marked.set(t.id, { element: t, reasons: [] });
-          marked.get(t.id).reasons.push(p.reason);
+        targets.forEach((target) => {
+          if (!marked.has(target.id)) marked.set(target.id, { element: target, reasons: [] });
+          marked.get(target.id).reasons.push(p.reason);
         });
       } else {
         li.classList.add('text-body-secondary');
@@ -1043,7 +1049,7 @@
       canvas.addMarker(element, 'cf-problem');
       state.problems.push(id);
       const badge = h('div', { class: 'cf-problem-badge', 'data-problem-for': id, title: reasons.join('\n') },
-        (reasons.length > 1 ? `${reasons.length} 个问题：` : '') + reasons[0]);
+        (reasons.length > 1 ? t('{n} 个问题：', { n: reasons.length }) : '') + reasons[0]);
       badge.addEventListener('click', () => selectElement(element));
       overlays.add(element, 'cf-problem', { position: { top: -22, left: 0 }, html: badge });
     });
@@ -1059,13 +1065,13 @@
   function markDirty() {
     state.dirty = true;
     state.changeSeq++;
-    if (state.loaded && !state.busy) setStatus('有未保存的更改', 'warn');
+    if (state.loaded && !state.busy) setStatus(t('有未保存的更改'), 'warn');
   }
 
   function updateButtons() {
     const invalid = formsInvalid();
     const blocked = !state.loaded || state.busy;
-    const why = invalid ? '有表单定义无效，请先在「表单」页修正：' + Object.keys(state.formErrors).join('、') : '';
+    const why = invalid ? t('有表单定义无效，请先在「表单」页修正：') + Object.keys(state.formErrors).join(t('、')) : '';
     buttons.save.disabled = blocked || invalid;
     buttons.deploy.disabled = blocked || invalid;
     buttons.save.title = why;
@@ -1101,7 +1107,7 @@
     try {
       await fn();
     } catch (err) {
-      setStatus('出错了：' + err.message, 'bad');
+      setStatus(t('出错了：') + err.message, 'bad');
     } finally {
       state.busy = false;
       updateButtons();
@@ -1110,7 +1116,7 @@
 
   function refuseInvalidForms() {
     if (!formsInvalid()) return false;
-    setStatus('表单定义无效，未执行：' + Object.keys(state.formErrors).join('、'), 'bad');
+    setStatus(t('表单定义无效，未执行：') + Object.keys(state.formErrors).join(t('、')), 'bad');
     return true;
   }
 
@@ -1123,13 +1129,13 @@
       if (r.ok && r.data.ok) {
         if (state.changeSeq === seq) state.dirty = false;
         state.isDraft = true;
-        setStatus(`已保存 ${hhmm(r.data.saved_at)}` + (auto ? '（自动）' : ''), 'ok');
+        setStatus(t('已保存 {time}', { time: hhmm(r.data.saved_at) }) + (auto ? t('（自动）') : ''), 'ok');
         showBase();
       } else if (r.status === 422 && r.data) {
-        showProblems(r.data.problems || [], '草稿未保存', 'bad');
-        setStatus('草稿未保存', 'bad');
+        showProblems(r.data.problems || [], t('草稿未保存'), 'bad');
+        setStatus(t('草稿未保存'), 'bad');
       } else {
-        setStatus('草稿未保存：' + (r.error || r.status), 'bad');
+        setStatus(t('草稿未保存：') + (r.error || r.status), 'bad');
       }
     });
   }
@@ -1137,14 +1143,14 @@
   function validate() {
     return withBusy(async () => {
       const r = await api(URLS.validateUrl, { method: 'POST', json: await payload() });
-      if (!r.ok) { setStatus('校验失败：' + (r.error || r.status), 'bad'); return; }
+      if (!r.ok) { setStatus(t('校验失败：') + (r.error || r.status), 'bad'); return; }
       const problems = r.data.problems || [];
       if (!problems.length) {
-        showProblems([], '校验通过', 'ok');
-        setStatus('校验通过', 'ok');
+        showProblems([], t('校验通过'), 'ok');
+        setStatus(t('校验通过'), 'ok');
       } else {
-        showProblems(problems, `校验发现 ${problems.length} 个问题`, 'bad');
-        setStatus(`校验发现 ${problems.length} 个问题`, 'bad');
+        showProblems(problems, t('校验发现 {n} 个问题', { n: problems.length }), 'bad');
+        setStatus(t('校验发现 {n} 个问题', { n: problems.length }), 'bad');
       }
     });
   }
@@ -1161,25 +1167,25 @@
         clearProblems();
         $('#problems-card').classList.add('d-none');
         showBase();
-        setStatus(r.data.created ? `已部署为 v${r.data.version}` : `内容未变化，仍为 v${r.data.version}`, 'ok',
-          { href: URLS.adminUrl, text: '返回流程管理' });
+        setStatus(r.data.created ? t('已部署为 v{version}', { version: r.data.version }) : t('内容未变化，仍为 v{version}', { version: r.data.version }), 'ok',
+          { href: URLS.adminUrl, text: t('返回流程管理') });
       } else if (r.status === 422 && r.data) {
         const problems = r.data.problems || [];
-        showProblems(problems, `未部署：${problems.length} 个问题`, 'bad');
-        setStatus(`未部署：${problems.length} 个问题`, 'bad');
+        showProblems(problems, t('未部署：{n} 个问题', { n: problems.length }), 'bad');
+        setStatus(t('未部署：{n} 个问题', { n: problems.length }), 'bad');
       } else {
-        setStatus('部署失败：' + (r.error || r.status), 'bad');
+        setStatus(t('部署失败：') + (r.error || r.status), 'bad');
       }
     });
   }
 
   function discardDraft() {
-    if (!window.confirm('放弃草稿，回到已部署的最新版本？草稿中的所有更改都会丢失。')) return Promise.resolve();
+    if (!window.confirm(t('放弃草稿，回到已部署的最新版本？草稿中的所有更改都会丢失。'))) return Promise.resolve();
     return withBusy(async () => {
       const r = await api(URLS.discardUrl, { method: 'POST', json: {} });
-      if (!r.ok) { setStatus('未能放弃草稿：' + (r.error || r.status), 'bad'); return; }
+      if (!r.ok) { setStatus(t('未能放弃草稿：') + (r.error || r.status), 'bad'); return; }
       await load();
-      setStatus('草稿已放弃', 'ok');
+      setStatus(t('草稿已放弃'), 'ok');
     });
   }
 
@@ -1201,8 +1207,8 @@
   });
 
   function showBase() {
-    const text = state.baseVersion ? `· 基于 v${state.baseVersion}` : '· 新流程';
-    $('#base-version').textContent = text + (state.isDraft ? ' · 草稿' : '');
+    const text = state.baseVersion ? t('· 基于 v{version}', { version: state.baseVersion }) : t('· 新流程');
+    $('#base-version').textContent = text + (state.isDraft ? t(' · 草稿') : '');
   }
 
   // -- loading ------------------------------------------------------------------------------------
@@ -1220,7 +1226,7 @@
 
   async function load() {
     const r = await api(URLS.draftUrl);
-    if (!r.ok) throw new Error(r.error || `无法读取流程（${r.status}）`);
+    if (!r.ok) throw new Error(r.error || t('无法读取流程（{status}）', { status: r.status }));
     const draft = r.data;
     state.forms = draft.forms || {};
     state.formText = {};
@@ -1240,15 +1246,15 @@
     renderPanel();
     if (warnings && warnings.length) {
       console.warn('BPMN import warnings', warnings);
-      setStatus(`导入时有 ${warnings.length} 条警告，部分内容可能无法编辑`, 'warn');
+      setStatus(t('导入时有 {n} 条警告，部分内容可能无法编辑', { n: warnings.length }), 'warn');
     } else if (draft.is_draft) {
-      setStatus(`草稿 · ${draft.saved_by || ''} 保存于 ${hhmm(draft.saved_at)}`);
+      setStatus(t('草稿 · {who} 保存于 {time}', { who: draft.saved_by || '', time: hhmm(draft.saved_at) }));
     } else {
-      setStatus(`已部署版本 v${draft.base_version}`);
+      setStatus(t('已部署版本 v{version}', { version: draft.base_version }));
     }
     // A draft opens with its problems marked: an imported diagram shows at once what to fix.
     if (draft.problems && draft.problems.length) {
-      showProblems(draft.problems, `草稿有 ${draft.problems.length} 个问题，修改后再部署`, 'bad');
+      showProblems(draft.problems, t('草稿有 {n} 个问题，修改后再部署', { n: draft.problems.length }), 'bad');
     }
     updateButtons();
   }
@@ -1287,6 +1293,6 @@
   start().catch((err) => {
     console.error(err);
     canvasEl.dataset.ready = 'error';
-    setStatus('编辑器无法加载：' + err.message, 'bad');
+    setStatus(t('编辑器无法加载：') + err.message, 'bad');
   });
 })();

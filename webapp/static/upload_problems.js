@@ -49,7 +49,7 @@
     });
     container.dataset.ready = '1';
   } catch (err) {
-    container.textContent = '流程图无法显示 / the diagram could not be shown: ' + err.message;
+    container.textContent = container.dataset.textFailed + ' ' + err.message;
     container.dataset.ready = 'error';
   }
 })();

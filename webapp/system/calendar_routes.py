@@ -15,7 +15,7 @@ from workflows.calendar_admin import (FIRST_YEAR, LAST_YEAR, CalendarError, appl
 from workflows.calendar_files import CalendarFileError, DayEntry, parse_calendar_file
 
 from ..context import clock, db, unit_of_work
-from ..errors import page_language
+from ..translate import translated
 from . import bp
 from .user_routes import admin_only
 
@@ -54,14 +54,14 @@ def _apply(year: int, entries: list[DayEntry], remove: list[date], cover: bool, 
             result = apply(uow, entries, remove, year if cover else None, source)
             uow.commit()
     except CalendarError as exc:
-        return _page(year, [exc.en if page_language() == "en" else exc.zh], 409)
+        return _page(year, [translated(exc)], 409)
     flash(_("已保存：%(days)s 天变更，%(tasks)s 个待办任务的期限随之调整。", days=len(result.effective),
             tasks=len(result.moved)), "success")
     return redirect(url_for("system.calendar", year=year))
 
 
 def _problems(exc: CalendarFileError) -> list[str]:
-    return [p.text(page_language()) for p in exc.problems]
+    return [translated(p.message) for p in exc.problems]
 
 
 @bp.get("/calendar")
@@ -131,7 +131,7 @@ def calendar_coverage():
                 uncover_year(uow, year)
                 uow.commit()
         except CalendarError as exc:
-            return _page(year, [exc.en if page_language() == "en" else exc.zh], 409)
+            return _page(year, [translated(exc)], 409)
         flash(_("已取消 %(year)s 年的覆盖标记。", year=year), "info")
         return redirect(url_for("system.calendar", year=year))
     return _apply(year, [], [], True, "form")

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from workflows.outbox.admin import OutboxError, outbox_overview, retry_message
 
 from ..context import clock, db, db_int, unit_of_work
+from ..translate import translated
 from . import bp
 from .user_routes import admin_only
 
@@ -29,7 +30,7 @@ def outbox_retry():
             retry_message(uow, message_id)
             uow.commit()
     except OutboxError as exc:
-        flash(str(exc), "danger")
+        flash(translated(exc), "danger")
     else:
         flash(_("已重新排队，稍后由后台发送。"), "success")
     return redirect(url_for("system.outbox"))

@@ -8,7 +8,7 @@ import io
 from functools import wraps
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 
 from workflows.accounts import AccountError, revoke_token, token_state, tokens_of
@@ -21,6 +21,7 @@ from workflows.users import (STAFF_ROLES, add_staff, deactivate, edit_user, invi
                              reset_password, set_roles)
 
 from ..context import clock, db, db_int, unit_of_work
+from ..translate import translated
 from ..import_views import job_status, start_import, visible_job
 from . import bp
 
@@ -62,7 +63,7 @@ def user_add():
                                    form.getlist("roles"), form.get("email"), form.get("phone"))
             uow.commit()
     except AccountError as exc:
-        return _list_page([str(exc)], form, 422, "add")
+        return _list_page([translated(exc)], form, 422, "add")
     return _code_page(user, code, "invitation")
 
 
@@ -79,7 +80,7 @@ def user_invite():
                                         phone=form.get("phone"))
             uow.commit()
     except AccountError as exc:
-        return _list_page([str(exc)], form, 422, "invite")
+        return _list_page([translated(exc)], form, 422, "invite")
     return _code_page(user, code, "invitation")
 
 
@@ -93,7 +94,7 @@ def user_import():
     try:
         job_id = start_import("users", storage)
     except SheetError as exc:
-        return _list_page([str(exc)], {}, 422, "import")
+        return _list_page([translated(exc)], {}, 422, "import")
     return redirect(url_for("system.user_import_job", job_id=job_id), 303)
 
 
@@ -127,7 +128,8 @@ def user_import_status(job_id):
 @bp.get("/users/template.xlsx")
 @admin_only
 def user_template():
-    return send_file(io.BytesIO(template_xlsx()), as_attachment=True, download_name="credflow-users.xlsx",
+    english = str(get_locale() or "zh").startswith("en")     # headers and notes in the page's language
+    return send_file(io.BytesIO(template_xlsx(_, english)), as_attachment=True, download_name="credflow-users.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
@@ -156,7 +158,7 @@ def _act(user_id: int, fn, done: str, *args, **kwargs):
             result = fn(uow, user_id, *args, **kwargs)
             uow.commit()
     except AccountError as exc:
-        flash(str(exc), "error")
+        flash(translated(exc), "error")
         return None
     flash(done, "success")
     return result
@@ -214,7 +216,7 @@ def user_revoke_token(user_id):
             revoke_token(uow, request.form.get("token_id", type=db_int) or 0, "revoked_by_admin", owner_id=user_id)
             uow.commit()
     except AccountError as exc:
-        flash(str(exc), "error")
+        flash(translated(exc), "error")
     else:
         flash(_("令牌已撤销。"), "success")
     return _back(user_id, "#tokens")

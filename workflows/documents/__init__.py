@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from ..audit import committed_head
+from ..messages import Message, N_, UserError
 from ..models import Case, Document, Record
 from .content import KIND_NAMES, TITLES, document_context
 from .numbering import format_number, next_serial
@@ -38,15 +39,16 @@ def issue_document(uow, kind: str, case: Case | None, record: Record | None, dat
     if party is None and case is not None and case.party_id:
         from ..models import Subject
         party = uow.session.get(Subject, case.party_id)
-    context = document_context(kind, case, record, data, settings, today, party)
+    listed = {r["id"]: uow.session.get(Record, r["id"]) for r in data.get("records") or [] if isinstance(r, dict)
+              and isinstance(r.get("id"), int)} if case is None else None   # an extract names its records
+    context = document_context(kind, case, record, data, settings, today, party, records=listed)
     # the audit head it is issued at, signed with it: the chain cannot later be cut below this event
     anchor_id, anchor_hash = committed_head(uow.session) or (None, None)
     context.update(office_name=settings.office_name, number=number, verification_code=code, verify_url=verify_url,
                    qr_data_uri=qr_data_uri(verify_url), anchor_event_id=anchor_id, anchor_hash=anchor_hash,
                    supersedes={"number": supersedes.number, "reason": reason} if supersedes else None)
     pdf, page, box = render_pdf(render_html(kind, context))
-    signed = sign_pdf(pdf, settings.office_name, box, page, reason=context["title"], number=number,
-                      date_text=today.isoformat())
+    signed = sign_pdf(pdf, settings.office_name, box, page, reason=context["title"])   # the red seal in `box`
     document = Document(kind=kind, year=today.year, serial=serial, number=number, title=context["title"],
                         verification_code=code, case_id=case.id if case else None,
                         record_id=record.id if record else None,
@@ -65,17 +67,25 @@ def issue_document(uow, kind: str, case: Case | None, record: Record | None, dat
     return document
 
 
+class DocumentError(UserError, ValueError):
+    """A refused document action (a correction); nothing was issued."""
+
+
+class DocumentNotFound(UserError, LookupError):
+    """No such document."""
+
+
 def correct_document(uow, document_id: int, reason: str) -> Document:
     """A correction is a new numbered document that supersedes the old one and says why."""
     old = uow.session.get(Document, document_id)
     if old is None:
-        raise LookupError("no such document")
+        raise DocumentNotFound(N_("文书不存在"))
     if old.superseded_by_id is not None:
-        raise ValueError("this document is already superseded")
+        raise DocumentError(N_("该文书已被更正，不能再次更正"))
     if not (reason or "").strip():
-        raise ValueError("a correction needs its reason")
+        raise DocumentError(N_("请填写更正理由"))
     if len(reason.strip()) > 2000:
-        raise ValueError("更正理由不能超过 2000 字 / the reason has at most 2000 characters")
+        raise DocumentError(N_("更正理由不能超过 %(limit)s 字"), limit=2000)
     case = uow.session.get(Case, old.case_id) if old.case_id else None
     record = uow.session.get(Record, old.record_id) if old.record_id else None
     from ..models import Subject
@@ -89,7 +99,7 @@ class Verification:
     document: Document | None
     signature_valid: bool | None   # None: no signature checked (lookup by code)
     intact: bool | None
-    message: str
+    message: Message
 
 
 def verify_pdf(session, data: bytes, office_name: str) -> Verification:
@@ -109,11 +119,12 @@ def verify_pdf(session, data: bytes, office_name: str) -> Verification:
     except Exception:  # noqa: BLE001 -- any unreadable or forged file is simply not valid
         valid = intact = False
     if document is not None and valid:
-        message = "有效：本机关出具的原始文书，签名有效、内容未被改动"
+        message = Message(N_("有效：本机关出具的原始文书，签名有效、内容未被改动"))
     elif valid:
-        message = "签名有效，但本机关没有出具过内容完全相同的文书"
+        message = Message(N_("签名有效，但本机关没有出具过内容完全相同的文书"))
     else:
-        message = "无效：文件不是本机关出具的文书，或已被改动"
+        message = Message(N_("无效：文件不是本机关出具的文书，或已被改动"))
+
     return Verification(document if valid else None, valid, intact, message)
 
 

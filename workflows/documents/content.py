@@ -20,6 +20,16 @@ GROUNDS = {"factual_error": "事实错误", "omission": "信息遗漏", "duplica
            "over_period": "超期公示", "wrong_authority": "认定主体不当", "privacy": "涉及个人隐私"}
 MEASURES = {"recovered_loss": "主动挽回损失", "removed_effect": "消除不良影响", "prevented_harm": "有效阻止危害结果发生"}
 APPLICATIONS = {"objection": "异议申请", "self_correction": "主动自新申请", "credit_repair": "信用修复申请"}
+FIELDS = {"government_procurement": "政府采购", "ppp": "政府和社会资本合作", "bidding": "招标投标",
+          "investment_promotion": "招商引资", "government_debt": "政府债务", "township_commitment": "街道乡镇承诺",
+          "other": "其他"}
+# a record's status as a document states it (webapp/labels.py STATUS shows the same on pages)
+RECORD_STATUS = {"draft": "草稿", "under_review": "审核中", "returned": "退回补正", "rejected": "不予认定",
+                 "confirmed": "已认定", "sanctioned": "已惩戒", "published": "公示中", "corrected": "已更正",
+                 "revoked": "已撤销", "repaired": "已修复", "expired": "公示期满", "archived": "已归档",
+                 "exempted": "免予惩戒"}
+# how a document addresses its subject: a department is 你单位, a person 你
+YOU = {"department": "你单位", "civil_servant": "你"}
 
 
 def chinese_date(day: date) -> str:
@@ -38,21 +48,58 @@ def remedy_notice(kind: str, subject_kind: str, settings) -> str:
             f"或者自收到本决定书之日起{r['litigation_months']}个月内依法提起行政诉讼。")
 
 
+def you(subject) -> str:
+    return YOU.get(getattr(subject, "kind", None), "你单位")
+
+
+def record_title(record) -> str:
+    """A record's title as documents name it: the field of the conduct (政府采购领域失信行为)."""
+    field = FIELDS.get(getattr(record, "field", None) or "")
+    return f"{field}领域失信行为" if field else "政务失信行为"
+
+
+def record_name(record) -> str:
+    """A record by its number and title: R-000012“政府采购领域失信行为”."""
+    return f"{record_no(record)}“{record_title(record)}”"
+
+
 def record_text(record) -> str:
-    """How a decision names the record it is about: its number, then its source and decision date."""
+    """How a decision names the record it is about: number and title, then source and decision date."""
     source = SOURCE.get(record.source, record.source or "")
     decided = f"{chinese_date(as_date(record.decision_date))}认定" if record.decision_date else ""
     summary = "，".join(part for part in (source, decided) if part)
-    return f"编号为 {record_no(record)}" + (f"（{summary}）" if summary else " ") + "的政务失信记录"
+    return f"政务失信记录{record_name(record)}" + (f"（{summary}）" if summary else "")
 
 
-def document_context(kind: str, case, record, data: dict, settings, today: date, party=None) -> dict:
+def cn_date(value) -> str:
+    """A date (or ISO text) as 2026年6月1日; '' for none."""
+    return chinese_date(as_date(value)) if value else ""
+
+
+def extract_records(rows: list[dict], records: dict) -> list[dict]:
+    """The records listed on an integrity-file extract: number, title, status and date in words.
+    `rows` are the extract's data ({"id", "status_text", "decision_date"}), `records` the rows by id."""
+    listed = []
+    for row in rows or []:
+        record = records.get(row.get("id"))
+        status = record.status if record is not None else row.get("status_text")
+        listed.append({"name": record_name(record) if record is not None else record_no(row.get("id")),
+                       "status_text": RECORD_STATUS.get(status, status or ""),
+                       "decided": cn_date(record.decision_date if record is not None else row.get("decision_date"))})
+    return listed
+
+
+def document_context(kind: str, case, record, data: dict, settings, today: date, party=None,
+                     records: dict | None = None) -> dict:
     """The template variables for one document, from the case's task data and the record. `party`
-    is the addressee when it is not the record's subject (the person of an accountability case)."""
+    is the addressee when it is not the record's subject (the person of an accountability case);
+    `records` the records an integrity-file extract lists, by id."""
     subject = party or record.subject
     if case is None:  # a document about a person, not a case (the integrity file extract)
+        entries = [{**e, "entry_date": cn_date(e.get("entry_date"))} for e in data.get("entries") or []]
         return {"title": TITLES[kind], "addressee": "", "person": subject, "remedy": "",
-                "date_text": chinese_date(today), **data}
+                "date_text": chinese_date(today), **data, "entries": entries,
+                "records": extract_records(data.get("records") or [], records or {})}
     outcome = case.outcome or data.get("final_outcome") or data.get("mitigation_decision")
     title = TITLES[kind]
     if kind == "sanction" and record.status == "exempted":
@@ -69,8 +116,12 @@ def document_context(kind: str, case, record, data: dict, settings, today: date,
     acceptance = data.get("acceptance") if isinstance(data.get("acceptance"), dict) else {}
     return {
         "title": title, "record": record, "case": case, "outcome": outcome,
-        "addressee": subject.name,
-        "subject_line": f"经查，你{'单位' if subject.kind == 'department' else ''}"
+        "addressee": subject.name, "you": you(subject),
+        "record_name": record_name(record), "record_title": record_title(record),
+        "decision_date": cn_date(record.decision_date),
+        "publication_min_end": cn_date(record.publication_min_end),
+        "publication_max_end": cn_date(record.publication_max_end),
+        "subject_line": f"经查，{you(subject)}"
                         f"（{'统一社会信用代码' if subject.kind == 'department' else '公民身份号码'}："
                         f"{subject.display_code}）存在以下失信行为：",
         "source_text": SOURCE.get(record.source, record.source or ""),

@@ -1,4 +1,4 @@
-"""Signing decisions with the office's certificate (pyHanko, PAdES, SHA-256), with a visible stamp.
+"""Signing decisions with the office's certificate (pyHanko, PAdES, SHA-256), shown as its red seal.
 
 The certificate comes from CREDFLOW_SIGNING_P12 (+ _PASSWORD) or CREDFLOW_SIGNING_KEY and
 CREDFLOW_SIGNING_CERT (PEM). Without them a self-signed demo certificate is created once in the
@@ -26,7 +26,6 @@ from cryptography.utils import CryptographyDeprecationWarning
 # with RSA only, and the warning would otherwise end up in every command's output (verify-audit).
 warnings.filterwarnings("ignore", message="DSA is deprecated", category=CryptographyDeprecationWarning)
 
-CJK_TTC = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
 _lock = threading.Lock()
 
 
@@ -44,7 +43,7 @@ def ensure_demo_certificate(office_name: str) -> Path:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
                       x509.NameAttribute(NameOID.ORGANIZATION_NAME, office_name.encode()[:64].decode(errors="ignore")),
-                      x509.NameAttribute(NameOID.COMMON_NAME, "credflow 演示签章 demo seal")])
+                      x509.NameAttribute(NameOID.COMMON_NAME, "电子印章演示证书")])   # a demo's, not an office's
     now = dt.datetime.now(dt.timezone.utc)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
@@ -93,52 +92,24 @@ def office_certificate(office_name: str):
     return signer(office_name).signing_cert
 
 
-def _font_cache() -> Path:
-    """Derived from the system font alone, so one cache serves every instance folder."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "credflow" / "fonts"
-
-
-STAMP_BASE_CHARS = "0123456789-:〔〕号年月日电子签章 ()/.ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-
-@lru_cache(maxsize=8)
-def stamp_font_path(chars: str) -> str:
-    """pyHanko reads a single-face OpenType file and parses it for every signature: keep a small
-    subset of the Simplified Chinese face with just the stamp's characters (made once)."""
-    import hashlib
-    wanted = "".join(sorted(set(chars + STAMP_BASE_CHARS)))
-    digest = hashlib.sha1(wanted.encode()).hexdigest()[:12]
-    target = _font_cache() / f"stamp-{digest}.otf"
-    if not target.exists():
-        from fontTools import subset
-        from fontTools.ttLib import TTCollection
-        face = next((f for f in TTCollection(CJK_TTC).fonts if "SC" in f["name"].getDebugName(1)), None)
-        if face is None:
-            raise FileNotFoundError("no Simplified Chinese face in " + CJK_TTC + " (apt-get install fonts-noto-cjk)")
-        subsetter = subset.Subsetter(subset.Options(layout_features=["*"], name_IDs=["*"]))
-        subsetter.populate(unicodes=[ord(c) for c in wanted])
-        subsetter.subset(face)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".part-{os.getpid()}")
-        face.save(str(tmp))
-        tmp.replace(target)
-    return str(target)
-
-
 def sign_pdf(pdf: bytes, office_name: str, box: tuple[float, float, float, float], page: int,
-             reason: str, number: str, date_text: str) -> bytes:
-    """PAdES signature over the whole file, shown as a stamp with the office's name in `box`."""
-    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+             reason: str) -> bytes:
+    """PAdES signature over the whole file, shown as the office's red round seal in `box` (the seal
+    image is drawn once per process: workflows/documents/seal.py); like a paper seal it carries
+    the office's name only, the document's number and date being printed on the page."""
+    from pyhanko.pdf_utils import layout
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.pdf_utils.text import TextBoxStyle
     from pyhanko.sign import fields, signers
-    from pyhanko.stamp import TextStampStyle
+    from pyhanko.stamp import StaticStampStyle
 
-    style = TextStampStyle(
-        stamp_text=f"{office_name}\n电子签章  {date_text}\n{number}",
-        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(stamp_font_path(office_name + number), font_size=10)),
-        border_width=2)
+    from .seal import seal_content
+
+    x1, y1, x2, y2 = box
+    style = StaticStampStyle(background=seal_content(office_name, x2 - x1, y2 - y1), border_width=0,
+                             background_opacity=1.0,
+                             background_layout=layout.SimpleBoxLayoutRule(
+                                 x_align=layout.AxisAlignment.ALIGN_MID, y_align=layout.AxisAlignment.ALIGN_MID,
+                                 margins=layout.Margins.uniform(0)))
     meta = signers.PdfSignatureMetadata(field_name="OfficeSeal", subfilter=fields.SigSeedSubFilter.PADES,
                                         md_algorithm="sha256", reason=reason, location=office_name,
                                         name=office_name)

@@ -21,6 +21,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
+from ..messages import Message, N_
 from .prescan import not_deployable, prescan, processes_of
 from .problems import InvalidBundle, Problem, named
 from .safexml import BPMN_NS, decode_utf8, parse_xml
@@ -63,11 +64,13 @@ def _parser_for(bpmn_files: dict[str, str], dmn_files: dict[str, str], validate:
 def _problem_from(exc: Exception, default_file: str) -> Problem:
     if isinstance(exc, ValidationException):
         element = exc.id or exc.name or exc.tag
-        line = f" (line {exc.line_number})" if exc.line_number else ""
-        return Problem(exc.file_name or default_file, element, f"流程图无法解析 / {str(exc).strip()}{line}",
-                       exc.name if exc.id else "")
+        reason = Message(N_("流程图无法解析（第 %(line)s 行）：%(detail)s"), line=exc.line_number,
+                         detail=str(exc).strip()) if exc.line_number else \
+            Message(N_("流程图无法解析：%(detail)s"), detail=str(exc).strip())
+        return Problem(exc.file_name or default_file, element, reason, exc.name if exc.id else "",
+                       exc.line_number or 0)
     spec = getattr(getattr(exc, "task_spec", None), "bpmn_id", None) or ""
-    return Problem(default_file, spec, f"流程图无法解析 / {str(exc).strip()}")
+    return Problem(default_file, spec, Message(N_("流程图无法解析：%(detail)s"), detail=str(exc).strip()))
 
 
 def read_folder(bpmn_dir: Path, forms_dir: Path) -> list[Bundle]:
@@ -89,7 +92,8 @@ def read_folder_report(bpmn_dir: Path, forms_dir: Path) -> tuple[list[Bundle], l
             problems.extend(exc.problems)
     paths = sorted(bpmn_dir.glob("*.bpmn"))
     if not paths:
-        problems.append(Problem(bpmn_dir.name, "", f"文件夹中没有 .bpmn 文件 / no .bpmn file in {bpmn_dir}"))
+        problems.append(Problem(bpmn_dir.name, "", Message(N_("文件夹 %(folder)s 中没有 .bpmn 文件"),
+                                                           folder=str(bpmn_dir))))
     for path in paths:
         try:
             text = decode_utf8(path.name, path.read_bytes())
@@ -110,8 +114,8 @@ def bundle_for(key: str, bpmn_files: dict[str, str], dmn_files: dict[str, str], 
             try:
                 forms[p.name] = json.loads(p.read_text(encoding="utf-8"))
             except json.JSONDecodeError as exc:
-                raise InvalidBundle([Problem(f"forms/{key}/{p.name}", "",
-                                             f"表单文件不是有效的 JSON / invalid JSON: {exc}")]) from None
+                raise InvalidBundle([Problem(f"forms/{key}/{p.name}", "", Message(
+                    N_("表单文件不是有效的 JSON：%(detail)s"), detail=str(exc)), line=exc.lineno)]) from None
     name = next((n for file, text in bpmn_files.items() for pid, n, _ in processes_of(file, text) if pid == key), "")
     return Bundle(key, name or key, dict(bpmn_files), used_dmn(bpmn_files, dmn_files), forms)
 
@@ -165,7 +169,7 @@ def parse_bundle(bundle: Bundle, operations: set[str], check: bool = True,
     if len(texts) < len(bundle.bpmn_files):
         raise InvalidBundle(named(problems, names))
     if bundle.key not in executable:
-        problems.append(Problem(main_file, bundle.key, "没有此 id 的可执行流程 / no executable process with this id"))
+        problems.append(Problem(main_file, bundle.key, N_("没有此 id 的可执行流程")))
         raise InvalidBundle(named(problems, names))
     try:
         parser = _parser_for(texts, bundle.dmn_files, validate=False)
@@ -182,8 +186,8 @@ def parse_bundle(bundle: Bundle, operations: set[str], check: bool = True,
         try:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
-            problems.append(Problem(f"forms/{bundle.key}/{form_name}", "",
-                                    f"表单不是有效的 JSON Schema / invalid JSON Schema: {exc.message}"))
+            problems.append(Problem(f"forms/{bundle.key}/{form_name}", "", Message(
+                N_("表单不是有效的 JSON Schema：%(detail)s"), detail=exc.message)))
     tables_checked: set[str] = set()
     for process_spec in [spec, *subprocess_specs.values()]:
         for task_spec in process_spec.task_specs.values():
@@ -261,9 +265,9 @@ def _check_dossiers(process_specs, bundle: Bundle, file: str) -> list[Problem]:
             known = filed | _earlier_fields(ts, process_specs, owner, bundle)
             for name in declared:
                 if name not in known:
-                    problems.append(Problem(file, ts.bpmn_id or "", (
-                        f"审批单字段 '{name}' 不是此前任何表单的字段 / {DOSSIER_PROPERTY} names '{name}', which no "
-                        f"earlier form of this process has (earlier fields: {', '.join(sorted(known)) or 'none'})")))
+                    problems.append(Problem(file, ts.bpmn_id or "", Message(
+                        N_("审批单字段 '%(field)s' 不是此前任何表单的字段（%(property)s；此前的字段：%(known)s）"),
+                        field=name, property=DOSSIER_PROPERTY, known=", ".join(sorted(known)) or Message(N_("无")))))
     return problems
 
 
@@ -273,10 +277,9 @@ def _check_messages(process_specs, delivered: set[str], file: str) -> list[Probl
         return [ts for p in process_specs for ts in p.task_specs.values()
                 if isinstance(ts, kind) and isinstance(ts.event_definition, MessageEventDefinition)]
     known = delivered | {ts.event_definition.name for ts in message_events(ThrowingEvent)}
-    return [Problem(file, ts.bpmn_id or "", f"没有任何环节发送消息 '{ts.event_definition.name}'，此事件将永远等待 / "
-                                            f"nothing sends the message '{ts.event_definition.name}', so this event "
-                                            f"would wait forever (messages credflow delivers: "
-                                            f"{', '.join(sorted(delivered)) or 'none'})")
+    return [Problem(file, ts.bpmn_id or "", Message(
+                N_("没有任何环节发送消息 '%(message)s'，此事件将永远等待（credflow 投递的消息：%(delivered)s）"),
+                message=ts.event_definition.name, delivered=", ".join(sorted(delivered)) or Message(N_("无"))))
             for ts in message_events(CatchingEvent) if ts.event_definition.name not in known]
 
 

@@ -8,6 +8,8 @@ import re
 
 from lxml import etree
 
+from ..messages import Joined, Message, N_
+
 VENDOR_NAMESPACES = {
     "http://camunda.org/schema/1.0/bpmn": "Camunda",
     "http://camunda.org/schema/zeebe/1.0": "Camunda 8 (Zeebe)",
@@ -15,19 +17,16 @@ VENDOR_NAMESPACES = {
     "http://activiti.org/bpmn": "Activiti",
 }
 
-# local name of a vendor setting -> (中文, English) of what credflow does instead
-_ROLE = ("角色由任务所在的泳道决定", "the lane a task is in gives its role")
-_FORM = ("表单是 JSON Schema 文件（formJsonSchemaFilename）", "forms are JSON Schema files (formJsonSchemaFilename)")
-_SERVICE = ("服务任务调用 credflow 的操作（serviceTaskOperator）", "a service task calls a credflow operation "
-            "(serviceTaskOperator)")
-_LISTENER = ("监听器不受支持，请用脚本任务或前置/后置脚本", "listeners are not supported; use a script task or a "
-             "pre/post script")
-_MAPPING = ("输入输出映射不受支持，任务直接读写案件数据", "input/output mappings are not supported: tasks read and "
-            "write the case's data")
-_DUE = ("办理期限用 dueInWorkdays 或 dueAt", "deadlines are dueInWorkdays or dueAt")
-_DECISION = ("决策表用 calledDecisionId 指定", "a business rule task names its table with calledDecisionId")
-_ENGINE = ("这是其他引擎的运行设置，credflow 不使用", "engine settings credflow does not use")
-_OTHER = ("credflow 不使用此设置", "credflow does not use this setting")
+# local name of a vendor setting -> what credflow does instead
+_ROLE = N_("角色由任务所在的泳道决定")
+_FORM = N_("表单是 JSON Schema 文件（formJsonSchemaFilename）")
+_SERVICE = N_("服务任务调用 credflow 的操作（serviceTaskOperator）")
+_LISTENER = N_("监听器不受支持，请用脚本任务或前置/后置脚本")
+_MAPPING = N_("输入输出映射不受支持，任务直接读写案件数据")
+_DUE = N_("办理期限用 dueInWorkdays 或 dueAt")
+_DECISION = N_("业务规则任务用 calledDecisionId 指定决策表")
+_ENGINE = N_("这是其他引擎的运行设置，credflow 不使用")
+_OTHER = N_("credflow 不使用此设置")
 ADVICE = {
     **dict.fromkeys(("assignee", "candidateUsers", "candidateGroups", "owner", "assignment", "initiator"), _ROLE),
     **dict.fromkeys(("formKey", "formRef", "formRefBinding", "formRefVersion", "formData", "formField",
@@ -73,14 +72,14 @@ def vendor_settings(el, bpmn_ns: str) -> list[tuple[str, str]]:
     return found
 
 
-def vendor_reason(settings: list[tuple[str, str]]) -> str:
-    vendors = "、".join(dict.fromkeys(v for v, _ in settings))
+def vendor_reason(settings: list[tuple[str, str]]) -> Message:
+    vendors = list(dict.fromkeys(v for v, _ in settings))
     names = list(dict.fromkeys(n for _, n in settings))
     advice = list(dict.fromkeys(ADVICE.get(n.split(":", 1)[-1], _OTHER) for n in names))
-    shown = ", ".join(names[:8]) + (f" … (+{len(names) - 8})" if len(names) > 8 else "")
-    return (f"含 {vendors} 专有设置 {'、'.join(names[:8])}，credflow 不会执行："
-            f"{'；'.join(a[0] for a in advice)}。请在编辑器中移除 / {vendors} settings {shown} would be ignored: "
-            f"{'; '.join(a[1] for a in advice)}. Remove them in the editor")
+    shown = names[:8] + ([f"… (+{len(names) - 8})"] if len(names) > 8 else [])
+    return Message(N_("含 %(vendors)s 专有设置 %(names)s，credflow 不会执行：%(advice)s。请在编辑器中移除"),
+                   vendors=Joined(vendors), names=Joined(shown),
+                   advice=Joined([Message(a) for a in advice], N_("；")))
 
 
 def python_for_juel(text: str) -> str | None:
@@ -97,14 +96,14 @@ def python_for_juel(text: str) -> str | None:
     return re.sub(r"\s+", " ", expression).strip() or None
 
 
-def juel_reason(text: str) -> str:
+def juel_reason(text: str) -> Message:
     shown = " ".join(text.split())
     shown = shown if len(shown) <= 80 else shown[:77] + "…"
     python = python_for_juel(text)
-    zh_hint = f"，例如 {python}" if python else ""
-    en_hint = f", e.g. {python}" if python else ""
-    return (f"JUEL 表达式 {shown} 不受支持：credflow 的表达式是 Python{zh_hint} / the JUEL expression {shown} is not "
-            f"supported: credflow expressions are Python{en_hint}")
+    if python:
+        return Message(N_("JUEL 表达式 %(expression)s 不受支持：credflow 的表达式是 Python，例如 %(python)s"),
+                       expression=shown, python=python)
+    return Message(N_("JUEL 表达式 %(expression)s 不受支持：credflow 的表达式是 Python"), expression=shown)
 
 
 def local(el) -> str:

@@ -25,12 +25,13 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDef
                                                               TimeDateEventDefinition, TimerEventDefinition)
 
 from ..clock import CST
+from ..messages import Joined, Message, N_, message_of
 
 DURATION, DATE, CYCLE = "duration", "date", "cycle"
 KINDS = {TimeDateEventDefinition: DATE, DurationTimerEventDefinition: DURATION, CycleTimerEventDefinition: CYCLE}
 ELEMENT_OF_KIND = {DURATION: "timeDuration", DATE: "timeDate", CYCLE: "timeCycle"}
-EXAMPLES = {DURATION: "PT5M、P3D、P1DT2H", DATE: "2027-01-05T09:00:00+08:00", CYCLE: "R3/PT1H、R/P1D"}
-KIND_WORDS = {DURATION: ("时长", "a duration"), DATE: ("日期时间", "a date-time"), CYCLE: ("周期", "a cycle")}
+EXAMPLES = {DURATION: ("PT5M", "P3D", "P1DT2H"), DATE: ("2027-01-05T09:00:00+08:00",), CYCLE: ("R3/PT1H", "R/P1D")}
+KIND_WORDS = {DURATION: N_("时长值"), DATE: N_("日期时间值"), CYCLE: N_("周期值")}
 
 _DURATION = re.compile(r"P(?=\d|T\d)[0-9A-Z.,]*", re.I)   # P3D, PT5M; also P3X, refused later
 _DATE = re.compile(r"\d{4}-\d\d-\d\d(?:[T ][\d:.,]+(?:Z|[+-]\d\d(?::?\d\d)?)?)?", re.I)
@@ -104,53 +105,55 @@ def _parse(kind: str, text: str) -> None:
         if kind == DURATION:
             parsed = TimerEventDefinition.parse_iso_duration(text)
             if not any(parsed.values()):
-                raise ValueError("零时长 / a zero duration")
+                raise ValueError(Message(N_("时长为零")))
         elif kind == DATE:
             TimerEventDefinition.get_datetime(text)
         else:
             cycles, _start, duration = TimerEventDefinition.parse_iso_recurring_interval(text)
             if duration <= timedelta(0):
-                raise ValueError("周期的间隔须大于零 / the interval must be longer than zero")
+                raise ValueError(Message(N_("周期的间隔须大于零")))
             if cycles == 0:
-                raise ValueError("重复次数为 0 / R0 repeats nothing")
+                raise ValueError(Message(N_("重复次数为 0（R0），什么也不会重复")))
     except ValueError:
         raise
     except Exception as exc:  # noqa: BLE001 -- SpiffWorkflow's parsers raise bare Exception, AttributeError ...
         raise ValueError(str(exc) or type(exc).__name__) from None
 
 
-def timer_problem(kind: str, expression) -> str | None:
-    """Why this timer cannot run ("中文 / English"), or None. Only ISO texts (bare or quoted) are
-    judged here; any other expression is Python, checked by the sandbox and evaluated at run time."""
+def _words(kind: str) -> dict:
+    return {"element": ELEMENT_OF_KIND[kind], "kind": Message(KIND_WORDS[kind]), "examples": Joined(EXAMPLES[kind])}
+
+
+def timer_problem(kind: str, expression) -> Message | None:
+    """Why this timer cannot run, or None. Only ISO texts (bare or quoted) are judged here; any
+    other expression is Python, checked by the sandbox and evaluated at run time."""
     if expression is None or not str(expression).strip():
-        zh, en = KIND_WORDS[kind]
-        return (f"定时器没有设定时间 / the timer's {ELEMENT_OF_KIND[kind]} is empty: write {en} such as "
-                f"{EXAMPLES[kind]} or an expression giving one")
+        return Message(N_("定时器的 %(element)s 为空：请填写%(kind)s（如 %(examples)s）或给出%(kind)s的表达式"),
+                       **_words(kind))
     text = bare_iso(expression) or _python_string(str(expression))
     if text is None:
         return None
     written = _kind_of_text(text.strip())
     if written is None:
-        return (f"定时器的时间不是 ISO 8601 格式 / '{text}' is not an ISO 8601 {KIND_WORDS[kind][1][2:]} "
-                f"(for example {EXAMPLES[kind]})")
+        return Message(N_("定时器的时间 '%(text)s' 不是 ISO 8601 格式的%(kind)s（如 %(examples)s）"), text=text,
+                       **_words(kind))
     if written != kind:
-        zh, en = KIND_WORDS[kind]
-        wzh, wen = KIND_WORDS[written]
-        return (f"{ELEMENT_OF_KIND[kind]} 需要{zh}，'{text}' 是{wzh} / the timer's {ELEMENT_OF_KIND[kind]} needs "
-                f"{en} (such as {EXAMPLES[kind]}); '{text}' is {wen}: write it in {ELEMENT_OF_KIND[written]}")
+        return Message(N_("定时器的 %(element)s 需要%(kind)s（如 %(examples)s），'%(text)s' 是%(written)s：请写在 "
+                          "%(written_element)s 中"), text=text, written=Message(KIND_WORDS[written]),
+                       written_element=ELEMENT_OF_KIND[written], **_words(kind))
     try:
         _parse(kind, normalised(text))
     except ValueError as exc:
-        return (f"定时器的时间无法解析 / the timer's {ELEMENT_OF_KIND[kind]} '{text}' is not a valid ISO 8601 "
-                f"{KIND_WORDS[kind][1][2:]}: {exc}")
+        detail = exc.args[0] if exc.args and isinstance(exc.args[0], Message) else str(exc)
+        return Message(N_("定时器的 %(element)s '%(text)s' 不是有效的 ISO 8601 %(kind)s：%(detail)s"), text=text,
+                       detail=detail, **_words(kind))
     return None
 
 
-SANDBOX_HINT = ("定时器可写 ISO 8601 时间（如 PT5M、P3D、2027-01-05T09:00:00+08:00、R3/PT1H）或 Python 表达式 / "
-                "a timer takes an ISO 8601 text (PT5M, P3D, 2027-01-05T09:00:00+08:00, R3/PT1H) or a Python expression")
+SANDBOX_HINT = N_("定时器可写 ISO 8601 时间（如 PT5M、P3D、2027-01-05T09:00:00+08:00、R3/PT1H）或 Python 表达式")
 
 
-def check_timer_source(element: str, source: str) -> str | None:
+def check_timer_source(element: str, source: str) -> Message | None:
     """What the editor's live check says of a timer as it is typed (`element`: timeDate,
     timeDuration or timeCycle): None when deploy would accept it, else why not."""
     from ..sandbox import SandboxError, check_expression
@@ -161,5 +164,5 @@ def check_timer_source(element: str, source: str) -> str | None:
     try:
         check_expression(source)
     except SandboxError as exc:
-        return f"{exc} ({SANDBOX_HINT})"
+        return Message(N_("%(error)s（%(hint)s）"), error=message_of(exc), hint=Message(SANDBOX_HINT))
     return None

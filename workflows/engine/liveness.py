@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from SpiffWorkflow.util.task import TaskState
 
+from ..messages import Message, N_
+
 # work that is really there: a task to do, an event or a join waiting, a subprocess or loop running
 LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
@@ -35,13 +37,12 @@ def describe_tasks(tasks, limit: int = 5) -> str:
     return ", ".join(names) + more
 
 
-def false_completion(workflow) -> str | None:
+def false_completion(workflow) -> Message | None:
     """Why the engine's "completed" cannot be believed (tasks still live), or None."""
     if not workflow.is_completed():
         return None
     live = live_tasks(workflow)
     if not live:
         return None
-    return (f"流程引擎报告已办结，但仍有 {len(live)} 个环节未完成：{describe_tasks(live)}；案件已标记为出错，未办结 / "
-            f"the engine reported the process completed while {len(live)} task(s) are still live: "
-            f"{describe_tasks(live)}; the case is marked as an error, not completed")
+    return Message(N_("流程引擎报告已办结，但仍有 %(count)s 个环节未完成：%(tasks)s；案件已标记为出错，未办结"),
+                   count=len(live), tasks=describe_tasks(live))

@@ -16,6 +16,7 @@ from __future__ import annotations
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import AdHocSubprocessSpec
 from SpiffWorkflow.bpmn.specs.mixins import InclusiveGatewayMixin, ParallelGatewayMixin
 
+from ..messages import Message, N_
 from .problems import Problem
 
 
@@ -26,23 +27,17 @@ def loop_problems(spec, subprocess_specs: dict, file: str) -> list[Problem]:
             names = {ts.name for ts in cycle}
             for ts in cycle:
                 if isinstance(ts, (ParallelGatewayMixin, InclusiveGatewayMixin)):
-                    kind = ("并行网关", "parallel") if isinstance(ts, ParallelGatewayMixin) else ("包容网关", "inclusive")
-                    back = _back_to(cycle, names)
-                    problems.append(Problem(file, ts.bpmn_id or "", (
-                        f"{kind[0]}位于循环回路上（经「{back}」回到此前的环节），引擎须保留每一轮的历史才能判断汇合，"
-                        f"案件状态将无限增长；请把循环改为标准循环或多实例活动，或把并行部分放进子流程 / this "
-                        f"{kind[1]} gateway lies on a loop (back through '{back}'): the engine decides its join from "
-                        f"every earlier round's tasks, so no round could ever be compacted and the case state would "
-                        f"grow without end; draw the repetition as a standard loop or multi-instance activity, or "
-                        f"put the parallel part in a subprocess inside the loop")))
+                    kind = N_("并行网关") if isinstance(ts, ParallelGatewayMixin) else N_("包容网关")
+                    problems.append(Problem(file, ts.bpmn_id or "", Message(
+                        N_("%(kind)s位于循环回路上（经「%(back)s」回到此前的环节），引擎须保留每一轮的历史才能判断汇合，"
+                           "案件状态将无限增长；请把循环改为标准循环或多实例活动，或把并行部分放进循环内的子流程"),
+                        kind=Message(kind), back=_back_to(cycle, names))))
     for name, sub in subprocess_specs.items():
         if isinstance(sub, AdHocSubprocessSpec):
             owner = next((ts for p in [spec, *subprocess_specs.values()] for ts in p.task_specs.values()
                           if getattr(ts, "spec", None) == name), None)
-            problems.append(Problem(file, getattr(owner, "bpmn_id", None) or name, (
-                "自由子流程（ad hoc）保留其执行过的每个活动，案件状态无法压缩，不予部署 / an ad hoc subprocess keeps "
-                "every activity it ran, so its history could never be compacted; use a subprocess with a "
-                "loop or an inclusive split instead")))
+            problems.append(Problem(file, getattr(owner, "bpmn_id", None) or name, N_(
+                "自由子流程（ad hoc）保留其执行过的每个活动，案件状态无法压缩，不予部署；请改用带循环或包容分支的子流程")))
     return list(dict.fromkeys(problems))
 
 

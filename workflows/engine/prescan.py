@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
+from ..messages import Message, N_
 from .foreign import JUEL, juel_reason, local, vendor_reason, vendor_settings
 from .problems import Problem
 from .safexml import BPMN_NS, parse_xml
@@ -27,31 +28,24 @@ XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 ROLE_WORDS = {"承办人": "clerk", "经办人": "clerk", "审核人": "reviewer", "审核员": "reviewer", "分管领导": "leader",
               "领导": "leader", "信用主体": "subject", "当事人": "subject", "申请人": "subject"}
 
-# BPMN elements credflow does not run, and what to use instead (tag -> "中文 / English")
+# BPMN elements credflow does not run, and what to use instead (tag -> catalog id)
 UNSUPPORTED = {
-    "complexGateway": "复杂网关不受支持，请改用排他网关或包容网关 / complex gateways are not supported; use an exclusive "
-                      "or inclusive gateway",
-    "transaction": "事务子流程不受支持，请改用普通子流程 / transaction subprocesses are not supported; use a subprocess",
-    "adHocSubProcess": "自由子流程不受支持，请改用普通子流程 / ad-hoc subprocesses are not supported; use a subprocess",
-    "callActivity": "调用活动不受支持，请改用子流程或子案件 / call activities are not supported; use an embedded "
-                    "subprocess, or a sub-case started by a service operation",
-    "sendTask": "发送任务不受支持，请改用服务任务 / send tasks are not supported; use a service task",
-    "receiveTask": "接收任务不受支持，请改用消息捕获事件 / receive tasks are not supported; use a message catch event",
-    "dataStoreReference": "数据存储不受支持，案件自己保存数据（数据对象可以使用） / data stores are not supported: a case "
-                          "keeps its own data (data objects are fine)",
-    "signalEventDefinition": "信号事件不受支持，请改用消息 / signals are not supported; use messages",
-    "conditionalEventDefinition": "条件事件不受支持，请改用带条件的网关 / conditional events are not supported; use a "
-                                  "gateway with conditions",
-    "compensateEventDefinition": "补偿事件不受支持 / compensation is not supported",
+    "complexGateway": N_("复杂网关不受支持，请改用排他网关或包容网关"),
+    "transaction": N_("事务子流程不受支持，请改用普通子流程"),
+    "adHocSubProcess": N_("自由子流程不受支持，请改用普通子流程"),
+    "callActivity": N_("调用活动不受支持，请改用子流程，或由服务操作启动的子案件"),
+    "sendTask": N_("发送任务不受支持，请改用服务任务"),
+    "receiveTask": N_("接收任务不受支持，请改用消息捕获事件"),
+    "dataStoreReference": N_("数据存储不受支持，案件自己保存数据（数据对象可以使用）"),
+    "signalEventDefinition": N_("信号事件不受支持，请改用消息"),
+    "conditionalEventDefinition": N_("条件事件不受支持，请改用带条件的网关"),
+    "compensateEventDefinition": N_("补偿事件不受支持"),
 }
-DATA_STORE = ("数据存储不受支持 / data stores are not supported (SpiffWorkflow has no implementation for them); "
-              "remove it")
-NO_OPERATOR = ("服务任务没有指定 credflow 操作，请在编辑器中选择操作 / the service task calls no credflow operation; "
-               "choose one in the editor (spiffworkflow:serviceTaskOperator)")
-NO_DECISION = ("业务规则任务没有指定决策表 / the business rule task names no decision table "
-               "(spiffworkflow:calledDecisionId)")
-NO_TIME = ("定时器没有设定时间 / the timer has no timeDate, timeDuration or timeCycle: write one, such as PT5M, "
-           "2027-01-05T09:00:00+08:00 or R3/PT1H")
+DATA_STORE = N_("数据存储不受支持（SpiffWorkflow 没有实现数据存储），请删除")
+NO_OPERATOR = N_("服务任务没有指定 credflow 操作，请在编辑器中选择操作（spiffworkflow:serviceTaskOperator）")
+NO_DECISION = N_("业务规则任务没有指定决策表（spiffworkflow:calledDecisionId）")
+NO_TIME = N_("定时器没有设定时间：请填写 timeDate、timeDuration 或 timeCycle，如 PT5M、2027-01-05T09:00:00+08:00 或 "
+             "R3/PT1H")
 # formal expressions and what stands in for one, per kind, in the neutralised copy
 EXPRESSIONS = {"conditionExpression": "True", "timeDuration": "PT1H", "timeDate": "2000-01-01T00:00:00+08:00",
                "timeCycle": "R1/PT1H", "loopCardinality": "1", "completionCondition": "False",
@@ -95,7 +89,7 @@ def prescan(file_name: str, text: str) -> Prescan:
             if isinstance(el.tag, str):
                 problems.extend(_check_element(file_name, el))
     problems.extend(_data_stores(file_name, work, executable))
-    report.problems = [Problem(p.file, p.element, p.reason, p.name or report.names.get(p.element, ""))
+    report.problems = [Problem(p.file, p.element, p.reason, p.name or report.names.get(p.element, ""), p.line)
                        for p in dict.fromkeys(problems)]
     if report.problems:
         report.parser_text = XML_DECLARATION + etree.tostring(work, encoding="unicode")
@@ -119,8 +113,8 @@ def _schema_problems(file_name: str, root) -> list[Problem]:
     for line, message in errors[:50]:
         message = message.replace(f"{{{BPMN_NS}}}", "bpmn:")
         message = message if len(message) <= 300 else message[:297] + "…"
-        problems.append(Problem(file_name, by_line.get(line, ""), f"不符合 BPMN 2.0 XML 规范（第 {line} 行） / not valid "
-                                                                  f"BPMN 2.0 XML (line {line}): {message}"))
+        problems.append(Problem(file_name, by_line.get(line, ""), Message(
+            N_("不符合 BPMN 2.0 XML 规范（第 %(line)s 行）：%(detail)s"), line=line, detail=message), line=line))
     return problems
 
 
@@ -180,8 +174,7 @@ def _check_element(file_name: str, el) -> list[Problem]:
     elif kind == "scriptTask" and el.tag == q(kind):
         language = (el.get("scriptFormat") or "python").strip().lower()
         if language not in ("python", "python3", "text/x-python", "py"):
-            add(f"脚本语言 {el.get('scriptFormat')} 不受支持，脚本须为 Python / scripts are Python; scriptFormat "
-                f"'{el.get('scriptFormat')}' is not supported")
+            add(Message(N_("脚本语言 %(language)s 不受支持，脚本须为 Python"), language=el.get("scriptFormat")))
             el.attrib.pop("scriptFormat", None)
             for script in el.iter(q("script")):
                 script.text = "pass"
@@ -203,15 +196,15 @@ def _lane_problem(file_name: str, lane) -> list[Problem]:
     name = (lane.get("name") or "").strip()
     roles = ", ".join(sorted(STAFF_LANES))
     if not name:
-        return [Problem(file_name, lane.get("id", ""), f"泳道没有名称，请以角色代码命名 / the lane has no name; name it "
-                                                       f"after one of the roles ({roles})")]
+        return [Problem(file_name, lane.get("id", ""), Message(N_("泳道没有名称，请以角色代码命名（%(roles)s）"),
+                                                               roles=roles))]
     if name in STAFF_LANES:
         return []
     hint = ROLE_WORDS.get(name)
-    zh_hint, en_hint = (f"（'{name}' 即 {hint}）", f" ('{name}' is {hint})") if hint else ("", "")
-    return [Problem(file_name, lane.get("id", ""), f"泳道 '{name}' 不是角色，请把泳道名改为角色代码{zh_hint} / lane "
-                                                   f"'{name}' is not a role; name it after one of the roles "
-                                                   f"({roles}){en_hint}")]
+    reason = Message(N_("泳道 '%(lane)s' 不是角色，请把泳道名改为角色代码（%(roles)s；'%(lane)s' 即 %(role)s）"),
+                     lane=name, roles=roles, role=hint) if hint else \
+        Message(N_("泳道 '%(lane)s' 不是角色，请把泳道名改为角色代码（%(roles)s）"), lane=name, roles=roles)
+    return [Problem(file_name, lane.get("id", ""), reason)]
 
 
 def _data_stores(file_name: str, work, executable) -> list[Problem]:
@@ -257,7 +250,6 @@ def not_deployable(file_name: str, processes: list[tuple[str, str, bool]]) -> li
     if any(executable for _, _, executable in processes):
         return []
     if processes:
-        return [Problem(file_name, pid, "流程不可执行 / the process is not executable (set isExecutable=\"true\" to "
-                                        "deploy it, or open it in the editor)", name) for pid, name, _ in processes]
-    return [Problem(file_name, "", "文件中没有可执行流程 / no executable process (isExecutable=\"true\") in the file: "
-                                   "it holds no process at all")]
+        return [Problem(file_name, pid, N_("流程不可执行：请设 isExecutable=\"true\" 再部署，或在编辑器中打开"), name)
+                for pid, name, _ in processes]
+    return [Problem(file_name, "", N_("文件中没有可执行流程（isExecutable=\"true\"）：文件中没有任何流程"))]

@@ -1,28 +1,49 @@
 """What is wrong with a bundle: each problem names the file, the element (its id and its name as
-drawn) and the reason, "中文 / English"."""
+drawn), the line where one is known, and the reason: a Message (a catalog id and its parameters),
+shown in the reader's language."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Callable
+
+from ..messages import Message
 
 
 @dataclass(frozen=True)
 class Problem:
     file: str
     element: str
-    reason: str
-    name: str = ""   # the element's name as drawn (empty when it has none)
+    reason: Message   # a catalog id given as a str becomes a Message without parameters
+    name: str = ""    # the element's name as drawn (empty when it has none)
+    line: int = 0     # the line in the file, when the reason comes with one
+
+    def __post_init__(self):
+        if not isinstance(self.reason, Message):
+            object.__setattr__(self, "reason", Message(str(self.reason)))
+
+    def __hash__(self):
+        return hash((self.file, self.element, self.name, self.line, str(self.reason)))
 
     def __str__(self):
+        return self.text()
+
+    def text(self, translate: Callable[[str], str] | None = None) -> str:
+        """'file, element 'id' 「name」: reason' with the reason in the language of `translate`
+        (Chinese without one)."""
         where = f"{self.file}" + (f", element '{self.element}'" if self.element else "")
         if self.element and self.name and self.name != self.element:
             where += f" 「{self.name}」"
-        return f"{where}: {self.reason}"
+        return f"{where}: {self.reason.render(translate)}"
 
-    def as_dict(self) -> dict:
-        return {"file": self.file, "element": self.element, "name": self.name, "reason": self.reason}
+    def as_dict(self, render: Callable[[Message], str] = str) -> dict:
+        """For JSON and templates; `render` gives the reason's text (the web passes `translated`)."""
+        return {"file": self.file, "element": self.element, "name": self.name, "line": self.line,
+                "reason": render(self.reason)}
 
 
 class InvalidBundle(ValueError):
+    """Nothing deployed: `problems` says why, each a Message on its own (str(): all, in Chinese)."""
+
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("; ".join(str(p) for p in problems))

@@ -7,14 +7,14 @@ import re
 
 from lxml import etree
 
+from ..messages import Message, N_
 from .problems import InvalidBundle, Problem
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 _SAFE_PARSER_ARGS = dict(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
                          huge_tree=False)
 _PROLOG_ITEM = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->)", re.S)
-DOCTYPE_REASON = ("不允许 DOCTYPE（DTD、实体声明）/ a DOCTYPE (DTD or entity declarations) is not allowed "
-                  "in BPMN or DMN files")
+DOCTYPE_REASON = N_("BPMN 和 DMN 文件中不允许 DOCTYPE（DTD、实体声明）")
 DMN_NAMESPACES = ("https://www.omg.org/spec/DMN/", "http://www.omg.org/spec/DMN/")
 
 
@@ -28,14 +28,13 @@ def _has_doctype(raw: bytes) -> bool:
 def decode_utf8(name: str, data: bytes) -> str:
     """The text of an uploaded or on-disk BPMN/DMN file, which must be UTF-8."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise InvalidBundle([Problem(name, "", "文件是 UTF-16 编码 / the file is UTF-16 encoded; "
-                                               "save it as UTF-8")])
+        raise InvalidBundle([Problem(name, "", N_("文件是 UTF-16 编码，请另存为 UTF-8"))])
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
-        raise InvalidBundle([Problem(name, "", f"文件不是 UTF-8 编码 / the file is not UTF-8 encoded (byte "
-                                               f"0x{data[exc.start]:02x} on line {line}); save it as UTF-8")]) from None
+        raise InvalidBundle([Problem(name, "", Message(N_("文件不是 UTF-8 编码（第 %(line)s 行的字节 0x%(byte)s），请另存为 UTF-8"),
+                                                       line=line, byte=f"{data[exc.start]:02x}"), line=line)]) from None
 
 
 def parse_xml(name: str, text: str | bytes, root_namespace: str | None = None):
@@ -45,20 +44,21 @@ def parse_xml(name: str, text: str | bytes, root_namespace: str | None = None):
         try:
             raw = text.encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise InvalidBundle([Problem(name, "", f"文本不是有效的 UTF-8 / the text is not valid UTF-8 "
-                                                   f"({exc.reason} at character {exc.start})")]) from None
+            raise InvalidBundle([Problem(name, "", Message(N_("文本不是有效的 UTF-8（第 %(position)s 个字符：%(detail)s）"),
+                                                           position=exc.start, detail=exc.reason))]) from None
     else:
         raw = text
     if _has_doctype(raw):
         raise InvalidBundle([Problem(name, "", DOCTYPE_REASON)])
     declared = re.match(rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']+)", raw)
     if declared and declared.group(1).decode("ascii", "replace").lower().replace("_", "-") not in ("utf-8", "utf8"):
-        raise InvalidBundle([Problem(name, "", f"XML 声明的编码为 {declared.group(1).decode('ascii', 'replace')} / "
-                                               "the XML declaration names an encoding other than UTF-8")])
+        raise InvalidBundle([Problem(name, "", Message(N_("XML 声明的编码为 %(encoding)s，不是 UTF-8"),
+                                                       encoding=declared.group(1).decode("ascii", "replace")))])
     try:
         root = etree.fromstring(raw, etree.XMLParser(**_SAFE_PARSER_ARGS))
     except etree.XMLSyntaxError as exc:
-        raise InvalidBundle([Problem(name, "", f"XML 格式错误 / malformed XML: {exc}")]) from None
+        raise InvalidBundle([Problem(name, "", Message(N_("XML 格式错误：%(detail)s"), detail=str(exc)),
+                                     line=exc.lineno or 0)]) from None
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise InvalidBundle([Problem(name, "", DOCTYPE_REASON)])
@@ -68,7 +68,7 @@ def parse_xml(name: str, text: str | bytes, root_namespace: str | None = None):
             else qname.namespace == root_namespace
         if qname.localname != "definitions" or not expected_ns:
             kind = "DMN" if root_namespace == "dmn" else f"BPMN ({BPMN_NS})"
-            raise InvalidBundle([Problem(name, "", f"根元素不是 {kind} definitions / the root element is "
-                                                   f"<{qname.localname}> in namespace '{qname.namespace or ''}', "
-                                                   f"not {kind} <definitions>")])
+            raise InvalidBundle([Problem(name, "", Message(
+                N_("根元素是命名空间 '%(namespace)s' 中的 <%(root)s>，不是 %(kind)s 的 <definitions>"),
+                root=qname.localname, namespace=qname.namespace or "", kind=kind))])
     return root

@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, StandardLoopTask
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
+from ..messages import Message, N_, message_of
 from ..models import ROLES
 from ..sandbox import SandboxError, check_expression, check_script
 from .problems import Problem
@@ -25,18 +26,21 @@ DUE_AT_PROPERTY = "dueAt"
 DOSSIER_PROPERTY = "dossierFields"   # the earlier fields a task's dossier shows, comma-separated, in order
 STAFF_LANES = set(ROLES) - {"manager"}
 
-# What each checked piece of code is called, in Chinese, for the "中文 / English" reason.
-_WHAT_ZH = [("script", "脚本"), ("preScript", "前置脚本"), ("postScript", "后置脚本"), ("parameter", "服务参数"),
-            ("condition towards", "连线条件"), ("timer expression", "定时器表达式"),
-            ("event payload expression", "事件数据表达式"), ("loop condition", "循环条件"),
-            ("loop cardinality", "循环次数"), ("completion condition", "完成条件"), (DUE_AT_PROPERTY, "办理期限表达式"),
-            ("DMN input expression", "决策表输入表达式"), ("DMN input cell", "决策表输入单元格"),
-            ("DMN output cell", "决策表输出单元格")]
+# What each checked piece of code is called (a parameter names the service parameter, the flow's
+# target, the DMN rule)
+WHAT = {"script": N_("脚本"), "preScript": N_("前置脚本（preScript）"), "postScript": N_("后置脚本（postScript）"),
+        "parameter": N_("服务参数 '%(name)s'"), "condition": N_("通往 '%(target)s' 的连线条件"),
+        "timer": N_("定时器表达式"), "payload": N_("事件数据表达式"), "loop": N_("循环条件"),
+        "cardinality": N_("循环次数"), "completion": N_("完成条件"), DUE_AT_PROPERTY: N_("办理期限表达式（dueAt）"),
+        "dmn_input": N_("决策表输入表达式"), "dmn_input_cell": N_("规则 '%(rule)s' 的决策表输入单元格"),
+        "dmn_output_cell": N_("规则 '%(rule)s' 的决策表输出单元格")}
 
 
-def refused_code(what: str, exc: Exception) -> str:
-    zh = next((z for prefix, z in _WHAT_ZH if what.startswith(prefix)), "表达式")
-    return f"{zh}未通过沙箱检查 / {what}: {exc}"
+def refused_code(what: str, exc: Exception, hint: str = "", **params) -> Message:
+    """Why the sandbox refused a piece of code (`what`: a key of WHAT, `params` its parameters)."""
+    reason = Message(N_("%(what)s未通过沙箱检查：%(detail)s"), what=Message(WHAT[what], **params),
+                     detail=message_of(exc))
+    return Message(N_("%(error)s（%(hint)s）"), error=reason, hint=Message(hint)) if hint else reason
 
 
 def check_task_spec(ts, bundle, operations: set[str], file: str) -> list[Problem]:
@@ -48,34 +52,33 @@ def check_task_spec(ts, bundle, operations: set[str], file: str) -> list[Problem
     def add(reason):
         problems.append(Problem(file, element, reason, ts.bpmn_name or ""))
 
-    def check(source, what, checker=check_expression, hint=""):
+    def check(source, what, checker=check_expression, hint="", **params):
         try:
             checker(str(source))
         except SandboxError as exc:
-            add(refused_code(what, exc) + (f" ({hint})" if hint else ""))
+            add(refused_code(what, exc, hint, **params))
 
     lane = getattr(ts, "lane", None)
     extensions = getattr(ts, "extensions", {}) or {}
     if isinstance(ts, UserTask):   # (a lane that is no role is reported on the lane itself, by the prescan)
         if lane is None:
-            add("用户任务不在任何泳道中，没有角色能办理 / user task is in no lane, so no role can work it")
+            add(N_("用户任务不在任何泳道中，没有角色能办理"))
         elif lane not in STAFF_LANES:
-            add(f"用户任务所在的泳道 '{lane}' 不是角色，没有人能办理 / lane '{lane}' is not a role, so no one can "
-                f"work this user task (roles: {', '.join(sorted(STAFF_LANES))})")
+            add(Message(N_("用户任务所在的泳道 '%(lane)s' 不是角色，没有人能办理（角色：%(roles)s）"), lane=lane,
+                        roles=", ".join(sorted(STAFF_LANES))))
         form = extensions.get("properties", {}).get(FORM_PROPERTY)
         if not form:
-            add(f"用户任务没有表单 / user task has no form (property {FORM_PROPERTY})")
+            add(Message(N_("用户任务没有表单（属性 %(property)s）"), property=FORM_PROPERTY))
         elif form not in bundle.forms:
-            add(f"表单文件不存在 / form forms/{bundle.key}/{form} does not exist")
+            add(Message(N_("表单文件 forms/%(key)s/%(form)s 不存在"), key=bundle.key, form=form))
         due = extensions.get("properties", {}).get(DUE_PROPERTY)
         if due is not None and not str(due).isdigit():
-            add(f"办理期限须为整数个工作日 / {DUE_PROPERTY} must be a whole number of working days")
+            add(Message(N_("%(property)s 须为整数个工作日"), property=DUE_PROPERTY))
         if extensions.get("properties", {}).get(DUE_AT_PROPERTY):
             check(extensions["properties"][DUE_AT_PROPERTY], DUE_AT_PROPERTY)
     elif isinstance(ts, (NoneTask, ManualTask)) and lane is None:
-        add("任务等待有人办理，但不在任何泳道中，没有人能看到它 / this task waits for a person (a task without a type, "
-            "or a manual task) but is in no lane, so no one sees it: put it in a role's lane, or make it a service "
-            "or script task")
+        add(N_("任务等待有人办理（无类型的任务或人工任务），但不在任何泳道中，没有人能看到它：请把它放进角色的泳道，"
+               "或改为服务任务或脚本任务"))
     for key in ("preScript", "postScript"):
         if extensions.get(key):
             check(extensions[key], key, check_script)
@@ -83,29 +86,29 @@ def check_task_spec(ts, bundle, operations: set[str], file: str) -> list[Problem
         check(ts.script, "script", check_script)
     if isinstance(ts, ServiceTask):
         if ts.operation_name not in operations:
-            add(f"未知的服务操作 / unknown service operation '{ts.operation_name}'")
+            add(Message(N_("未知的服务操作 '%(operation)s'"), operation=ts.operation_name))
         for name, param in (ts.operation_params or {}).items():
-            check(param.get("value", ""), f"parameter '{name}'")
+            check(param.get("value", ""), "parameter", name=name)
     if isinstance(ts, (ExclusiveGateway, InclusiveGateway)):
         for condition, target in ts.cond_task_specs:
             if condition is not None:
-                check(condition.args[0], f"condition towards '{target}'")
+                check(condition.args[0], "condition", target=target)
     if isinstance(ts, CatchingEvent):
         for timer in timer_definitions(ts):
             reason = timer_problem(kind_of(timer), timer.expression)
             if reason:
                 add(reason)
             elif bare_iso(timer.expression) is None:   # not ISO text: a Python expression
-                check(timer.expression, "timer expression", hint=SANDBOX_HINT)
+                check(timer.expression, "timer", hint=SANDBOX_HINT)
     if isinstance(ts, ThrowingEvent) and isinstance(getattr(ts.event_definition, "expression", None), str):
-        check(ts.event_definition.expression, "event payload expression")
+        check(ts.event_definition.expression, "payload")
     if isinstance(ts, StandardLoopTask) and ts.condition:
-        check(ts.condition, "loop condition")
+        check(ts.condition, "loop")
     if isinstance(ts, MultiInstanceTask):
         if isinstance(ts.cardinality, str) and ts.cardinality:
-            check(ts.cardinality, "loop cardinality")
+            check(ts.cardinality, "cardinality")
         if ts.condition:
-            check(ts.condition, "completion condition")
+            check(ts.condition, "completion")
     return problems
 
 
@@ -151,21 +154,21 @@ def check_decision_tables(ts, bundle, checked: set[str]) -> list[Problem]:
         checked.add(table.id)
         file = _dmn_file_of(table, bundle)
 
-        def check(element, source, what, checker=check_expression):
+        def check(element, source, what, checker=check_expression, **params):
             try:
                 checker(str(source))
             except SandboxError as exc:
-                problems.append(Problem(file, element, refused_code(what, exc)))
+                problems.append(Problem(file, element, refused_code(what, exc, **params)))
 
         for column in table.inputs:
             if column.expression:
-                check(column.id, column.expression, "DMN input expression")
+                check(column.id, column.expression, "dmn_input")
         for rule in table.rules:
             for entry in rule.inputEntries:
                 for text in entry.lhs:
                     if text and text.strip() not in ("", "-"):
-                        check(entry.id or rule.id, text, f"DMN input cell of rule '{rule.id}'", _check_input_cell)
+                        check(entry.id or rule.id, text, "dmn_input_cell", _check_input_cell, rule=rule.id)
             for entry in rule.outputEntries:
                 if entry.text:
-                    check(entry.id or rule.id, entry.text, f"DMN output cell of rule '{rule.id}'")
+                    check(entry.id or rule.id, entry.text, "dmn_output_cell", rule=rule.id)
     return problems

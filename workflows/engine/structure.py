@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from ..messages import Message, N_
 from .problems import Problem
 from .safexml import BPMN_NS, parse_xml
 
@@ -34,43 +35,40 @@ def check_structure(name: str, text: str) -> list[Problem]:
         if not element_id:
             continue
         if element_id in by_id:
-            problems.append(Problem(name, element_id, "此 id 被两个元素使用 / this id is used by two elements"))
+            problems.append(Problem(name, element_id, N_("此 id 被两个元素使用")))
         elif element_id in extension_ids:
-            problems.append(Problem(name, element_id, "此 id 与服务操作或参数的 id 相同 / "
-                                                      "this id is also a service operation's or parameter's id "
-                                                      "inside the diagram; give the element another id"))
+            problems.append(Problem(name, element_id, N_("此 id 与图中服务操作或参数的 id 相同，请给此元素另取一个 id")))
         by_id.setdefault(element_id, el)
     for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
         for end in ("sourceRef", "targetRef"):
             ref = flow.get(end)
             if ref and ref not in by_id:
-                problems.append(Problem(name, flow.get("id", ""), f"连线指向的元素不存在 / the sequence flow's {end} "
-                                                                  f"'{ref}' does not exist"))
+                problems.append(Problem(name, flow.get("id", ""), Message(
+                    N_("连线的 %(end)s '%(ref)s' 指向的元素不存在"), end=end, ref=ref)))
     for event in root.iter(f"{{{BPMN_NS}}}boundaryEvent"):
         ref = event.get("attachedToRef")
         if _local(by_id.get(ref)) not in FLOW_NODES:
-            problems.append(Problem(name, event.get("id", ""), f"边界事件未附着在任务上 / "
-                                                               f"the boundary event's attachedToRef '{ref}' "
-                                                               "names no task or subprocess"))
+            problems.append(Problem(name, event.get("id", ""), Message(
+                N_("边界事件未附着在任务上：attachedToRef '%(ref)s' 不是任务或子流程"), ref=ref)))
     for pool in root.iter(f"{{{BPMN_NS}}}participant"):
         ref = pool.get("processRef")
         if ref and _local(by_id.get(ref)) != "process":
-            problems.append(Problem(name, pool.get("id", ""), f"泳池引用的流程不存在 / the pool's processRef '{ref}' "
-                                                               "names no process"))
+            problems.append(Problem(name, pool.get("id", ""), Message(
+                N_("泳池引用的流程不存在：processRef '%(ref)s' 不是流程"), ref=ref)))
     for definition in root.iter(f"{{{BPMN_NS}}}messageEventDefinition"):
         ref = definition.get("messageRef")
         if ref and _local(by_id.get(ref)) != "message":
             owner = definition.getparent()
             problems.append(Problem(name, owner.get("id") or definition.get("id", ""),
-                                    f"消息引用不存在 / messageRef '{ref}' names no <bpmn:message> in this file"))
+                                    Message(N_("消息引用不存在：此文件中没有 messageRef '%(ref)s' 指向的 <bpmn:message>"),
+                                            ref=ref)))
     for tag in ("exclusiveGateway", "inclusiveGateway", "complexGateway"):
         for gateway in root.iter(f"{{{BPMN_NS}}}{tag}"):
             ref = gateway.get("default")
             flow = by_id.get(ref)
             if ref and (_local(flow) != "sequenceFlow" or flow.get("sourceRef") != gateway.get("id")):
-                problems.append(Problem(name, gateway.get("id", ""), f"默认连线不是从此网关出发的连线 / "
-                                                                    f"the default flow '{ref}' is not a "
-                                                                    "sequence flow leaving this gateway"))
+                problems.append(Problem(name, gateway.get("id", ""), Message(
+                    N_("默认连线 '%(ref)s' 不是从此网关出发的连线"), ref=ref)))
     if problems:
         return problems
     for process in root.iter(f"{{{BPMN_NS}}}process"):
@@ -85,13 +83,13 @@ def _check_reachable(name: str, container) -> list[Problem]:
     event of a reached activity, an event subprocess, a link or compensation target)."""
     nodes = {el.get("id"): el for el in container if _local(el) in FLOW_NODES and el.get("id")
              and el.tag.startswith("{" + BPMN_NS)}
-    kind = "process" if _local(container) == "process" else "subprocess"
+    process = _local(container) == "process"
     if not nodes:
-        return [Problem(name, container.get("id", ""), f"{'流程' if kind == 'process' else '子流程'}是空的 / the "
-                                                       f"{kind} is empty: draw a start event, the tasks and an end event",
-                        container.get("name") or "")]
+        return [Problem(name, container.get("id", ""),
+                        N_("流程是空的：请画出开始事件、任务和结束事件") if process else
+                        N_("子流程是空的：请画出开始事件、任务和结束事件"), container.get("name") or "")]
     if not any(_local(el) == "startEvent" for el in nodes.values()):
-        return [Problem(name, container.get("id", ""), f"无开始事件 / the {kind} has no start event")]
+        return [Problem(name, container.get("id", ""), N_("流程没有开始事件") if process else N_("子流程没有开始事件"))]
     following: dict[str, list[str]] = {}
     for flow in container.iterchildren(f"{{{BPMN_NS}}}sequenceFlow"):
         following.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
@@ -108,5 +106,5 @@ def _check_reachable(name: str, container) -> list[Problem]:
         if node_id not in reached:
             reached.add(node_id)
             todo.extend(following.get(node_id, []))
-    return [Problem(name, node_id, "不可达 / no sequence flow leads here from a start event, so it can never run")
+    return [Problem(name, node_id, N_("不可达：没有从开始事件通往此处的连线，它永远不会执行"))
             for node_id in nodes if node_id not in reached]

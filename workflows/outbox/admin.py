@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, func, select
 
-from ..messages import UserError
+from ..messages import N_, UserError
 from .model import OutboxMessage as M
 
 
@@ -42,7 +42,8 @@ def retry_message(uow, message_id: int) -> M:
     """A failed message back in the queue, due now, with a fresh count of attempts (audited)."""
     message = uow.session.get(M, message_id)
     if message is None or message.status != "failed":
-        raise OutboxError("该邮件不存在或不是发送失败状态 / this message does not exist or has not failed")
+        raise OutboxError(N_("该邮件不存在或不是发送失败状态"))
+
     message.status, message.attempts, message.next_attempt_at = "pending", 0, uow.clock.now()
     message.claimed_by = message.claimed_until = None
     uow.audit("outbox.retried", message=message.id, recipient=message.recipient, last_error=message.last_error)

@@ -11,6 +11,7 @@ import time
 
 from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment
 
+from ..messages import N_
 from . import limits as L
 from .limits import OutOfMemory, SandboxError, ScriptTimeout, too_large
 from .names import GUARDS
@@ -136,8 +137,8 @@ class SandboxEnvironment(TaskDataEnvironment):
                     grown = max(resident - state['resident'], allocated - state['allocated'])
                     if grown > memory_limit:
                         state['stop'] = lambda: OutOfMemory(
-                            f'内存占用过多 / script used too much memory: the process grew by '
-                            f'{grown // 2**20:,} MB (limit {memory_limit // 2**20:,} MB)')
+                            N_('脚本内存占用过多：进程增长了 %(grown)s MB（上限 %(limit)s MB）'),
+                            grown=f'{grown // 2**20:,}', limit=f'{memory_limit // 2**20:,}')
                 if state['stop'] is None:
                     checkpoint[0] = now + min(limit - used, interval)
                     return None
@@ -173,12 +174,12 @@ class SandboxEnvironment(TaskDataEnvironment):
         except RecursionError:
             raise SandboxError('recursion too deep') from None
         except MemoryError:
-            raise OutOfMemory('内存不足 / out of memory') from None
+            raise OutOfMemory(N_('内存不足')) from None
         except (SandboxError, KeyboardInterrupt):
             raise
         except Exception as exc:
             if text_size(exc, L.MAX_ERROR, REPR) > L.MAX_ERROR:   # KeyError((big,) * 100000)
-                raise SandboxError(f'{type(exc).__name__}: 错误信息过长 / error message too large') from None
+                raise SandboxError(N_('%(error)s：错误信息过长'), error=type(exc).__name__) from None
             raise
         except BaseException as exc:  # e.g. BaseException, reachable as Exception.mro()[1]
             raise SandboxError(f'{type(exc).__name__} is not allowed') from None

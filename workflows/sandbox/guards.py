@@ -12,6 +12,7 @@ import re
 import types
 from itertools import islice
 
+from ..messages import N_
 from . import limits as L
 from .limits import SandboxError, TooLarge, check_items, check_text, too_large
 from .sizes import ASCII, REPR, STR, text_size
@@ -51,7 +52,7 @@ def collect(iterable, what: str):
         return iterable
     items = list(islice(iterable, L.MAX_ITEMS + 1))
     if len(items) > L.MAX_ITEMS:
-        raise TooLarge(f'结果过大 / result too large: {what} would take more than {L.MAX_ITEMS:,} items')
+        raise TooLarge(N_('结果过大：%(what)s 将超过 %(limit)s 项'), what=what, limit=f'{L.MAX_ITEMS:,}')
     return items
 
 

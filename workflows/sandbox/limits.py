@@ -3,6 +3,7 @@
 Every limit is a module constant read when it is used, so a deployment (or a test) may change it:
 `workflows.sandbox.limits.MAX_TEXT = 2_000_000`.
 """
+from ..messages import Message, N_, UserError
 
 MAX_TEXT = 1_000_000       # characters (or bytes) one operation may build: str(), f'', %, join, * ...
 MAX_ITEMS = 100_000        # items one operation may build (list(), [x] * n, split ...); longest range()
@@ -17,9 +18,12 @@ MEMORY_FIRST_LOOK = 0.001      # seconds into an evaluation of the first look at
 MEMORY_CHECK_INTERVAL = 0.002  # seconds between two looks after that
 WALL_FACTOR = 10           # a script's wall time is bounded at this many times its CPU-time limit
 
+UNITS = {"characters": N_("个字符"), "items": N_("项"), "bits": N_("位"), "digits": N_("位数字")}
 
-class SandboxError(Exception):
-    """Diagram code was refused. Deliberately not a SyntaxError (Spiff's formatter needs lineno)."""
+
+class SandboxError(UserError):
+    """Diagram code was refused. Deliberately not a SyntaxError (Spiff's formatter needs lineno).
+    The message is a catalog id with parameters, or the compiler's own (English) words as they stand."""
 
 
 class ScriptTimeout(SandboxError):
@@ -35,7 +39,8 @@ class OutOfMemory(SandboxError):
 
 
 def too_large(what: str, size: int, limit: int, unit: str = "characters") -> TooLarge:
-    return TooLarge(f"结果过大 / result too large: {what} would be about {size:,} {unit} (limit {limit:,})")
+    return TooLarge(N_("结果过大：%(what)s 约为 %(size)s %(unit)s（上限 %(limit)s）"), what=what, size=f"{size:,}",
+                    unit=Message(UNITS[unit]), limit=f"{limit:,}")
 
 
 def check_text(size: int, what: str) -> None:

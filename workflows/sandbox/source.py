@@ -11,11 +11,16 @@ from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.transformer import RestrictingNodeTransformer, copy_locations
 
 from . import limits as L
+from ..messages import Message, N_
 from .limits import SandboxError
 from .names import REFUSED
 
 FILENAME = '<string>'    # Spiff looks for this file name in tracebacks to report the line
-TOO_COMPLEX = '表达式过于复杂 / too complex: {what} (limit {limit}); split it into several steps'
+TOO_COMPLEX = N_('表达式过于复杂：%(what)s（上限 %(limit)s），请拆成几步')
+
+
+def _too_complex(what: Message) -> Message:
+    return Message(TOO_COMPLEX, what=what, limit=L.MAX_NESTING)
 
 # ---------------------------------------------------------------- before parsing
 
@@ -63,12 +68,12 @@ def nesting(source: str) -> int:
     return max([deepest] + [indent + max(lv[2], lv[0] + lv[1]) for lv in levels])
 
 
-def source_problem(source: str) -> str | None:
+def source_problem(source: str) -> str | Message | None:
     if '\x00' in source:
         return 'Line 1: SyntaxError: source code cannot contain null characters'
     depth = nesting(source)
     if depth > L.MAX_NESTING:
-        return TOO_COMPLEX.format(what=f'about {depth:,} nested or chained operations', limit=L.MAX_NESTING)
+        return _too_complex(Message(N_('约 %(depth)s 层嵌套或连续的运算'), depth=f'{depth:,}'))
     return None
 
 
@@ -164,7 +169,7 @@ def compile_source(source: str, mode: str):
     try:
         result = compiler(source, filename=FILENAME, policy=_Policy)
     except (RecursionError, MemoryError):
-        return None, (TOO_COMPLEX.format(what='nested too deeply to compile', limit=L.MAX_NESTING),)
+        return None, (_too_complex(Message(N_('嵌套过深，无法编译'))),)
     except ValueError as exc:   # e.g. a null character
         return None, (f'Line 1: SyntaxError: {exc}',)
     return result.code, tuple(result.errors)
@@ -174,10 +179,12 @@ def compiled(source, mode: str):
     if not isinstance(source, str):
         raise SandboxError(f'expected source text, got {type(source).__name__}')
     if len(source) > L.MAX_SOURCE:   # before the cache, which would keep it
-        raise SandboxError(f'代码过长 / code too long: {len(source):,} characters (limit {L.MAX_SOURCE:,})')
+        raise SandboxError(N_('代码过长：%(length)s 个字符（上限 %(limit)s）'), length=f'{len(source):,}',
+                           limit=f'{L.MAX_SOURCE:,}')
     code, errors = compile_source(source, mode)
     if errors:
-        raise SandboxError('; '.join(errors))
+        from ..messages import Joined
+        raise SandboxError(errors[0] if len(errors) == 1 and isinstance(errors[0], Message) else Joined(errors, '; '))
     return code
 
 
@@ -211,7 +218,7 @@ def _check(source, mode):
     if refused:
         refused -= _names_bound(source, mode)
     if refused:
-        raise SandboxError(f"脚本中不可用 / not available in scripts: {', '.join(sorted(refused))}")
+        raise SandboxError(N_("脚本中不可用：%(names)s"), names=", ".join(sorted(refused)))
 
 
 def check_expression(source: str) -> None:
