@@ -56,7 +56,7 @@ def civil_servant_by_id_number(session, id_number: str, name: str, department_id
 
 
 def unknown_post(post) -> Message:
-    return Message(N_("未知职务类型“%(value)s”，应为 %(choices)s"), value=str(post)[:40],
+    return Message(N_("未知职务类型“%(value)s”，应为 %(choices)s"), value=str(post)[:100],
                    choices=Joined([Message(t) for t in POSTS.values()]))
 
 
@@ -336,7 +336,7 @@ def own_published_records(session, person_id: int) -> list[Record]:
 def add_entry(uow, person_id: int, kind: str, summary: str, source: str, entry_date: date,
               case_id: int | None = None, document_id: int | None = None) -> IntegrityEntry:
     if kind not in ENTRY_KINDS:
-        raise CaseError(N_("未知档案类别“%(kind)s”"), kind=str(kind)[:40])
+        raise CaseError(N_("未知档案类别“%(kind)s”"), kind=str(kind)[:100])
     if not (summary or "").strip() or len(summary) > 5000:
         raise CaseError(N_("内容必填且不超过 %(limit)s 字"), limit=5000)
     entry = IntegrityEntry(person_id=person_id, kind=kind, summary=summary.strip(), source=(source or "")[:200],

@@ -12,9 +12,18 @@ from .notifications import accounts_of_subject, holders_of_role, notify_users
 from .numbers import case_no, record_no
 from .operations import OperationError, delivers, set_record_status, operation, waits_for
 
-OUTCOME_TEXT = {"refused": "不予受理/不予采纳", "lapsed": "逾期未补正，申请终止", "correct": "更正记录", "revoke": "撤销记录",
-                "keep": "维持记录", "lighter": "从轻惩戒", "exempt": "免予惩戒", "approved": "准予信用修复"}
-PROCESS_TEXT = {"objection": "异议申请", "self_correction": "主动自新申请", "credit_repair": "信用修复申请"}
+# catalog ids: the subject's notifications name them in the reader's language
+OUTCOME_TEXT = {"refused": N_("不予受理/不予采纳"), "lapsed": N_("逾期未补正，申请终止"), "correct": N_("更正记录"),
+                "revoke": N_("撤销记录"), "keep": N_("维持记录"), "lighter": N_("从轻惩戒"), "exempt": N_("免予惩戒"),
+                "approved": N_("准予信用修复")}
+PROCESS_TEXT = {"objection": N_("异议申请"), "self_correction": N_("主动自新申请"), "credit_repair": N_("信用修复申请")}
+# documents.content.KIND_NAMES, marked for the catalog: "<kind> issued" in the reader's language
+KIND_NAME_IDS = (N_("失信惩戒决定"), N_("异议处理决定"), N_("主动自新处理决定"), N_("信用修复决定"), N_("受理回执"),
+                 N_("补正材料通知"), N_("问责处理决定"), N_("诚信档案查询摘录"))
+
+
+def _application(case) -> Message:
+    return Message(PROCESS_TEXT.get(case.process_key, N_("申请")))
 # what the applications tell the record's lifecycle case
 RECORD_CORRECTED = delivers("record_corrected", N_("异议成立，更正记录"))
 RECORD_REVOKED = delivers("record_revoked", N_("异议成立，撤销记录"))
@@ -29,10 +38,14 @@ def _close(ctx, outcome: str, reason: str, decided: bool | None = None) -> None:
     at_acceptance = outcome == "refused" and not decided and not was_accepted(ctx.uow.session, case.id)
     ctx.audit("application.decided", outcome=outcome, reason=reason, at_acceptance=at_acceptance)
     record = ctx.record
-    result = "不予受理" if at_acceptance else OUTCOME_TEXT.get(outcome, outcome)
-    text = f"您的{PROCESS_TEXT.get(case.process_key, '申请')}（案件 {case_no(case)}）已有结果：{result}。"
+    result = Message(N_("不予受理")) if at_acceptance else \
+        Message(OUTCOME_TEXT[outcome]) if outcome in OUTCOME_TEXT else outcome
     if at_acceptance and reason:
-        text += f"理由：{reason}"
+        text = Message(N_("您的%(application)s（案件 %(case)s）已有结果：%(result)s。理由：%(reason)s"),
+                       application=_application(case), case=case_no(case), result=result, reason=reason)
+    else:
+        text = Message(N_("您的%(application)s（案件 %(case)s）已有结果：%(result)s。"),
+                       application=_application(case), case=case_no(case), result=result)
     notify_users(ctx.uow, accounts_of_subject(ctx.uow.session, record.subject_id), "decision", text,
                  f"/portal/applications/{case.id}", case.id)
 
@@ -197,7 +210,8 @@ def request_supplement(ctx):
     missing = ctx.task.data.get("missing_items", "")
     ctx.audit("application.supplement_requested", due_at=due.isoformat(), missing=missing)
     notify_users(ctx.uow, accounts_of_subject(ctx.uow.session, ctx.record.subject_id), "supplement",
-                 f"案件 {case_no(ctx.case)} 需要补正材料，请于 {due:%Y-%m-%d} 前提交：{missing}",
+                 Message(N_("案件 %(case)s 需要补正材料，请于 %(date)s 前提交：%(missing)s"), case=case_no(ctx.case),
+                         date=f"{due:%Y-%m-%d}", missing=missing),
                  f"/portal/applications/{ctx.case.id}", ctx.case.id)
     return {"due_at": due.isoformat()}
 
@@ -230,9 +244,13 @@ def accept_application(ctx):
     days = decision_workdays(ctx.case.process_key, ctx.uow.settings)
     due = end_of_day_cst(ctx.uow.calendar.add_workdays(today, days)) if days else None
     ctx.audit("application.accepted", decision_due=due.isoformat() if due else None)
-    when = f"，将于 {due:%Y-%m-%d} 前作出决定" if due else ""
-    notify_users(ctx.uow, accounts_of_subject(ctx.uow.session, ctx.record.subject_id), "receipt",
-                 f"您的{PROCESS_TEXT.get(ctx.case.process_key, '申请')}（案件 {case_no(ctx.case)}）已受理{when}。",
+    if due:
+        text = Message(N_("您的%(application)s（案件 %(case)s）已受理，将于 %(date)s 前作出决定。"),
+                       application=_application(ctx.case), case=case_no(ctx.case), date=f"{due:%Y-%m-%d}")
+    else:
+        text = Message(N_("您的%(application)s（案件 %(case)s）已受理。"), application=_application(ctx.case),
+                       case=case_no(ctx.case))
+    notify_users(ctx.uow, accounts_of_subject(ctx.uow.session, ctx.record.subject_id), "receipt", text,
                  f"/portal/applications/{ctx.case.id}", ctx.case.id)
     return {"accepted_on": today.isoformat(), "decision_due": due.isoformat() if due else None}
 
@@ -262,9 +280,10 @@ def approve_repair(ctx, reason: str):
 @operation("notify", N_("发送提醒"), kind="str", lane="str")
 def notify(ctx, kind: str, lane: str):
     number = case_no(ctx.case)
-    texts = {"overdue": f"案件 {number} 已超过决定期限，请尽快办理。",
-             "statement": f"您被列为问责案件 {number} 的责任人，可以在期限内进行陈述申辩。"}
-    text = texts.get(kind, f"案件 {number}：{kind}")
+    texts = {"overdue": N_("案件 %(case)s 已超过决定期限，请尽快办理。"),
+             "statement": N_("您被列为问责案件 %(case)s 的责任人，可以在期限内进行陈述申辩。")}
+    text = Message(texts[kind], case=number) if kind in texts else \
+        Message(N_("案件 %(case)s：%(kind)s"), case=number, kind=kind)
     if lane == "subject":
         users = accounts_of_subject(ctx.uow.session, ctx.case.party_id or ctx.record.subject_id)
         link = f"/portal/applications/{ctx.case.id}"
@@ -286,7 +305,8 @@ def issue_decision(ctx, kind: str):
     if kind in DECISIONS or kind == "supplement_request":
         addressee = ctx.case.party_id or record.subject_id
         notify_users(ctx.uow, accounts_of_subject(ctx.uow.session, addressee), "document",
-                     f"{KIND_NAMES[kind]}已出具：{document.number}", f"/portal/documents/{document.id}", ctx.case.id)
+                     Message(N_("%(document)s已出具：%(number)s"), document=Message(KIND_NAMES[kind]),
+                             number=document.number), f"/portal/documents/{document.id}", ctx.case.id)
     return {"document_id": document.id, "number": document.number, "verification_code": document.verification_code}
 
 
@@ -351,7 +371,8 @@ def decide_accountability(ctx, measure: str, reason: str):
     ctx.case.outcome, ctx.case.outcome_reason = measure, reason
     ctx.audit("accountability.decided", measure=measure, reason=reason)
     notify_users(ctx.uow, accounts_of_subject(ctx.uow.session, ctx.case.party_id), "decision",
-                 f"对您的问责处理（案件 {case_no(ctx.case)}）已作出决定：{MEASURES[measure]}。",
+                 Message(N_("对您的问责处理（案件 %(case)s）已作出决定：%(measure)s。"), case=case_no(ctx.case),
+                         measure=Message(MEASURES[measure])),
                  f"/portal/applications/{ctx.case.id}", ctx.case.id)
 
 

@@ -289,8 +289,8 @@ def notify_uncovered_year(uow) -> int:
         UserRole.role.in_(("admin", "leader")), User.active)))
     already = set(uow.session.scalars(select(Notification.user_id).where(
         Notification.kind == "calendar_uncovered", Notification.created_at >= monday)))
-    text = str(Message(N_("工作日历尚未覆盖 %(year)s 年：请系统管理员依据国务院办公厅的节假日安排通知，在「系统管理 › 工作日历」"
-                          "导入 %(year)s 年的放假和调休上班日期；未覆盖前，期限落在 %(year)s 年的录入和办理将被拒绝。"),
-                       year=year))   # stored as text: notifications are kept in Chinese
+    text = Message(N_("工作日历尚未覆盖 %(year)s 年：请系统管理员依据国务院办公厅的节假日安排通知，在「系统管理 › 工作日历」"
+                      "导入 %(year)s 年的放假和调休上班日期；未覆盖前，期限落在 %(year)s 年的录入和办理将被拒绝。"),
+                   year=year)
     return notify_users(uow, sorted(recipients - already), "calendar_uncovered", text, f"/system/calendar?year={year}")
 

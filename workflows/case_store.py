@@ -130,7 +130,7 @@ def save_case(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, before: froze
     if workflow.is_completed():
         unfinished = false_completion(workflow)   # the engine's verdict, checked against every task it holds
         if unfinished:
-            fail_case(uow, case, row, str(unfinished))   # stored as text: Chinese
+            fail_case(uow, case, row, unfinished)
         else:
             row.update(status="completed", completed_at=now, next_due_at=None)
             uow.audit("case.completed", case_id=case.id, record_id=case.record_id)
@@ -157,13 +157,16 @@ def write_case(uow: UnitOfWork, case: Case, row: dict) -> None:
     uow.written(case)
 
 
-def fail_case(uow: UnitOfWork, case: Case, row: dict, error: str) -> None:
-    """The case cannot go on as it is: status `error` with the reason, audited, leaders told."""
+def fail_case(uow: UnitOfWork, case: Case, row: dict, error: "Message | str") -> None:
+    """The case cannot go on as it is: status `error` with the reason (stored as Chinese text),
+    audited, leaders told (in their own language)."""
+    reason, error = error, str(error)
     row.update(status="error", error=error, next_due_at=None)
     uow.audit("case.error", case_id=case.id, record_id=case.record_id, error=error)
     logging.getLogger("credflow.cases").error("case %s: %s", case.id, error)
     notify_users(uow, holders_of_role(uow.session, "leader"), "case_error",
-                 f"案件 {case_no(case)} 出错，需要处理：{error}", f"/cases/{case.id}", case.id)
+                 Message(N_("案件 %(case)s 出错，需要处理：%(error)s"), case=case_no(case), error=reason),
+                 f"/cases/{case.id}", case.id)
 
 
 def ready_human_tasks(workflow: BpmnWorkflow) -> dict:

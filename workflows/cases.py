@@ -19,7 +19,7 @@ from .case_store import (CALENDAR_RETRY, get_case, open_workflow, run_action, sa
                          script_engine_for)
 from .definitions import latest_definition, specs_for
 from .forms import validate_form
-from .messages import N_
+from .messages import Message, N_
 from .models import AuditEvent, Case, HumanTask, User
 from .notifications import notify_users
 from .numbers import case_no
@@ -139,7 +139,9 @@ def assign_task(uow: UnitOfWork, task_row_id: int, user_id: int) -> HumanTask:
     uow.audit("task.assigned", case_id=row.case_id, record_id=row.record_id, task=row.bpmn_id,
               task_row_id=row.id, assignee=user.username)
     number = case_no(row.case_id, row.process_key)
-    notify_users(uow, [user.id], "assigned", f"{uow.actor.shown_name} 将任务「{row.name}」（案件 {number}）交给您办理。",
+    notify_users(uow, [user.id], "assigned",
+                 Message(N_("%(who)s 将任务「%(task)s」（案件 %(case)s）交给您办理。"), who=uow.actor.shown_name,
+                         task=Message(row.name) if row.name else "", case=number),   # a shipped task's name translates
                  f"/tasks/{row.id}", row.case_id)
     return row
 

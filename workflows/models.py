@@ -283,7 +283,9 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(30))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)     # the Chinese sentence (e-mail; rows older than `message`)
+    # the same as a catalog id and parameters (workflows.messages.as_data), shown in the reader's language
+    message: Mapped[dict[str, Any] | None]
     link: Mapped[str | None] = mapped_column(String(300))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"))
     created_at: Mapped[datetime]

@@ -12,7 +12,9 @@ from sqlalchemy import select
 from .access import (is_public, may_administer_system, may_open_case, may_open_task, subject_may_open_case,
                      subject_may_open_record, subject_may_open_task_page)
 from .cases import display_names, task_completions
+from .messages import Message
 from .models import Case, HumanTask, Notification, Record
+from .notifications import message_of_notification
 
 STAFF_TASK = re.compile(r"^/tasks/(\d+)$")
 PORTAL_TASK = re.compile(r"^/portal/tasks/(\d+)$")
@@ -27,7 +29,7 @@ SYSTEM = "/system/"
 class NotificationEntry:
     id: int
     kind: str
-    text: str
+    text: "Message | str"             # a Message shown in the reader's language; an old row's text as written
     created_at: datetime
     read: bool
     link: str | None                  # None: nowhere the reader may go
@@ -49,7 +51,7 @@ def notification_entries(session, actor, notifications: list[Notification]) -> l
     names = display_names(session, {e.actor for e in completions.values()})
     entries = []
     for note in notifications:
-        entry = NotificationEntry(note.id, note.kind, note.text, note.created_at, note.read_at is not None,
+        entry = NotificationEntry(note.id, note.kind, message_of_notification(note), note.created_at, note.read_at is not None,
                                   _link(session, actor, note.link))
         row_id = task_ids.get(note.id)
         if row_id is not None:

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
+from .messages import Message, as_data, from_data
 from .models import Notification, User, UserRole
 from .outbox.writer import queue_notification_emails
 
 
-def notify_users(uow, user_ids, kind: str, text: str, link: str | None = None, case_id: int | None = None) -> int:
-    """In-app notifications, and their e-mails queued in the outbox, in the caller's transaction."""
+def notify_users(uow, user_ids, kind: str, text: "str | Message", link: str | None = None,
+                 case_id: int | None = None) -> int:
+    """In-app notifications, and their e-mails queued in the outbox, in the caller's transaction.
+    A Message is kept as data (shown in the reader's language) and as its Chinese text (the e-mail,
+    in the office's language)."""
     user_ids = sorted(set(i for i in user_ids if i is not None))
-    notes = [Notification(user_id=user_id, kind=kind, text=text, link=link, case_id=case_id,
+    message = as_data(text) if isinstance(text, Message) else None
+    notes = [Notification(user_id=user_id, kind=kind, text=str(text), message=message, link=link, case_id=case_id,
                           created_at=uow.clock.now()) for user_id in user_ids]
     uow.session.add_all(notes)
     queue_notification_emails(uow, notes)
     return len(user_ids)
+
+
+def message_of_notification(note: Notification) -> "Message | str":
+    """What to show of a notification: its Message, translated where it is shown; a row written
+    before notifications kept one, its text as written."""
+    return from_data(note.message) if note.message else note.text
 
 
 def accounts_of_subject(session, subject_id: int | None) -> list[int]:

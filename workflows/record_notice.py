@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
+from .messages import Message, N_
 from .models import Case, Document, HumanTask, Record
 from .notifications import accounts_of_subject, notify_users
 from .numbers import record_no
@@ -33,12 +34,13 @@ def notice_due(record: Record, settings) -> bool:
     return record.notified_at is None and STAGE.get(record.status, 0) >= STAGE.get(settings.subject_notice_status, 1)
 
 
-def notice_text(record: Record) -> str:
+def notice_text(record: Record) -> Message:
     number = record_no(record)
     if record.status == "confirmed":
-        return (f"您的政务失信记录 {number} 已经认定。您可以对记录提出异议；已主动纠正失信行为的，"
-                f"还可以在作出失信惩戒决定前申请从轻或免予惩戒（主动自新）。")
-    return f"您的政务失信记录 {number} 已经认定，请查看记录；对记录有异议的，可以依法提出异议。"
+        return Message(N_("您的政务失信记录 %(number)s 已经认定。您可以对记录提出异议；已主动纠正失信行为的，"
+                          "还可以在作出失信惩戒决定前申请从轻或免予惩戒（主动自新）。"), number=number)
+    return Message(N_("您的政务失信记录 %(number)s 已经认定，请查看记录；对记录有异议的，可以依法提出异议。"),
+                   number=number)
 
 
 def give_notice_if_due(uow, record: Record, audit) -> bool:

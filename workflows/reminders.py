@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 
 from .clock import CST
 from .dates import end_of_day_cst
+from .messages import Message, N_
 from .models import HumanTask
 from .notifications import accounts_of_subject, holders_of_role, notify_users
 from .numbers import case_no
@@ -40,14 +41,16 @@ def send_deadline_reminders(uow, limit: int = 500) -> dict:
     counts = {"soon": 0, "overdue": 0}
     for row in rows:
         link = f"/portal/tasks/{row.id}" if row.lane == "subject" else f"/tasks/{row.id}"
-        number = case_no(row.case_id, row.process_key)
+        # a shipped task's name is a catalog id: the notification shows it in the reader's language
+        task = Message(row.name) if row.name else ""
+        number, due = case_no(row.case_id, row.process_key), f"{row.due_at.astimezone(CST):%Y-%m-%d}"
         if row.due_at < now:
-            text = f"任务「{row.name}」（案件 {number}）已逾期，期限为 {row.due_at.astimezone(CST):%Y-%m-%d}。"
+            text = Message(N_("任务「%(task)s」（案件 %(case)s）已逾期，期限为 %(date)s。"), task=task, case=number, date=due)
             notify_users(uow, _recipients(session, row), "overdue", text, link, row.case_id)
             row.overdue_notified_at = row.reminded_at = now
             counts["overdue"] += 1
         else:
-            text = f"任务「{row.name}」（案件 {number}）将于 {row.due_at.astimezone(CST):%Y-%m-%d} 到期。"
+            text = Message(N_("任务「%(task)s」（案件 %(case)s）将于 %(date)s 到期。"), task=task, case=number, date=due)
             notify_users(uow, _recipients(session, row), "deadline", text, link, row.case_id)
             row.reminded_at = now
             counts["soon"] += 1

@@ -394,12 +394,12 @@ def test_names_from_the_process_editor_and_input_repeated_in_errors_are_text(web
     fill(reviewer, world, case_id, "legality_review", {"review_decision": "approve", "review_opinion": "同意。"})
     check(reviewer.page("/inbox"), payload("task"))      # the flash names the task
 
-    # input that an error message repeats: a subject kind, a refused file's name
+    # input that an error message repeats: a refused file's name
     clerk.get("/records/new")
     page = check(post_form(clerk, "/records/new", [
         *{**CAPTURE, "subject_mode": "new", "kind": payload("kind"), "name": "某单位", "code": "x"}.items(),
         ("evidence", (BytesIO(b"MZ" + b"\0" * 64), filename("exe")))], 422), filename("exe"))
-    assert '<script>alert("kind")</script>' in page.error_for("subject")
+    assert "请选择主体类型" in page.error_for("subject")   # the kind is refused without repeating it
     # an error page links back to where the visitor came from: the address stays an attribute
     referrer = 'http://example.org/" onmouseover="alert(1)'
     page = check(clerk.get("/cases/99999", headers={"Referer": referrer}), status=(404,))

@@ -267,8 +267,8 @@ def test_decision_documents_name_the_record_and_case_by_number(world, tmp_path, 
 
     decided = "行政处罚，2026年5月29日认定"            # CAPTURE's source and decision date
     objection = text_of(objection_id, "objection")
-    assert f"对编号为{R(record_id)}（{decided}）的政务失信记录提出异议" in objection
+    assert re.search(rf"对政务失信记录{R(record_id)}“[^”]+”（{decided}）提出异议", objection)
     receipt = text_of(objection_id, "receipt")
-    assert f"（案件编号{A_(objection_id)}，涉及政务失信记录{R(record_id)}）" in receipt
+    assert f"（案件编号{A_(objection_id)}，涉及政务失信记录{R(record_id)}“" in receipt
     sanction = text_of(lifecycle_id, "sanction")
-    assert f"记录编号：{R(record_id)}" in sanction
+    assert f"失信记录：{R(record_id)}“" in sanction

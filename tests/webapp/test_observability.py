@@ -81,7 +81,7 @@ def test_the_api_answers_503_in_json_when_the_database_is_gone(app, world):
     response = app.test_client().get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
-    assert "database unavailable" in response.get_json()["error"]
+    assert "数据库暂时不可用" in response.get_json()["error"]
 
 
 def test_a_page_that_has_read_what_it_needs_survives_the_database_dropping_the_connection(web, world, app):

@@ -86,7 +86,7 @@ def test_from_confirmation_the_subject_is_notified_once_and_sees_the_record(app,
     assert page.text_of("notified-at") == "本机关于 2026-06-01 告知您该记录"
     assert a.page(f"/portal/records/{record_id}?lang=en").text_of("notified-at") == \
         "The office notified you of this record on 2026-06-01"
-    notifications = a.page("/notifications")
+    notifications = a.page("/notifications?lang=zh_CN")    # back to Chinese: the notice reads as stored
     assert notice.text in " ".join(notifications.text.split())
     secret = token()
     assert [r["id"] for r in api_get(app, secret, "/api/v1/records").get_json()["records"]] == [record_id]
