@@ -19,6 +19,21 @@ from workflows.runtime import WORKFLOWS
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
     not PG_URL, reason="TEST_DATABASE_URL not set"))]
+# the slowest set-ups (real processes, a private PostgreSQL cluster) start first, so that the other
+# test workers share out the rest of the suite while they run instead of waiting for them at the end
+START_FIRST = ("tests/integration/test_faults.py", "tests/integration/test_demo_any_date.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test marked one_database runs on SQLite only (what it checks does not depend on the
+    database); the START_FIRST modules are handed out first."""
+    dropped = [i for i in items if i.get_closest_marker("one_database") and "postgresql" in getattr(
+        getattr(i, "callspec", None), "id", "")]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        dropped = set(dropped)
+        items[:] = [i for i in items if i not in dropped]
+    items.sort(key=lambda i: not any(i.nodeid.startswith(m) for m in START_FIRST))
 
 
 @pytest.fixture(scope="session", autouse=True)

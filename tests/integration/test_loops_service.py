@@ -42,6 +42,7 @@ def get_case(world, case_id) -> Case:
         return session.get(Case, case_id)
 
 
+@pytest.mark.one_database   # the engine's depth limit, whatever stores the case
 def test_a_gateway_loop_runs_past_the_depth_limit_with_a_flat_state_and_completes(loops):
     case_id = start(loops)
     sizes = {}
@@ -58,6 +59,7 @@ def test_a_gateway_loop_runs_past_the_depth_limit_with_a_flat_state_and_complete
             AuditEvent.case_id == case_id, AuditEvent.action == "task.completed")) == 1000
 
 
+@pytest.mark.one_database   # the engine's depth limit, whatever stores the case
 def test_when_the_engine_says_completed_with_a_task_waiting_the_case_fails_loudly(loops, monkeypatch):
     """Today's bug replayed: without compaction, at round 333 of a three-task loop the task tree
     passes depth 1000 and SpiffWorkflow reports the process completed while 「办理」 is READY."""

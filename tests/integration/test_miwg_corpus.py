@@ -146,6 +146,7 @@ def folder_of(tmp_path: Path, label: str, *names: str) -> Path:
     return folder
 
 
+@pytest.mark.one_database
 def test_credflow_deploy_exits_non_zero_listing_every_problem_whenever_nothing_deployed(world, tmp_path, database_url):
     cases = {
         "no process": (["C.6.0-no-process.bpmn"], 1),

@@ -11,7 +11,8 @@ names, document numbers and titles, typed form answers, notes, token names. Then
   acronyms (PROPER below), addresses, file suffixes and hashes;
 - an element marked with another `lang` (the language switcher's `English` / `中文`) is that
   language on purpose and is left out.
-Raw codes are test_no_raw_keys's (the same world and pages)."""
+Raw codes are test_no_raw_keys's (the same world and pages), looked for in the same crawl. The
+crawl runs on SQLite only (one_database): the words come from the templates and the catalog."""
 from __future__ import annotations
 
 import json
@@ -23,7 +24,7 @@ import pytest
 from lxml import html as lxml_html
 from sqlalchemy import JSON, select
 
-from test_no_raw_keys import CALLERS, _sqlite_template, objects, urls  # noqa: F401  (fixtures reused)
+from test_no_raw_keys import CALLERS, _sqlite_template, objects, raw_keys, urls, visible_text  # noqa: F401  (fixtures reused)
 from test_route_matrix import USERNAMES
 from workflows.models import Base, ProcessDefinition, User
 
@@ -163,10 +164,12 @@ def _snippet(text: str, match) -> str:
     return f"{match.group(0)!r} in …{text[max(0, match.start() - 30):match.end() + 30]}…"
 
 
+@pytest.mark.one_database
 @pytest.mark.parametrize("language", ["zh", "en"])
-def test_every_page_speaks_one_language(app, web, objects, session_factory, language):
+def test_every_page_speaks_one_language_and_shows_no_raw_code(app, web, objects, session_factory, language):
+    """One crawl for both checks (test_no_raw_keys's codes, this module's other language)."""
     pages, names = urls(app, objects), usernames(session_factory)
-    problems, seen = {}, 0
+    problems, codes, seen = {}, [], 0
     for caller in CALLERS:
         browser = web(USERNAMES[caller]) if caller != "anonymous" else web()
         data = world_data(session_factory)       # after the login: its session's browser name is data too
@@ -175,10 +178,14 @@ def test_every_page_speaks_one_language(app, web, objects, session_factory, lang
             if response.status_code != 200 or response.mimetype != "text/html":
                 continue
             seen += 1
-            for found in other_language(shown_text(response.get_data(as_text=True), language, names), language, data):
+            body = response.get_data(as_text=True)
+            assert lxml_html.fromstring(body).get("lang", "").startswith(language), url
+            codes += [f"{caller:13} {url}: {found}" for found in raw_keys(visible_text(body), language)]
+            for found in other_language(shown_text(body, language, names), language, data):
                 page = re.sub(r"/\d+", "/<id>", url)
                 problems.setdefault((page, found.split(" in ")[0]), f"{caller:13} {url}: {found}")
     assert seen > 100, seen
+    assert not codes, f"{len(codes)} raw codes on {seen} pages:\n" + "\n".join(codes[:60])
     listed = sorted(problems.values(), key=lambda line: line.split()[1])
     assert not listed, f"{len(listed)} texts of the other language on {seen} pages:\n" + "\n".join(listed[:150])
 

@@ -137,6 +137,7 @@ def sweep_problems(app, web, objects, caller: str) -> tuple[int, list[str]]:
     return sent, found
 
 
+@pytest.mark.one_database
 def test_every_route_answers_every_caller_with_the_security_headers(app, web, objects):
     """Every route and method of the URL map, as each caller in turn (allowed or refused, page,
     redirect, error, JSON, file): the headers are there, a rendered page has no inline script or
