@@ -44,11 +44,6 @@ def render_error(status: int, message: str | None = None, link: tuple[str, str] 
                            message=message, link=link), status
 
 
-def page_language() -> str:
-    from flask_babel import get_locale
-    return "en" if str(get_locale()) == "en" else "zh"
-
-
 def calendar_gap_page(gap):
     """An action refused because a deadline falls in an uncovered year: say which year, and for the
     system administrator link to the calendar page where they enter it (anyone else is asked to

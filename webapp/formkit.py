@@ -122,16 +122,13 @@ def refusal_notice(exc, case_endpoint: str, case_kind: str = "case") -> dict:
 
     from workflows.cases import CalendarGap
     from workflows.choices import operation_refusal
-
     from workflows.messages import message_of
 
-    from .errors import page_language
     from .templating import may_open
     from .translate import translated
     if isinstance(exc, CalendarGap):   # the calendar page is the system administrator's: a link for them only
         gap = exc.uncovered
         return {"text": translated(gap), "message": None, "href": gap.link if may_open("system") else None,
-
                 "link": _("打开工作日历（%(year)s 年）", year=gap.year)}
     refused = operation_refusal(exc)
     if refused is not None:

@@ -92,8 +92,16 @@ def named(text) -> str:
     request's language: such names are catalog ids; a name a manager wrote shows as written."""
     if not text:
         return ""
-    from flask_babel import get_translations
-    return str(get_translations().ugettext(str(text)))
+    return str(request_translations().ugettext(str(text)))
+
+
+def request_translations():
+    """The request's message catalog, looked up once (Flask-Babel finds it through several
+    context lookups per call, and a page makes a few hundred calls)."""
+    if "translations" not in g:
+        from flask_babel import get_translations
+        g.translations = get_translations()
+    return g.translations
 
 
 def named_answer(value):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import current_app, g, request, url_for
-from flask_babel import get_locale, get_translations, gettext as _
+from flask_babel import get_locale, gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from workflows.clock import CST
@@ -13,7 +13,7 @@ from workflows.numbers import case_no, record_no
 from workflows.workdays import CalendarNotCovered, WorkdayCalendar
 
 from .context import clock, db
-from .labels import actor_name, label, named, named_answer, rule_title
+from .labels import actor_name, label, named, named_answer, request_translations, rule_title
 from .translate import translated
 
 
@@ -113,20 +113,12 @@ def may_open(kind: str, thing=None) -> bool:
     return rule(db(), current_user.actor, kind, thing)
 
 
-def _translations():
-    """The request's message catalog, looked up once (Flask-Babel finds it through several
-    context lookups per call, and a page makes a few hundred calls)."""
-    if "translations" not in g:
-        g.translations = get_translations()
-    return g.translations
-
-
 def register(app) -> None:
     app.jinja_env.install_gettext_callables(
-        gettext=lambda s: _translations().ugettext(s),
-        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
-        pgettext=lambda c, s: _translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
         newstyle=True)
     app.context_processor(_unread_notifications)
     app.jinja_env.globals["document_subject"] = document_subject

@@ -1,10 +1,12 @@
 """Helpers for the web tests: the WebWorld (services), Page (parsed HTML), Browser (test client)."""
 from __future__ import annotations
 
+import io
 import re
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from lxml import html as lxml_html
+from openpyxl import Workbook
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
@@ -248,3 +250,14 @@ def world_template(seeded_template, tmp_path_factory, label: str, make_objects):
         clear_spec_cache()
         engine.dispose()
     return path, objects
+
+
+def users_xlsx(*rows) -> bytes:
+    """A staff import sheet (the Chinese headers) with these rows."""
+    book = Workbook()
+    book.active.append(["用户名", "姓名", "角色", "邮箱", "电话"])
+    for row in rows:
+        book.active.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

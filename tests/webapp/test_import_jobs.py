@@ -14,7 +14,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select, update
 
-from credflow_web import Page, location, password
+from credflow_web import Page, location, password, users_xlsx
 from workflows import import_jobs, sheet_reader
 from workflows.accounts import create_user
 from workflows.demo import SUBJECTS, make_citizen_id
@@ -51,15 +51,6 @@ def roster_csv(*rows) -> bytes:
 def holding(id_number, name, post="principal", start="2026-01-01"):
     return (DEPARTMENT_CODE, id_number, name, post, "", "", "", start, "")
 
-
-def users_xlsx(*rows) -> bytes:
-    book = Workbook()
-    book.active.append(["用户名", "姓名", "角色", "邮箱", "电话"])
-    for row in rows:
-        book.active.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def upload_roster(browser, data: bytes, name="名册.csv"):

@@ -7,10 +7,9 @@ from __future__ import annotations
 import io
 import re
 
-from openpyxl import Workbook
 from sqlalchemy import select
 
-from credflow_web import location
+from credflow_web import location, users_xlsx
 from workflows.applications import file_objection
 from workflows.cases import assign_task
 from workflows.import_jobs import run_import_jobs
@@ -81,15 +80,6 @@ def test_a_notification_written_before_messages_shows_its_text(web, world):
         t for t in notes(web("clerk"), "/notifications")["notice"]]
     assert any("旧的通知文本" in t for t in notes(web("clerk"), "/notifications")["notice"])
 
-
-def users_xlsx(*rows) -> bytes:
-    book = Workbook()
-    book.active.append(["用户名", "姓名", "角色", "邮箱", "电话"])
-    for row in rows:
-        book.active.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def test_the_users_import_names_bad_rows_in_the_pages_language(web, world):

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import io
 
-from openpyxl import Workbook
 
-from credflow_web import Page, location
+from credflow_web import Page, location, users_xlsx
 from workflows.import_jobs import run_import_jobs
 from workflows.users import add_staff
 
@@ -86,15 +85,6 @@ def test_the_admins_own_page_has_no_deactivate_button_and_the_service_refuses(we
     assert page.text_of("user-status") == "正常"
 
 
-def _sheet(*rows) -> bytes:
-    book = Workbook()
-    book.active.append(["用户名", "姓名", "角色", "邮箱", "电话"])
-    for row in rows:
-        book.active.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
 
 def upload(browser, data: bytes, name="users.xlsx"):
     browser.get("/system/users")
@@ -111,7 +101,7 @@ def imported(browser, world, response) -> Page:
 
 def test_an_import_with_a_bad_row_adds_nobody_and_names_the_rows(web, world):
     admin = web("admin")
-    page = imported(admin, world, upload(admin, _sheet(("new1", "新一", "承办人", "", ""), ("reviewer", "重名", "审核人", "", ""),
+    page = imported(admin, world, upload(admin, users_xlsx(("new1", "新一", "承办人", "", ""), ("reviewer", "重名", "审核人", "", ""),
                                                        ("new2", "新二", "领导", "", ""))))
     assert page.status == 200
     errors = page.text_of("user-errors")
@@ -122,7 +112,7 @@ def test_an_import_with_a_bad_row_adds_nobody_and_names_the_rows(web, world):
 
 def test_an_import_lists_each_new_account_with_its_code_and_a_csv(web, world):
     admin = web("admin")
-    page = imported(admin, world, upload(admin, _sheet(("new1", "新一", "承办人", "", ""),
+    page = imported(admin, world, upload(admin, users_xlsx(("new1", "新一", "承办人", "", ""),
                                                        ("new2", "新二", "分管领导、审核人", "", ""))))
     assert page.status == 200
     assert [r.get("data-user") for r in page.xpath('//tr[@data-user]')] == ["new1", "new2"]
