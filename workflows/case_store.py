@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, delete, inspect as sa_inspect, select, update
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 
+from .approvals.hooks import task_row_added, task_rows_gone
 from .case_errors import CalendarGap, CaseError, Conflict, calendar_gap
 from .dates import end_of_day_cst
 from .definitions import specs_for
@@ -183,6 +184,7 @@ def refresh_task_rows(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow,
     if gone:
         uow.session.execute(delete(HumanTask).where(HumanTask.case_id == case.id, HumanTask.task_id.in_(gone))
                             .execution_options(synchronize_session="fetch"))
+        task_rows_gone(uow, case, gone)
     new = [(task_id, task) for task_id, task in ready.items() if task_id not in before]
     record = uow.session.get(Record, case.record_id) if new and case.record_id else None
     party = uow.session.get(Subject, case.party_id) if new and case.party_id else None
@@ -190,14 +192,16 @@ def refresh_task_rows(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow,
         spec = task.task_spec
         props = (spec.extensions or {}).get("properties", {})
         due = task_due(uow, workflow, task, props)
-        uow.session.add(HumanTask(
+        row = HumanTask(
             case_id=case.id, task_id=task_id, bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
             process_key=case.process_key, lane=spec.lane, form_key=props.get(FORM_PROPERTY), due_at=due,
             record_id=case.record_id,
             subject_id=party.id if party else (record.subject_id if record else None),
             subject_name=party.name if party else (record.subject.name if record else None),
             field=record.field if record else None, severity=record.severity if record else None,
-            created_at=uow.clock.now()))
+            created_at=uow.clock.now())
+        uow.session.add(row)
+        task_row_added(uow, case, row, task)
     return frozenset(ready)
 
 

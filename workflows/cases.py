@@ -14,6 +14,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
+from .approvals.hooks import after_complete, before_complete
 from .case_errors import CalendarGap, CaseError, Conflict, Forbidden, NotFound  # noqa: F401  (the service's errors)
 from .case_store import (CALENDAR_RETRY, get_case, open_workflow, run_action, save_case,
                          script_engine_for)
@@ -168,6 +169,8 @@ def complete_task(uow: UnitOfWork, task_row_id: int, data: dict) -> Case:
     schema = _form(uow.session, case.definition_id, row.form_key)
     clean = validate_form(schema, data)
     form_fields = set(schema.get("properties", {}))
+    if before_complete(uow, row, case, clean):
+        return case   # signers added after this step answer first (workflows/approvals/signers.py)
     workflow, before = open_workflow(uow, case)
     try:
         task = workflow.get_task_from_id(UUID(row.task_id))
@@ -185,7 +188,8 @@ def complete_task(uow: UnitOfWork, task_row_id: int, data: dict) -> Case:
         task.run()
     run_action(uow, case, workflow, act)
     uow.audit("task.completed", case_id=case.id, record_id=case.record_id, task=row.bpmn_id,
-              task_name=row.name, task_row_id=row.id, data=clean)
+              task_name=row.name, task_row_id=row.id, task_id=row.task_id, data=clean)
+    after_complete(uow, row, case, clean)
     save_case(uow, case, workflow, before)
     return case
 

@@ -202,6 +202,14 @@ class HumanTask(Base):
     created_at: Mapped[datetime]
     reminded_at: Mapped[datetime | None]          # "due in 2 working days" sent
     overdue_notified_at: Mapped[datetime | None]  # "overdue" sent
+    # approval actions (workflows/approvals): 'task' mirrors a workflow task; 'added_signer' is an
+    # ad hoc approval (加签) of the step `parent_task_id`, answered beside the diagram
+    kind: Mapped[str] = mapped_column(String(20), default="task", server_default="task")
+    parent_task_id: Mapped[str | None] = mapped_column(String(36))
+    # on whose behalf the assignee holds it: the delegator (委派) or the person on leave (deputy)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # what the holder must know first: {"kind": "returned", "by": ..., "reason": ...}
+    notice: Mapped[dict[str, Any] | None]
 
 
 class AuditEvent(Base):

@@ -6,6 +6,7 @@ import workflows.outbox.model  # noqa: E402,F401 -- the outbox table
 import workflows.audit_checkpoints  # noqa: E402,F401 -- the audit_checkpoint table
 import workflows.login  # noqa: E402,F401 -- the login_throttle table
 import workflows.import_jobs  # noqa: E402,F401 -- the import_job table
+import workflows.approvals.model  # noqa: E402,F401 -- the approval actions' tables
 
 config = context.config
 
