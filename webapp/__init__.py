@@ -100,6 +100,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(system.bp)
     app.register_blueprint(account.bp)
+    from . import approvals; app.register_blueprint(approvals.bp)   # 退回, 转办, 加签, 抄送 ... on the pages
     csrf.exempt(api.bp)   # bearer tokens, not session cookies
     errors.register(app)
     templating.register(app)

@@ -29,7 +29,7 @@ ACTION = {
     "record.opened": _l("创建记录"), "record.status": _l("记录状态变更"), "record.corrected": _l("记录更正"),
     "record.repair_eligible": _l("最短公示期满，可申请信用修复"), "case.started": _l("案件开始"),
     "case.completed": _l("案件办结"), "case.message": _l("收到消息"), "case.timers_fired": _l("定时事件触发"),
-    "case.error": _l("案件出错"), "task.claimed": _l("认领任务"), "task.unclaimed": _l("退回任务"),
+    "case.error": _l("案件出错"), "task.claimed": _l("认领任务"), "task.unclaimed": _l("放回组任务"),
     "task.assigned": _l("改派任务"), "task.completed": _l("完成任务"), "comment.added": _l("添加意见"),
     "attachment.uploaded": _l("上传附件"), "subject.registered": _l("登记信用主体"),
     "application.filed": _l("提交申请"), "application.decided": _l("申请办结"),
@@ -54,7 +54,19 @@ ACTION = {
     "user.password_reset": _l("重置密码"), "user.reactivated": _l("恢复账户"),
     "user.roles_changed": _l("变更角色"), "user.sessions_ended": _l("退出全部登录"),
     "record.notified": _l("告知信用主体"),
+    # the approval actions (workflows/approvals): each with its reason and the person it went to
+    "approval.send_back": _l("退回"), "approval.withdraw": _l("撤回"), "approval.transfer": _l("转办"),
+    "approval.delegate": _l("委派"), "approval.resolve": _l("办理完毕交回委派人"), "approval.add_signer": _l("加签"),
+    "approval.remove_signer": _l("减签"), "approval.sign": _l("加签人签署意见"),
+    "approval.signers_asked": _l("提交后等待加签人签署意见"), "approval.copy": _l("抄送"), "approval.urge": _l("催办"),
+    "approval.countersign": _l("会签意见"), "approval.leave_set": _l("设置休假委托"),
+    "approval.leave_cancelled": _l("取消休假委托"), "approval.policy_set": _l("设置审批权限"),
 }
+# what a notification is about (Notification.kind)
+NOTIFICATION = {"assigned": _l("任务交办"), "returned": _l("退回"), "transferred": _l("转办"), "delegated": _l("委派"),
+                "resolved": _l("委派任务交回"), "signer_added": _l("请您加签"), "signer_answered": _l("加签意见"),
+                "signer_removed": _l("加签撤销"), "copied": _l("抄送"), "urged": _l("催办"),
+                "leave_deputy": _l("休假代办"), "countersign": _l("会签")}
 # the system's own actors (workflows.runtime.Actor.system names) as people read them
 ACTOR = {"timer-worker": _l("系统（定时任务）"), "cli": _l("系统（命令行）"), "demo": _l("系统（演示数据）"),
          "system": _l("系统"), "test": _l("系统（测试）"), "activation": _l("系统（账户激活）")}
@@ -73,7 +85,7 @@ RULE = {"2019": _l("榆政办函〔2019〕1号（一般失信公示3至12个月�
 
 ALL = {"severity": SEVERITY, "field": FIELD, "source": SOURCE, "status": STATUS, "case_status": CASE_STATUS,
        "subject_kind": SUBJECT_KIND, "role": ROLE, "process": PROCESS, "action": ACTION, "outcome": OUTCOME,
-       "holiday": HOLIDAY, "actor": ACTOR, "message": MESSAGE, "rule": RULE}
+       "holiday": HOLIDAY, "actor": ACTOR, "message": MESSAGE, "rule": RULE, "notification": NOTIFICATION}
 
 
 def label(kind: str, code) -> str:

@@ -36,8 +36,9 @@ from .workdays import CalendarNotCovered
 def script_engine_for(uow: UnitOfWork, case: Case) -> CredflowScriptEngine:
     def dispatch(task, name, params):
         return run_operation(name, OperationContext(uow, case, task), params)
-    return CredflowScriptEngine(sandbox_helpers(lambda: uow.calendar, uow.clock), dispatch,
-                                uow.settings.script_time_limit, clock=uow.clock)
+    from .approvals.countersign import script_helpers   # 会签: who signs, the rule's outcome
+    helpers = {**sandbox_helpers(lambda: uow.calendar, uow.clock), **script_helpers(uow)}
+    return CredflowScriptEngine(helpers, dispatch, uow.settings.script_time_limit, clock=uow.clock)
 
 
 def load_workflow(uow: UnitOfWork, case: Case) -> BpmnWorkflow:

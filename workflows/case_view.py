@@ -62,8 +62,9 @@ def form_of(parsed, bpmn_id: str) -> dict:
     for spec in (parsed.spec, *parsed.subprocess_specs.values()):
         for task_spec in spec.task_specs.values():
             if getattr(task_spec, "bpmn_id", None) == bpmn_id:
-                key = (task_spec.extensions or {}).get("properties", {}).get(FORM_PROPERTY)
-                return parsed.forms.get(key or "", {})
+                key = (getattr(task_spec, "extensions", None) or {}).get("properties", {}).get(FORM_PROPERTY)
+                if key:   # (a multi-instance activity has its instances' bpmn_id, and no form)
+                    return parsed.forms.get(key, {})
     return {}
 
 

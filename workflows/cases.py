@@ -86,7 +86,8 @@ def task_gone_error(uow: UnitOfWork, task_row_id: int) -> CaseError:
     """A task row that is gone was completed (or cancelled): say who did it and when."""
     event = task_completions(uow.session, [task_row_id]).get(task_row_id)
     if event is None:
-        return NotFound(N_("任务不存在"))
+        from .approvals.send_back import returned_error
+        return returned_error(uow.session, task_row_id) or NotFound(N_("任务不存在"))
     at = event.at.astimezone(_cst()).strftime("%Y-%m-%d %H:%M")
     who = display_names(uow.session, [event.actor]).get(event.actor, event.actor)
     return Conflict(N_("该任务已由 %(who)s 于 %(at)s 完成"), who=who, at=at)
@@ -123,6 +124,12 @@ def unclaim_task(uow: UnitOfWork, task_row_id: int) -> HumanTask:
     row = _task_row(uow, task_row_id)
     if row.assignee_id != actor.user_id and "leader" not in actor.roles:
         raise Forbidden(N_("只能退回自己认领的任务"))
+    if row.kind != "task":
+        raise CaseError(N_("加签任务请填写加签意见"))   # an added signer's row has no group to go back to
+    from .approvals.countersign import refuse_if_instance
+    from .approvals.handover import end_delegation
+    refuse_if_instance(uow.session, row)
+    end_delegation(uow, row)
     row.assignee_id, row.claimed_at = None, None
     uow.audit("task.unclaimed", case_id=row.case_id, record_id=row.record_id, task=row.bpmn_id, task_row_id=row.id)
     return row
@@ -133,14 +140,21 @@ def assign_task(uow: UnitOfWork, task_row_id: int, user_id: int) -> HumanTask:
     if "leader" not in uow.actor.roles:
         raise Forbidden(N_("只有领导可以改派任务"))
     row = _task_row(uow, task_row_id)
+    if row.kind != "task":
+        raise CaseError(N_("加签任务请填写加签意见"))
     user = uow.session.get(User, user_id)
     if user is None or not user.active or not can_work(Actor.of(user), row):
         raise CaseError(N_("该用户不能办理此任务"))
-    row.assignee_id, row.claimed_at = user.id, uow.clock.now()
+    from .approvals.common import give_task
+    from .approvals.countersign import refuse_if_instance
+    from .approvals.handover import end_delegation
+    refuse_if_instance(uow.session, row)
+    end_delegation(uow, row, by_delegate_refused=False)   # a leader's reassignment ends a delegation
+    holder = give_task(uow, row, user.id)   # while they are on leave: their deputy, on their behalf
     uow.audit("task.assigned", case_id=row.case_id, record_id=row.record_id, task=row.bpmn_id,
               task_row_id=row.id, assignee=user.username)
     number = case_no(row.case_id, row.process_key)
-    notify_users(uow, [user.id], "assigned",
+    notify_users(uow, [holder], "assigned",
                  Message(N_("%(who)s 将任务「%(task)s」（案件 %(case)s）交给您办理。"), who=uow.actor.shown_name,
                          task=Message(row.name) if row.name else "", case=number),   # a shipped task's name translates
                  f"/tasks/{row.id}", row.case_id)
@@ -168,9 +182,19 @@ def complete_task(uow: UnitOfWork, task_row_id: int, data: dict) -> Case:
     case = get_case(uow, row.case_id)
     schema = _form(uow.session, case.definition_id, row.form_key)
     clean = validate_form(schema, data)
-    form_fields = set(schema.get("properties", {}))
     if before_complete(uow, row, case, clean):
         return case   # signers added after this step answer first (workflows/approvals/signers.py)
+    return finish_task(uow, row, case, clean, schema)
+
+
+def finish_task(uow: UnitOfWork, row: HumanTask, case: Case, clean: dict, schema: dict | None = None,
+                **audit_data) -> Case:
+    """Complete `row`'s workflow task with validated data and run the engine to the next wait,
+    without the holder's checks (the caller made them: complete_task, or the last added signer
+    releasing a completion that waited for them). `audit_data` joins the task.completed event."""
+    if schema is None:
+        schema = _form(uow.session, case.definition_id, row.form_key)
+    form_fields = set(schema.get("properties", {}))
     workflow, before = open_workflow(uow, case)
     try:
         task = workflow.get_task_from_id(UUID(row.task_id))
@@ -188,7 +212,7 @@ def complete_task(uow: UnitOfWork, task_row_id: int, data: dict) -> Case:
         task.run()
     run_action(uow, case, workflow, act)
     uow.audit("task.completed", case_id=case.id, record_id=case.record_id, task=row.bpmn_id,
-              task_name=row.name, task_row_id=row.id, task_id=row.task_id, data=clean)
+              task_name=row.name, task_row_id=row.id, task_id=row.task_id, data=clean, **audit_data)
     after_complete(uow, row, case, clean)
     save_case(uow, case, workflow, before)
     return case

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -36,6 +36,7 @@ from webapp import create_app
 from workflows.accountability import add_holding, credit_check_extract
 from workflows.accounts import create_api_token, create_user
 from workflows.applications import file_objection
+from workflows.approvals.leave import set_leave
 from workflows.cases import claim_task
 from workflows.definitions import latest_definition
 from workflows.demo import SUBJECTS
@@ -108,6 +109,10 @@ POLICY: dict[str, Access | dict[str, Access]] = {
     "inbox.claim_next": only(*TASK_WORKERS),             # the first of one's group tab (/tasks/next: sent last)
     "inbox.unclaim": only("reviewer", "leader"),         # the assignee (the reviewer) or a leader
     "inbox.assign": only("leader"),
+    # approval actions on the pages (转办 of the unclaimed review: its lane's holder; the leader holds it not)
+    "approvals.task_action": only("reviewer"),
+    "approvals.withdraw_step": only(*TASK_WORKERS),      # nothing to withdraw in this case: 409/400, not refused
+    "approvals.copied_to_me": only(*TASK_WORKERS),       # 抄送我的: one's own copies
     # -- records and cases: staff who work or run the cases --------------------------------------
     # `personnel` read (only) the accountability cases of the people in their charge, here and
     # through the API (workflows/access.py; tests/webapp/test_personnel_cases.py): the cases below
@@ -141,7 +146,7 @@ POLICY: dict[str, Access | dict[str, Access]] = {
     **{f"admin.{name}": MANAGER for name in (
         "index", "definition", "download", "upload", "upload_draft", "diff", "migrate", "migration", "migration_progress",
         "editor", "draft", "save", "discard", "validate", "deploy", "check", "operations", "form_template",
-        "form_preview")},
+        "form_preview", "approval_policy")},
     # -- personnel: rosters, integrity files, credit checks --------------------------------------
     **{f"personnel.{name}": PERSONNEL for name in ("index", "person", "credit_check", "roster", "open_case")},
     # a roster import's page and status: its uploader's (another personnel clerk: 404, test_import_jobs.py)
@@ -169,6 +174,10 @@ POLICY: dict[str, Access | dict[str, Access]] = {
     "account.revoke": LOGGED_IN,             # one's own tokens only (the token id is in the body)
     "account.logout_everywhere": LOGGED_IN,
     "account.activate": PUBLIC,              # a one-time code and the user name are the credentials
+    # one's leave and deputy (休假委托): task workers; someone else's leave is refused by the service (a redirect)
+    "account.leave": only(*TASK_WORKERS),
+    "account.leave_add": only(*TASK_WORKERS),
+    "account.leave_cancel": only(*TASK_WORKERS),
     # -- the JSON API: bearer tokens; subjects are told "not found" about what is not theirs -----
     "api.openapi_document": PUBLIC,
     "api.list_records": only(*CASE_READERS, *SUBJECT_CALLERS),       # a subject: its own records only
@@ -182,6 +191,12 @@ POLICY: dict[str, Access | dict[str, Access]] = {
     "api.claim_next": only(*TASK_WORKERS),                  # the first of one's group queue (204: none)
     "api.unclaim": only("reviewer", "leader", not_found=SUBJECT_CALLERS),
     "api.complete": only("reviewer", not_found=SUBJECT_CALLERS),
+    # approval actions: the choices, as the task; the action (转办 of the unclaimed review: its lane's holder)
+    "api.task_actions": only("reviewer", "leader", not_found=SUBJECT_CALLERS),
+    "api.task_action": only("reviewer", not_found=SUBJECT_CALLERS),
+    "api.withdraw_step": only(*TASK_WORKERS, not_found=SUBJECT_CALLERS),   # nothing to withdraw here: 409
+    "api.case_opinions": only(*CASE_READERS, not_found=SUBJECT_CALLERS),
+    "api.case_copies": only(*CASE_READERS, not_found=SUBJECT_CALLERS),
 }
 
 # URL arguments: the name of an attribute of build()'s objects, by argument name ...
@@ -189,10 +204,11 @@ ARGS = {
     "record_id": "record", "case_id": "lifecycle_case", "row_id": "task_view", "task_id": "task_view",
     "attachment_id": "attachment", "document_id": "document", "person_id": "p1",
     "definition_id": "definition", "job_id": "job", "key": "process_key", "process": "application_kind",
-    "code": "verification_code", "user_id": "reviewer2",
+    "code": "verification_code", "user_id": "reviewer2", "action": "approval_action",
 }
 # ... or by endpoint, where one needs another object than the rest
 ARG_OVERRIDES = {
+    ("account.leave_cancel", "leave_id"): "leave",
     ("portal.application", "case_id"): "objection_case",
     ("portal.request_review", "case_id"): "accountability_case",
     ("api.get_case", "case_id"): "objection_case",
@@ -243,7 +259,8 @@ def build(world: WebWorld) -> SimpleNamespace:
     """The objects the URL arguments name, through the services: department A's record sanctioned
     (its decision document; P1's accountability case waiting for P1's statement), A's objection
     with a file, five legality reviews for the task routes, a migration job, and a token per account."""
-    o = SimpleNamespace(process_key=LIFECYCLE, application_kind="objection", sheet_kind="xlsx")
+    o = SimpleNamespace(process_key=LIFECYCLE, application_kind="objection", sheet_kind="xlsx",
+                        approval_action="transfer")
     with world.uow() as uow:
         p1 = uow.session.get(Subject, world.subjects[P1])
         add_holding(uow, world.subjects[A], p1, "principal", date(2023, 1, 1), date(2026, 3, 31), "局长")
@@ -254,6 +271,8 @@ def build(world: WebWorld) -> SimpleNamespace:
         uow.commit()
         o.p1 = p1.id
     o.reviewer2 = world.user_ids["reviewer2"]
+    soon = world.clock.today() + timedelta(days=30)    # the clerk's leave, not yet in force: it routes nothing here
+    o.leave = world.run("clerk", set_leave, world.user_ids["leader"], soon, soon + timedelta(days=2)).id
 
     record, lifecycle = world.run("clerk", open_record, world.subjects[A], {**CAPTURE, "conduct_date": "2026-02-10"})
     o.record, o.lifecycle_case = record.id, lifecycle.id

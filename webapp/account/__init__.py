@@ -19,3 +19,4 @@ def _password_first():
 
 
 from . import routes  # noqa: E402,F401
+from . import leave_routes  # noqa: E402,F401

@@ -117,7 +117,8 @@ def _schemas(capture: dict) -> dict:
 
 ERROR_TEXT = {400: "Invalid parameters or body", 401: "No token, or a bad, revoked or deactivated user's token",
               403: "The caller's roles do not allow this", 404: "Not found (or not the subject's own)",
-              409: "Conflict: the task was completed (by whom, in `error`) or claimed by someone else",
+              409: "Conflict: the task was completed (by whom, in `error`) or claimed by someone else, "
+                   "or the case moved on since `case_version`",
               422: "Invalid fields (`fields`)", 503: "The record process is not deployed"}
 
 
@@ -166,6 +167,7 @@ def _capture_example(capture: dict) -> dict:
 
 
 def document(capture: dict | None = None) -> dict:
+    from .openapi_approvals import approval_paths, approval_schemas   # (they build on this module)
     capture = deepcopy(capture) if capture else {"type": "object"}
     capture.pop("$schema", None)
     task_path = [_path("task_id")]
@@ -261,11 +263,12 @@ def document(capture: dict | None = None) -> dict:
                         "responses": {"200": {"description": "OpenAPI 3.1",
                                               "content": {"application/json": {"schema": {"type": "object"}}}}}},
             },
+            **approval_paths(),
         },
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
                                                "description": "An API token: `credflow api-token USERNAME`."}},
-            "schemas": _schemas(capture),
+            "schemas": {**_schemas(capture), **approval_schemas()},
             "responses": {f"E{status}": {
                 "description": text, "content": {"application/json": {"schema": _ref("Error")}},
                 **({"headers": {"WWW-Authenticate": {"schema": {"type": "string"},

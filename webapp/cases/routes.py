@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
 from workflows.access import CASE_STAFF, may_open_attachment, may_open_case, may_open_document
+from workflows.approvals.copies import mark_copy_read
 from workflows.case_view import completed_steps, diagram_xml, element_states, timeline
 from workflows.cases import CaseError, display_names
 from workflows.definitions import latest_definition, specs_for
@@ -22,7 +23,8 @@ from workflows.messages import message_of
 from workflows.numbers import record_no, record_search
 from workflows.records import LIFECYCLE, open_record, register_subject
 
-from ..context import actor, db, db_int, page_arg, unit_of_work
+from ..approvals.panel import case_panel, timeline_people, unread_copy
+from ..context import actor, clock, db, db_int, page_arg, unit_of_work
 from ..formkit import fields_of, parse_post
 from ..uploads import attachments_by_id, check_attachment_ids, send_attachment, store_form_uploads
 from ..security_headers import stored_file
@@ -133,6 +135,10 @@ def claim_uploads(uow, values, fields, case) -> None:
 @bp.get("/cases/<int:case_id>")
 def case(case_id):
     case = _readable_case(case_id)
+    if unread_copy(db(), case.id, current_user.id):   # a case copied to the viewer: now read
+        with unit_of_work() as uow:
+            mark_copy_read(uow, case.id)
+            uow.commit()
     record = db().get(Record, case.record_id) if case.record_id else None
     tasks = db().scalars(select(HumanTask).where(HumanTask.case_id == case.id)).all()
     attachments = db().scalars(select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)).all()
@@ -142,8 +148,9 @@ def case(case_id):
     documents = db().scalars(select(Document).where(Document.case_id == case.id).order_by(Document.id)).all()
     events = timeline(db(), case)
     names = display_names(db(), {e.actor for e in events} | {e.data["assignee"] for e in events
-                                                              if e.data.get("assignee")})
+                                                              if e.data.get("assignee")} | timeline_people(events))
     return render_template("cases/case.html", case=case, record=record, tasks=tasks, events=events, names=names,
+                           approval=case_panel(db(), actor(), case, tasks, clock().today()),
                            holders=task_holders(db(), tasks),
                            steps=completed_steps(db(), events),
                            states=element_states(db(), case), comments=comments_of(db(), case.id),

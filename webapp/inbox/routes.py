@@ -15,6 +15,7 @@ from workflows.forms import FormInvalid
 from workflows.inbox import InboxQuery, claim_next_task, list_tasks, staff_lanes, tabs_for, visible_to
 from workflows.models import Attachment, Case, HumanTask, Record, User, UserRole
 
+from ..approvals.panel import countersign_rows, task_panel
 from ..context import actor, clock, db, db_int, page_arg, safe_local_url, unit_of_work
 from ..translate import translated
 from ..errors import TITLES as ERROR_TITLES
@@ -50,11 +51,12 @@ def index():
     query = _query_from(request.args, request.args.get("tab") or ("mine" if _has_mine() else "group"))
     page = list_tasks(db(), actor(), query, clock().now())
     assignees = {}
-    ids = {r.assignee_id for r in page.rows if r.assignee_id}
+    ids = {i for r in page.rows for i in (r.assignee_id, r.owner_id) if i}   # the holder, and on whose behalf
     if ids:
         assignees = dict(db().execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
     return render_template("inbox/index.html", page=page, query=query, tabs=tabs_for(actor()),
-                           assignees=assignees, lanes=staff_lanes(actor()))
+                           assignees=assignees, lanes=staff_lanes(actor()),
+                           countersigns=countersign_rows(db(), page.rows))
 
 
 def _has_mine() -> bool:
@@ -146,7 +148,8 @@ def _render_task(row, schema, values, errors=None, status=200, refused: CaseErro
                            assignee=assignee, candidates=candidates, dossier=dossier_for(db(), row),
                            decisions=decisions_for(db(), row, clock(), current_app.config["SETTINGS"], values), refusal=refusal,
                            case_endpoint="cases.case", case_kind="case", attachment_endpoint="cases.attachment",
-                           has_draft=draft_for(db(), row.id, current_user.id) is not None), \
+                           has_draft=draft_for(db(), row.id, current_user.id) is not None,
+                           approval=task_panel(db(), actor(), row, clock().today())), \
         (refused.status if refused is not None else status)
 
 

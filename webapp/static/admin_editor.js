@@ -461,6 +461,7 @@
         if (problem) { setCheck(idError, 'bad', '✗ ' + problem); return; }
         setCheck(idError, '', '');
         run([['element.updateProperties', { element, properties: { id: value } }]]);
+        if (is(element, 'bpmn:UserTask') && spiffProperty(bo, CS_PROPERTY)) writeCountersign(element);   // names follow the id
         renderPanel();
       });
       panel.append(field('ID', idInput, idError, hint(t('流程内唯一，字母开头，只用字母、数字、下划线；运行中的案件靠它识别任务。'))));
@@ -574,6 +575,133 @@
     checkDossier(dossier.value);
     panel.append(field(t('审批单显示的字段（dossierFields）'), dossier, dossierCheck,
       hint(t('以逗号分隔的此前表单字段名，按此顺序显示在任务页的表单上方；留空则显示此前各环节的全部字段。部署时检查每个字段都出自此前的表单。'))));
+    renderCountersign(element);
+  }
+
+  // -- 会签 countersign: a user task run once per person, finished by a rule ------------------------
+  // The properties, the multi-instance loop and the scripts written here are what
+  // workflows/approvals/countersign_rule.py (bpmn_parts) describes and deploy checks.
+  const CS_PROPERTY = 'countersign';
+  const CS_RATIO = 'countersignRatio';
+  const CS_SIGNERS = 'countersigners';
+  const CS_RULES = [['', t('不会签（一人办理）')], ['all', t('会签：全部同意才通过')], ['any', t('或签：一人同意即通过')],
+                    ['sequential', t('依次审批：按顺序逐一同意')], ['ratio', t('比例：同意人数达到比例即通过')]];
+  const CS_LINE = /^\s*\w+_(signers\s*=\s*countersigners\(.*\)|answers\s*=\s*\[\s*\]|passed\s*=\s*countersign_passed\(.*\))\s*$/;
+
+  function csEntries(value) {
+    return [...new Set(String(value || '').split(/[,\uff0c;\uff1b\u3001\s]+/).map((n) => n.trim()).filter(Boolean))];
+  }
+
+  function csRatioOk(value) {
+    const text = String(value || '').trim();
+    const m = /^(\d+(?:\.\d+)?)(?:\/(\d+(?:\.\d+)?)|(%))?$/.exec(text);
+    if (!m) return false;
+    const r = m[2] ? Number(m[1]) / Number(m[2]) : m[3] ? Number(m[1]) / 100 : Number(m[1]);
+    return r > 0 && r <= 1;
+  }
+
+  function csNames(id) {
+    return { signers: `${id}_signers`, signer: `${id}_signer`, answers: `${id}_answers`, decision: `${id}_decision`,
+             passed: `${id}_passed` };
+  }
+
+  // The task's countersign, as its properties say, written into the loop and the scripts (or removed).
+  function writeCountersign(element) {
+    const bo = element.businessObject;
+    const rule = spiffProperty(bo, CS_PROPERTY) || '';
+    const n = csNames(element.id);
+    const call = (name) => `${name}("${rule}", ${n.answers}, ${n.signers}` +
+      (rule === 'ratio' ? `, "${(spiffProperty(bo, CS_RATIO) || '').trim()}"` : '') + ')';
+    const loop = bo.loopCharacteristics;
+    let mi;
+    if (rule) {
+      const item = (type, id) => moddle.create(type, { id, name: id });
+      mi = moddle.create('bpmn:MultiInstanceLoopCharacteristics', {
+        isSequential: rule === 'sequential',
+        loopDataInputRef: moddle.create('bpmn:ItemAwareElement', { id: n.signers }),
+        loopDataOutputRef: moddle.create('bpmn:ItemAwareElement', { id: n.answers }),
+        inputDataItem: item('bpmn:DataInput', n.signer), outputDataItem: item('bpmn:DataOutput', n.decision),
+        completionCondition: moddle.create('bpmn:FormalExpression', { body: call('countersign_finished') }) });
+      mi.$parent = bo;
+      ['inputDataItem', 'outputDataItem', 'completionCondition'].forEach((k) => { mi[k].$parent = mi; });
+    }
+    if (mi || (loop && is(loop, 'bpmn:MultiInstanceLoopCharacteristics'))) {
+      run([['element.updateProperties', { element, properties: { loopCharacteristics: mi } }]]);
+    }
+    const own = (type) => bodyExtension(bo, type).split('\n').filter((line) => !CS_LINE.test(line));
+    const pre = rule ? [`${n.signers} = countersigners("${csEntries(spiffProperty(bo, CS_SIGNERS)).join(',')}")`,
+                        `${n.answers} = []`] : [];
+    const lines = (list) => list.join('\n').replace(/^\n+|\n+$/g, '');
+    setBodyExtension(element, bo, 'spiffworkflow:PreScript', lines([...pre, ...own('spiffworkflow:PreScript')]));
+    const post = rule ? [`${n.passed} = ${call('countersign_passed')}`] : [];
+    setBodyExtension(element, bo, 'spiffworkflow:PostScript', lines([...own('spiffworkflow:PostScript'), ...post]));
+  }
+
+  function renderCountersign(element) {
+    const bo = element.businessObject;
+    const rule = spiffProperty(bo, CS_PROPERTY) || '';
+    const n = csNames(element.id);
+    const select = h('select', { class: 'form-select form-select-sm', id: 'prop-countersign' },
+      CS_RULES.map(([value, label]) => h('option', { value }, label)));
+    select.value = rule;
+    const box = h('details', { class: 'mb-2', open: !!rule, id: 'countersign-box' },
+      h('summary', { class: 'small fw-semibold' }, t('会签（多人审批）')), field(t('会签规则'), select));
+    select.addEventListener('change', () => {
+      flushPending();
+      setSpiffProperty(element, CS_PROPERTY, select.value);
+      if (select.value !== 'ratio') setSpiffProperty(element, CS_RATIO, '');
+      if (!select.value) setSpiffProperty(element, CS_SIGNERS, '');
+      writeCountersign(element);
+      renderPanel();
+    });
+    if (rule) {
+      const signers = textInput('prop-countersigners', spiffProperty(bo, CS_SIGNERS) || '',
+        { class: 'form-control form-control-sm font-monospace', placeholder: 'zhang_san, role:leader' });
+      const signersCheck = h('div', { class: 'cf-check', 'data-check-for': 'prop-countersigners' });
+      const checkSigners = (value) => {
+        const entries = csEntries(value);
+        const bad = entries.filter((e) => e.startsWith('role:') && !ROLE_LABELS[e.slice(5)]);
+        if (!entries.length) setCheck(signersCheck, 'bad', t('✗ 请填写会签人'));
+        else if (bad.length) setCheck(signersCheck, 'bad', t('✗ 不是可办理任务的角色：') + bad.join(t('、')));
+        else setCheck(signersCheck, 'ok', '✓ ' + entries.join(' → '));
+      };
+      bindCommit(signers, (value) => {
+        checkSigners(value);
+        setSpiffProperty(element, CS_SIGNERS, csEntries(value).join(','));
+        writeCountersign(element);
+      });
+      checkSigners(signers.value);
+      box.append(field(t('会签人'), signers, signersCheck,
+        hint(t('用户名，或 role:角色（该角色的全部在职人员），以逗号分隔；依次审批按此顺序。'))));
+      if (rule === 'ratio') {
+        const ratio = textInput('prop-countersign-ratio', spiffProperty(bo, CS_RATIO) || '',
+          { class: 'form-control form-control-sm w-50', placeholder: '2/3' });
+        const ratioCheck = h('div', { class: 'cf-check', 'data-check-for': 'prop-countersign-ratio' });
+        bindCommit(ratio, (value) => {
+          if (!csRatioOk(value)) { setCheck(ratioCheck, 'bad', t('✗ 比例须大于 0、不超过 1，如 0.6 或 2/3')); return; }
+          setCheck(ratioCheck, '', '');
+          setSpiffProperty(element, CS_RATIO, value.trim());
+          writeCountersign(element);
+        });
+        box.append(field(t('通过比例'), ratio, ratioCheck));
+      }
+      const formName = `${element.id}.json`;
+      const create = h('button', { type: 'button', class: 'btn btn-outline-primary btn-sm', id: 'create-countersign-form',
+        disabled: !!state.forms[formName] }, t('新建会签表单 {name}', { name: formName }));
+      create.addEventListener('click', async () => {
+        create.disabled = true;
+        await createForm(formName, bo.name, (schema) => {   // the template's decision, named after the task
+          schema.properties[n.decision] = schema.properties.decision;
+          delete schema.properties.decision;
+          ['required', 'x-order'].forEach((k) => { schema[k] = (schema[k] || []).map((f) => (f === 'decision' ? n.decision : f)); });
+        });
+        setSpiffProperty(element, FORM_PROPERTY, formName);
+        renderPanel();
+      });
+      box.append(hint(t('每位会签人一个实例，出现在各自的待办中；规则一经满足或已不可能满足，其余实例撤销。表单须有字段 {decision}（approve 为同意）和 opinion；结果 {passed}（是否通过）供其后的网关判断。',
+        { decision: n.decision, passed: n.passed })), create);
+    }
+    panel.append(box);
   }
 
   function dossierNames(value) {
@@ -862,9 +990,10 @@
     return JSON.parse(JSON.stringify(state.template));
   }
 
-  async function createForm(name, title) {
+  async function createForm(name, title, adapt) {
     const schema = await getTemplate();
     if (title) schema.title = title;
+    if (adapt) adapt(schema);
     state.forms[name] = schema;
     state.formText[name] = JSON.stringify(schema, null, 2);
     markDirty();
@@ -1234,8 +1363,17 @@
     state.currentForm = null;
     state.baseVersion = draft.base_version;
     state.isDraft = !!draft.is_draft;
-    const { warnings } = await modeler.importXML(draft.bpmn_xml);
-    state.importWarnings = warnings ? warnings.length : 0;
+    const imported = await modeler.importXML(draft.bpmn_xml);
+    // A multi-instance loop's loopDataInputRef / loopDataOutputRef name case data (as SpiffWorkflow
+    // reads them), which bpmn-js takes for references to missing elements and drops: keep each as a
+    // stand-in of that id, so it is written back as it was.
+    const warnings = (imported.warnings || []).filter((w) => {
+      const name = String(w.property || '').replace(/^bpmn:/, '');
+      if (!w.element || !['loopDataInputRef', 'loopDataOutputRef'].includes(name)) return true;
+      w.element.set(name, moddle.create('bpmn:ItemAwareElement', { id: w.value }));
+      return false;
+    });
+    state.importWarnings = warnings.length;
     clearProblems();
     $('#problems-card').classList.add('d-none');
     initialView();
@@ -1244,7 +1382,7 @@
     refreshFormSelect();
     showBase();
     renderPanel();
-    if (warnings && warnings.length) {
+    if (warnings.length) {
       console.warn('BPMN import warnings', warnings);
       setStatus(t('导入时有 {n} 条警告，部分内容可能无法编辑', { n: warnings.length }), 'warn');
     } else if (draft.is_draft) {

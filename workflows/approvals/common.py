@@ -51,6 +51,8 @@ def held_task(uow, task_row_id: int, action: str, expected_version: int | None =
     case = running_case(uow, row.case_id, expected_version)
     actor = uow.actor
     title = Message(ACTION_TITLES[action])
+    if row.kind != "task":
+        raise CaseError(N_("加签任务请填写加签意见"))   # an added signer answers; they pass nothing on
     if not holds(actor, row):
         raise Forbidden(N_("只有任务的办理人可以%(action)s"), action=title)
     if not may(uow.session, actor, row.process_key, row.bpmn_id, action):

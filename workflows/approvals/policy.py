@@ -61,4 +61,4 @@ def set_policy(uow, process_key: str, task: str, action: str, allowed: list[str]
             row = ApprovalPolicy(process_key=process_key, task=task, action=action)
             uow.session.add(row)
         row.allowed, row.updated_by, row.updated_at = sorted(set(allowed)), uow.actor.name, uow.clock.now()
-    uow.audit("approval.policy_set", process=process_key, task=task, action=action, allowed=allowed)
+    uow.audit("approval.policy_set", process=process_key, task=task, approval_action=action, allowed=allowed)

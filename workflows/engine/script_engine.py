@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy.exc import InterfaceError, OperationalError
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 
 from ..dates import add_months, as_date, end_of_day_cst
 from ..sandbox import SandboxEnvironment
@@ -45,6 +46,19 @@ def sandbox_helpers(calendar, clock) -> dict:
             "today": today, "is_workday": is_workday, "workday_deadline": workday_deadline}
 
 
+def completing_activity(task, expression):
+    """The multi-instance activity whose completionCondition `expression` is, evaluated for its
+    instance `task` that just finished; else None. BPMN evaluates that condition on the activity,
+    whose data holds every finished instance's output (loopDataOutputRef); SpiffWorkflow 3.2
+    evaluates it on the finished instance, which sees only the data it started with and its own
+    answer: a rule over all the answers (会签, workflows/approvals/countersign.py) needs the activity."""
+    activity = getattr(task, "parent", None)   # (a page's preview evaluates on a stand-in without one)
+    spec = getattr(activity, "task_spec", None)
+    if isinstance(spec, MultiInstanceTask) and spec.condition == expression and spec.task_spec == task.task_spec.name:
+        return activity
+    return None
+
+
 class CredflowScriptEngine(PythonScriptEngine):
     """`dispatch(task, operation_name, params)` runs a domain operation for a service task; `clock`
     is the clock the workflow's timers read."""
@@ -59,6 +73,9 @@ class CredflowScriptEngine(PythonScriptEngine):
         literal = timer_literal(task, expression)
         if literal is not None:
             return literal
+        activity = completing_activity(task, expression)
+        if activity is not None:   # the instance's own data beneath the activity's
+            return super().evaluate(activity, expression, {**task.data, **(external_context or {})})
         return super().evaluate(task, expression, external_context)
 
     def call_service(self, task, operation_name=None, operation_params=None, **kwargs):

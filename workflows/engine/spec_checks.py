@@ -11,9 +11,11 @@ from SpiffWorkflow.bpmn.specs.mixins import (ExclusiveGatewayMixin as ExclusiveG
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask
 from SpiffWorkflow.bpmn.specs.mixins.none_task import NoneTask
-from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, StandardLoopTask
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import (MultiInstanceTask, SequentialMultiInstanceTask,
+                                                                StandardLoopTask)
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
+from ..approvals import countersign_rule
 from ..messages import Message, N_, message_of
 from ..models import ROLES
 from ..sandbox import SandboxError, check_expression, check_script
@@ -76,6 +78,10 @@ def check_task_spec(ts, bundle, operations: set[str], file: str) -> list[Problem
             add(Message(N_("%(property)s 须为整数个工作日"), property=DUE_PROPERTY))
         if extensions.get("properties", {}).get(DUE_AT_PROPERTY):
             check(extensions["properties"][DUE_AT_PROPERTY], DUE_AT_PROPERTY)
+        if extensions.get("properties", {}).get(countersign_rule.PROPERTY):   # 会签
+            for reason in countersign_rule.spec_problems(element, extensions["properties"], _loop_shape(ts),
+                                                         bundle.forms.get(form) if form else None):
+                add(reason)
     elif isinstance(ts, (NoneTask, ManualTask)) and lane is None:
         add(N_("任务等待有人办理（无类型的任务或人工任务），但不在任何泳道中，没有人能看到它：请把它放进角色的泳道，"
                "或改为服务任务或脚本任务"))
@@ -110,6 +116,18 @@ def check_task_spec(ts, bundle, operations: set[str], file: str) -> list[Problem
         if ts.condition:
             check(ts.condition, "completion")
     return problems
+
+
+def _loop_shape(ts) -> dict | None:
+    """A user task's multi-instance settings as countersign_rule.bpmn_parts names them, or None."""
+    activity = ts.inputs[0] if len(ts.inputs) == 1 else None
+    if not isinstance(activity, MultiInstanceTask) or activity.task_spec != ts.name:
+        return None
+    name = lambda ref: getattr(ref, "bpmn_id", None)   # noqa: E731
+    return {"sequential": isinstance(activity, SequentialMultiInstanceTask), "input": name(activity.data_input),
+            "input_item": name(activity.input_item), "output": name(activity.data_output),
+            "output_item": name(activity.output_item), "condition": activity.condition,
+            "pre_script": getattr(activity, "prescript", None), "post_script": getattr(activity, "postscript", None)}
 
 
 def decision_tables(ts):
