@@ -95,8 +95,20 @@ def label(kind: str, code) -> str:
     memo = g.setdefault("label_memo", {})
     key = (kind, code)
     if key not in memo:
-        memo[key] = str(ALL.get(kind, {}).get(code, code))
+        known = ALL.get(kind, {})
+        if kind == "process" and code not in known:
+            memo[key] = named(_deployed_name(code) or code)   # a process a manager deployed: its own name
+        else:
+            memo[key] = str(known.get(code, code))
     return memo[key]
+
+
+def _deployed_name(key: str) -> str | None:
+    from sqlalchemy import select
+    from workflows.models import ProcessDefinition
+    from .context import db
+    return db().scalar(select(ProcessDefinition.name).where(ProcessDefinition.key == key)
+                       .order_by(ProcessDefinition.version.desc()).limit(1))
 
 
 def named(text) -> str:

@@ -87,7 +87,7 @@ def shoot(page: Page, path: Path) -> None:
     page.evaluate("document.activeElement && document.activeElement.blur()")
     page.locator("h1").first.hover()
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366          # nothing wider than the screen
-    page.screenshot(path=path, full_page=True)
+    page.screenshot(path=path, full_page=True, animations="disabled")
 
 
 @pytest.fixture(scope="module")

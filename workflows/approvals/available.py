@@ -9,9 +9,11 @@ from sqlalchemy import select
 
 from ..models import HumanTask, User, UserRole
 from .common import holds
+from .countersign import is_instance
 from .handover import open_delegation
 from .model import ApprovalAction
 from .policy import STAFF, may
+from .signers import open_adds
 from .urge import may_urge
 
 TASK_ACTIONS = ("send_back", "transfer", "delegate", "resolve", "add_signer", "remove_signer", "sign", "copy", "urge")
@@ -26,23 +28,17 @@ def delegated_to(session, actor, row: HumanTask) -> bool:
     return delegation is not None and delegation.target_user_id == actor.user_id
 
 
-def _open_adds(session, case_id: int, task_id: str | None) -> list[ApprovalAction]:
-    return session.scalars(select(ApprovalAction).where(
-        ApprovalAction.case_id == case_id, ApprovalAction.task_id == task_id, ApprovalAction.kind == "add_signer",
-        ApprovalAction.status == "open").order_by(ApprovalAction.id)).all()
-
-
 def removable_signers(session, actor, row: HumanTask) -> list[ApprovalAction]:
     """The open 加签 the actor may take back (减签), as the step's holder or as who added them: on a
     step, its signers; on an added signer's own row, that one."""
     if row.kind == "added_signer":
         step = session.scalars(select(HumanTask).where(HumanTask.case_id == row.case_id, HumanTask.kind == "task",
                                                        HumanTask.task_id == row.parent_task_id)).first()
-        found = [a for a in _open_adds(session, row.case_id, row.parent_task_id)
+        found = [a for a in open_adds(session, row.case_id, row.parent_task_id)
                  if (a.data or {}).get("signer_row_id") == row.id]
         holder = step is not None and holds(actor, step)
     else:
-        found = _open_adds(session, row.case_id, row.task_id)
+        found = open_adds(session, row.case_id, row.task_id)
         holder = holds(actor, row)
     return [a for a in found if holder or a.actor_id == actor.user_id]
 
@@ -51,7 +47,8 @@ def may_take(session, actor, row: HumanTask, action: str, today: date) -> bool:
     """Whether the actor may take `action` (one of TASK_ACTIONS) on the task now."""
     if action in STEP_ACTIONS:
         return (row.kind == "task" and holds(actor, row) and not delegated_to(session, actor, row)
-                and may(session, actor, row.process_key, row.bpmn_id, action))
+                and may(session, actor, row.process_key, row.bpmn_id, action)
+                and not (action == "transfer" and is_instance(session, row)))
     if action == "resolve":
         return delegated_to(session, actor, row)
     if action == "remove_signer":

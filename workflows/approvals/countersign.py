@@ -166,8 +166,13 @@ def countersign_of(session, row: HumanTask) -> dict | None:
             "outcome": rule_of.outcome(rule, answers, people, ratio) if rule in rule_of.RULES else None}
 
 
+def is_instance(session, row: HumanTask) -> bool:
+    """The row is one person's instance of a countersign task."""
+    return row.kind == "task" and _tracking(session, row.case_id, row.task_id) is not None
+
+
 def refuse_if_instance(session, row: HumanTask) -> None:
     """A countersign instance belongs to its named person: it is not put back to the group,
     reassigned or transferred (the person may still delegate it and take it back)."""
-    if row.kind == "task" and _tracking(session, row.case_id, row.task_id) is not None:
+    if is_instance(session, row):
         raise CaseError(N_("会签任务属于指定的会签人，不能放回组任务、改派或转办"))

@@ -30,7 +30,7 @@ from .model import ApprovalAction
 POSITIONS = ("before", "after")
 
 
-def _open_adds(session, case_id: int, task_id: str) -> list[ApprovalAction]:
+def open_adds(session, case_id: int, task_id: str) -> list[ApprovalAction]:
     return session.scalars(select(ApprovalAction).where(
         ApprovalAction.case_id == case_id, ApprovalAction.task_id == task_id, ApprovalAction.kind == "add_signer",
         ApprovalAction.status == "open").order_by(ApprovalAction.id)).all()
@@ -109,7 +109,7 @@ def _ask(uow, case: Case, step: HumanTask, action: ApprovalAction, who: str) -> 
 def defer_completion(uow, row, case, data: dict) -> bool:
     """True when signers were added after this step: the completion waits for their answers.
     A signer already asked and not yet answered: the step cannot be completed (CaseError)."""
-    adds = _open_adds(uow.session, case.id, row.task_id)
+    adds = open_adds(uow.session, case.id, row.task_id)
     if not adds:
         return False
     asked = [a for a in adds if _asked(a)]
@@ -138,7 +138,7 @@ def add_signer(uow, task_row_id: int, user_id: int, position: str, reason: str, 
         raise CaseError(N_("请选择在本步骤之前还是之后加签"))
     reason = clean_reason(reason)
     signer = colleague(uow, user_id)
-    adds = _open_adds(uow.session, case.id, row.task_id)
+    adds = open_adds(uow.session, case.id, row.task_id)
     if any("pending" in a.data for a in adds):
         raise CaseError(N_("此步骤正在等待加签人的意见"))
     if any(a.target_user_id == signer.id for a in adds):
@@ -177,7 +177,7 @@ def sign(uow, task_row_id: int, approved: bool, opinion: str, expected_version: 
                                                 "position": action.data.get("position"), "add_action_id": action.id})
     uow.session.flush()
     waited = "pending" in action.data   # an 'after' signer: the holder's completion waits
-    released = waited and approved and not _open_adds(uow.session, case.id, step.task_id)
+    released = waited and approved and not open_adds(uow.session, case.id, step.task_id)
     if waited and not approved:
         _give_back(uow, case, step, action, opinion)
     notify_users(uow, [action.data.get("completed_by") or step.assignee_id or action.actor_id], "signer_answered",
@@ -209,7 +209,7 @@ def _give_back(uow, case: Case, step: HumanTask, action: ApprovalAction, opinion
     asked are let go, and the step is its holder's again with their answers as a draft."""
     now = uow.clock.now()
     let_go = []
-    for other in _open_adds(uow.session, case.id, step.task_id):
+    for other in open_adds(uow.session, case.id, step.task_id):
         other.status, other.closed_at = "cancelled", now
         row_id = other.data.get("signer_row_id")
         if row_id:
@@ -267,7 +267,7 @@ def remove_signer(uow, task_row_id: int | None, reason: str, expected_version: i
                  Message(N_("%(who)s 取消了对您的加签：案件 %(case)s 的「%(task)s」"), who=actor.shown_name,
                          case=case_no(case), task=task_words(step) if step else ""), f"/cases/{case.id}", case.id)
     uow.session.flush()
-    if "pending" in action.data and step is not None and not _open_adds(uow.session, case.id, step.task_id):
+    if "pending" in action.data and step is not None and not open_adds(uow.session, case.id, step.task_id):
         _release(uow, case, step, action)   # the completion waited only for them
         return
     touch_case(uow, case)
