@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import datetime
 
 import pytest
-from sqlalchemy import text
 
-from workflows.clock import CST, FixedClock
+from workflows.clock import FixedClock
 from workflows.db import make_engine, make_session_factory
 from workflows.engine.bundle import clear_spec_cache
 from workflows.migrations import upgrade_database
-from workflows.models import Base
 from workflows.runtime import WORKFLOWS
+
+from database_seeds import SEEDED_AT, PostgresDatabase, PostgresPair, Seeder, SqliteSeeds
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
@@ -84,14 +83,14 @@ def _sqlite_template(tmp_path_factory):
     return path
 
 
-def _worker_database(url: str) -> str:
+def _worker_database(url: str, suffix: str = "") -> str:
     """Under pytest-xdist each worker gets its own PostgreSQL database (tests truncate tables)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if not worker:
+    if not worker and not suffix:
         return url
     import psycopg
     base, _, name = url.rpartition("/")
-    own = f"{name}_{worker}"
+    own = "_".join([name] + [part for part in (worker, suffix) if part])
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (own,)).fetchone():
             conn.execute(f'CREATE DATABASE "{own}"')
@@ -105,19 +104,41 @@ def _pg_migrated():
     return url
 
 
+@pytest.fixture(scope="session")
+def _pg_databases(_pg_migrated, tmp_path_factory):
+    """This worker's database and a second one, used in turn (tests/database_seeds.py)."""
+    second = _worker_database(PG_URL, "b")
+    upgrade_database(second)
+    pair = PostgresPair(PostgresDatabase(_pg_migrated, tmp_path_factory.mktemp("pg-seeds")),
+                        PostgresDatabase(second, tmp_path_factory.mktemp("pg-seeds-b")))
+    yield pair
+    pair.close()
+
+
 @pytest.fixture(params=DATABASES)
 def database_url(request, tmp_path):
+    """A migrated database: a copy of the SQLite template (with no rows, but under tests/webapp),
+    or one of this worker's two PostgreSQL databases, emptied (tests/database_seeds.py)."""
     if request.param == "sqlite":
         path = tmp_path / "credflow.sqlite3"
         shutil.copy(request.getfixturevalue("_sqlite_template"), path)
         return f"sqlite:///{path}"
-    url = request.getfixturevalue("_pg_migrated")
-    engine = make_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-    return url
+    database = request.getfixturevalue("_pg_databases").take()
+    request.addfinalizer(database.empty_later)      # while the next test uses the other one
+    return database.url
+
+
+@pytest.fixture(scope="session")
+def _sqlite_seeds(tmp_path_factory):
+    return SqliteSeeds(tmp_path_factory.mktemp("seeds"))
+
+
+@pytest.fixture
+def seeded(request, database_url, clock, _sqlite_seeds):
+    """`seeded(kind, build)`: the test's database, while still empty, made what `build(session_factory,
+    clock)` makes of it, from a copy built once per session (tests/database_seeds.py). The `world`
+    fixtures call it; `seeded.made` is what the build returned."""
+    return Seeder(database_url, clock, _sqlite_seeds, lambda: request.getfixturevalue("_pg_databases").of(database_url))
 
 
 @pytest.fixture
@@ -129,4 +150,4 @@ def session_factory(database_url):
 
 @pytest.fixture
 def clock():
-    return FixedClock(datetime(2026, 6, 1, 9, 0, tzinfo=CST))
+    return FixedClock(SEEDED_AT)

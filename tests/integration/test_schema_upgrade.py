@@ -23,8 +23,12 @@ def empty_url(request, tmp_path):
     base, _, name = PG_URL.rpartition("/")
     own = f"{name}_upgrade_{__import__('os').environ.get('PYTEST_XDIST_WORKER', 'main')}"
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{own}"')
-        conn.execute(f'CREATE DATABASE "{own}"')
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (own,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{own}"')
+    # emptied by dropping its schema rather than the database (DROP DATABASE waits for a checkpoint)
+    with psycopg.connect(f"{base}/{own}", autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
     return f"{base}/{own}"
 
 

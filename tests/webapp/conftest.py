@@ -30,7 +30,8 @@ from credflow_web import Browser, WebWorld  # noqa: E402
 def _sqlite_template(tmp_path_factory):
     """Overrides tests/conftest.py's template for the web tests: the migrated database with the
     processes deployed and the subjects and accounts created (WebWorld.seed), copied per test,
-    so a test does not parse and deploy the BPMN again. On PostgreSQL every test seeds anew."""
+    so a test does not parse and deploy the BPMN again. On PostgreSQL the `world` fixture copies
+    the same seeding in."""
     path = tmp_path_factory.mktemp("web-template") / "template.sqlite3"
     url = f"sqlite:///{path}"
     upgrade_database(url)
@@ -53,7 +54,15 @@ def instance_dir(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def world(session_factory, clock):
+def world_seed():
+    """(kind, build): what `world` copies into an empty database (PostgreSQL) -- the seeded world,
+    or a module's own kind that adds its objects to it (test_route_matrix.py: `seeded.made`)."""
+    return "web", WebWorld.seed
+
+
+@pytest.fixture
+def world(session_factory, clock, seeded, world_seed):
+    seeded(*world_seed)        # tests/database_seeds.py; on SQLite the template is seeded already
     return WebWorld(session_factory, clock)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from test_route_matrix import USERNAMES, _sqlite_template, objects  # noqa: F401  (the matrix's world)
+from test_route_matrix import USERNAMES, _sqlite_template, objects, world_seed  # noqa: F401  (the matrix's world)
 from workflows.models import Case, HumanTask, Record
 
 CALLERS = ("clerk", "reviewer", "leader", "manager", "personnel", "admin", "subject", "civil_servant")

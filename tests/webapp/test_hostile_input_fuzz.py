@@ -37,7 +37,7 @@ from credflow_web import Browser
 from test_route_matrix import (ARG_OVERRIDES, ARGS, BODIES, CALLERS, ENDS_ALL_SESSIONS, OWN_BROWSER, USERNAMES,
                                access_for, matrix_rules, methods_of)
 # the route matrix's world: its objects, in a SQLite template built once for this module
-from test_route_matrix import _sqlite_template, objects  # noqa: F401,E402 (fixtures)
+from test_route_matrix import _sqlite_template, objects, world_seed  # noqa: F401,E402 (fixtures)
 
 SEED = 15
 MEGABYTE = "x" * (1024 * 1024)

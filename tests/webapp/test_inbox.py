@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from credflow_web import Page
+from credflow_web import Page, WebWorld
 from workflows.cases import claim_task
 from workflows.clock import CST
 
@@ -30,9 +30,8 @@ class Item:
     assignee: str | None = None
 
 
-@pytest.fixture
-def items(world, clock):
-    made = []
+def make_items(world) -> list[Item]:
+    clock, made = world.clock, []
     for i in range(TOTAL):
         if i == FIRST_BATCH:
             clock.advance(days=7)
@@ -45,6 +44,21 @@ def items(world, clock):
         for i in claims:
             world.run(user, claim_task, made[i].row_id)
             made[i].assignee = user
+    return made
+
+
+@pytest.fixture
+def world_seed(request):
+    """On PostgreSQL a test with `items` gets them copied in with the seeded world, built once
+    (tests/database_seeds.py); on SQLite, and for the other tests, the `world` fixture's own."""
+    if "items" in request.fixturenames:
+        return "inbox", lambda factory, clock: make_items(WebWorld(factory, clock))
+    return "web", WebWorld.seed
+
+
+@pytest.fixture
+def items(world, clock, seeded):
+    made = seeded.made if seeded.restored == "inbox" else make_items(world)
     clock.at = datetime(2026, 6, 10, 9, 0, tzinfo=CST)   # the first batch is overdue now
     return made
 

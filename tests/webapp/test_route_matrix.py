@@ -326,8 +326,17 @@ def _sqlite_template(_sqlite_template, tmp_path_factory):
 
 
 @pytest.fixture
-def objects(database_url, world, app):
-    o = _TEMPLATE["objects"] if database_url.startswith("sqlite") else build(world)
+def world_seed():
+    """On PostgreSQL the `world` fixture copies in the same objects, built once per worker."""
+    return "route-matrix", lambda factory, clock: build(WebWorld(factory, clock))
+
+
+@pytest.fixture
+def objects(database_url, world, app, seeded):
+    if database_url.startswith("sqlite"):
+        o = _TEMPLATE["objects"]
+    else:
+        o = seeded.made if seeded.restored == "route-matrix" else build(world)
     digest = hashlib.sha256(PDF).hexdigest()      # the evidence file itself, where the app keeps uploads
     path = Path(app.config["UPLOAD_FOLDER"]) / digest[:2] / digest
     path.parent.mkdir(parents=True, exist_ok=True)
