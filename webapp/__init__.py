@@ -101,6 +101,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(system.bp)
     app.register_blueprint(account.bp)
     from . import approvals; app.register_blueprint(approvals.bp)   # 退回, 转办, 加签, 抄送 ... on the pages
+    from . import commitments, complaints, lookups, sharing   # issue 18's areas, a blueprint each
+    for area in (complaints, lookups, commitments, sharing):
+        app.register_blueprint(area.bp)
     csrf.exempt(api.bp)   # bearer tokens, not session cookies
     errors.register(app)
     templating.register(app)

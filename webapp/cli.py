@@ -127,6 +127,8 @@ main.add_command(api_token)
 main.add_command(calendar)
 main.add_command(verify_audit)
 main.add_command(audit_checkpoint)
+from .cli_sharing import sharing  # noqa: E402 -- credflow sharing export|import-ack
+main.add_command(sharing)
 
 if __name__ == "__main__":
     main()

@@ -16,15 +16,19 @@ STATUS = {"draft": _l("草稿"), "under_review": _l("审核中"), "returned": _l
 CASE_STATUS = {"running": _l("办理中"), "completed": _l("已办结"), "error": _l("出错")}
 SUBJECT_KIND = {"department": _l("政府部门"), "civil_servant": _l("公务员")}
 ROLE = {"clerk": _l("承办人"), "reviewer": _l("审核人"), "leader": _l("分管领导"), "subject": _l("信用主体"),
-        "manager": _l("流程管理员"), "personnel": _l("人事（诚信档案）"), "admin": _l("系统管理员")}
+        "manager": _l("流程管理员"), "personnel": _l("人事（诚信档案）"), "admin": _l("系统管理员"),
+        "checker": _l("逢办必查查询人")}
 PROCESS = {"record_lifecycle": _l("失信记录认定与公示"), "objection": _l("异议申请"),
            "self_correction": _l("主动自新申请"), "credit_repair": _l("信用修复申请"),
            "accountability": _l("问责处理")}
+PROCESS["commitment"] = _l("公开承诺")   # township commitments (workflows/commitments)
+PROCESS["complaint"] = _l("投诉举报")   # complaints (workflows/complaints)
 OUTCOME = {"refused": _l("不予受理/不予采纳"), "lapsed": _l("逾期未补正"), "correct": _l("更正记录"),
            "revoke": _l("撤销记录"), "keep": _l("维持记录"), "lighter": _l("从轻惩戒"), "exempt": _l("免予惩戒"),
            "approved": _l("准予信用修复"), "not_pursued": _l("不予追责"), "inspection": _l("检查"),
            "notice": _l("通报"), "admonition": _l("诫勉"), "organisational": _l("组织处理"),
            "referral": _l("移送纪检监察机关"), "none": _l("不予问责")}
+OUTCOME.update({"fulfilled": _l("已履行"), "partly": _l("部分履行"), "failed": _l("未履行")})   # commitments
 ACTION = {
     "record.opened": _l("创建记录"), "record.status": _l("记录状态变更"), "record.corrected": _l("记录更正"),
     "record.repair_eligible": _l("最短公示期满，可申请信用修复"), "case.started": _l("案件开始"),
@@ -61,15 +65,29 @@ ACTION = {
     "approval.signers_asked": _l("提交后等待加签人签署意见"), "approval.copy": _l("抄送"), "approval.urge": _l("催办"),
     "approval.countersign": _l("会签意见"), "approval.leave_set": _l("设置休假委托"),
     "approval.leave_cancelled": _l("取消休假委托"), "approval.policy_set": _l("设置审批权限"),
+    "lookup.made": _l("逢办必查查询"), "lookup.outcome": _l("登记逢办必查办理结果"),
+    "lookup.extract": _l("出具信用信息查询结果"), "user.department_set": _l("设置所属部门"),
 }
+ACTION.update({"commitment.registered": _l("登记公开承诺"), "commitment.published": _l("公示公开承诺"),   # commitments
+               "commitment.reminded": _l("提醒承诺即将到期"), "commitment.not_reported": _l("乡镇逾期未报告履行情况"),
+               "commitment.concluded": _l("承诺履行结论"), "commitment.record_opened": _l("启动失信记录认定")})
+ACTION.update({"complaint.filed": _l("收到投诉"), "complaint.stage": _l("投诉办理阶段变更"),   # complaints
+               "complaint.overdue": _l("投诉核查逾期")})
+OUTCOME.update({"founded": _l("投诉属实"), "unfounded": _l("投诉不属实")})   # complaints
+ACTION.update({"sharing.queued": _l("列入数据报送队列"), "sharing.exported": _l("导出报送批次"),   # sharing upward
+               "sharing.ack_imported": _l("导入报送确认"), "sharing.retried": _l("重新报送"),
+               "sharing.downloaded": _l("下载报送批次")})
 # what a notification is about (Notification.kind)
 NOTIFICATION = {"assigned": _l("任务交办"), "returned": _l("退回"), "transferred": _l("转办"), "delegated": _l("委派"),
                 "resolved": _l("委派任务交回"), "signer_added": _l("请您加签"), "signer_answered": _l("加签意见"),
                 "signer_removed": _l("加签撤销"), "copied": _l("抄送"), "urged": _l("催办"),
                 "leave_deputy": _l("休假代办"), "countersign": _l("会签")}
+NOTIFICATION.update({"commitment_due": _l("承诺即将到期"), "commitment_report": _l("报告承诺履行情况"),   # commitments
+                     "commitment_concluded": _l("承诺履行结论"), "commitment_failed": _l("承诺未履行")})
 # the system's own actors (workflows.runtime.Actor.system names) as people read them
 ACTOR = {"timer-worker": _l("系统（定时任务）"), "cli": _l("系统（命令行）"), "demo": _l("系统（演示数据）"),
          "system": _l("系统"), "test": _l("系统（测试）"), "activation": _l("系统（账户激活）")}
+ACTOR["public"] = _l("公众（投诉人）")   # a complaint filed on the public form (workflows/complaints)
 # BPMN messages between a record's cases
 MESSAGE = {"record_corrected": _l("记录已更正"), "record_repaired": _l("记录已信用修复"),
            "record_revoked": _l("记录已撤销")}

@@ -100,7 +100,8 @@ def _unread_notifications() -> dict:
 
 def document_subject(document):
     from workflows.models import Subject
-    return db().get(Subject, document.subject_id)
+    # a complaint reply letter is addressed to no subject (workflows/complaints)
+    return db().get(Subject, document.subject_id) if document.subject_id is not None else None
 
 
 def may_open(kind: str, thing=None) -> bool:

@@ -18,6 +18,7 @@ from .messages import N_
 
 from .models import Case, Document, HumanTask, Record, Subject
 from .record_history import STAFF_ONLY_DOCUMENTS, subject_sees_case
+from .sharing.access import may_use_sharing
 
 CASE_STAFF = ("clerk", "reviewer", "leader", "manager")
 PERSONNEL = "personnel"
@@ -179,6 +180,7 @@ LINKS = {
     "own_integrity_file": lambda session, actor, thing: has_own_integrity_file(session, actor),
     "public_record": lambda session, actor, thing: is_public(thing),
     "system": lambda session, actor, thing: may_administer_system(actor),
+    "sharing": lambda session, actor, thing: may_use_sharing(actor),      # /sharing (workflows/sharing)
 }
 
 

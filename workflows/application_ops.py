@@ -7,10 +7,11 @@ from sqlalchemy import select
 
 from .dates import end_of_day_cst
 from .messages import Message, N_
-from .models import AuditEvent, Case, SharingItem
+from .models import AuditEvent, Case
 from .notifications import accounts_of_subject, holders_of_role, notify_users
 from .numbers import case_no, record_no
 from .operations import OperationError, delivers, set_record_status, operation, waits_for
+from .sharing.changes import share_change
 
 # catalog ids: the subject's notifications name them in the reader's language
 OUTCOME_TEXT = {"refused": N_("不予受理/不予采纳"), "lapsed": N_("逾期未补正，申请终止"), "correct": N_("更正记录"),
@@ -117,6 +118,7 @@ def mark_under_objection(ctx):
     record.under_objection = True
     record.updated_at = ctx.uow.clock.now()
     ctx.audit("record.under_objection", case=ctx.case.id)
+    share_change(ctx.uow, record, "objection", ctx.audit)
 
 
 OBJECTION_OUTCOME_TEXT = {"correct": N_("更正记录"), "revoke": N_("撤销记录"), "keep": N_("维持记录")}
@@ -133,7 +135,7 @@ def apply_objection_outcome(ctx, outcome: str, reason: str):
     if outcome not in ("correct", "revoke", "keep"):
         raise OperationError(N_("结果须为 %(values)s 之一"), values="correct, revoke, keep")
     record = ctx.record
-    record.under_objection = False
+    was_marked, record.under_objection = record.under_objection, False
     if outcome == "correct":
         corrected = ctx.task.data.get("corrected_facts")
         changes = {"facts": corrected} if corrected else {}
@@ -141,10 +143,13 @@ def apply_objection_outcome(ctx, outcome: str, reason: str):
             for name, value in changes.items():
                 setattr(record, name, value)
             ctx.audit("record.corrected", after=changes)
+            share_change(ctx.uow, record, "corrected", ctx.audit)
     elif outcome == "revoke":
         if not _tell_lifecycle(ctx, RECORD_REVOKED, {"reason": reason}):
             record.publication_end = ctx.uow.clock.today()
             set_record_status(ctx, record, "revoked", reason=reason)
+    elif was_marked:   # kept: the platforms lift the objection mark they were sent
+        share_change(ctx.uow, record, "objection", ctx.audit, reason=reason)
     _close(ctx, outcome, reason)
 
 
@@ -269,10 +274,8 @@ def approve_repair(ctx, reason: str):
         record.publication_end = ctx.uow.clock.today()
         set_record_status(ctx, record, "repaired")
     record.sanctions_lifted = True
-    now = ctx.uow.clock.now()
+    # the repair result was queued for the platforms when the record became 'repaired' (sharing.changes)
     due = end_of_day_cst(ctx.uow.calendar.add_workdays(ctx.uow.clock.today(), ctx.uow.settings.sharing_workdays))
-    ctx.uow.session.add(SharingItem(record_id=record.id, kind="repair", created_at=now, due_at=due,
-                                    payload={"record_id": record.id, "result": "repaired", "case_id": ctx.case.id}))
     ctx.audit("record.sanctions_lifted", sharing_due=due.isoformat())
     _close(ctx, "approved", reason)
 

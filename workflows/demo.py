@@ -20,6 +20,9 @@ from .clock import CST, SYSTEM_CLOCK, FixedClock
 from .identifiers import _ID_CHECK, _ID_WEIGHTS, USCC_ALPHABET, _USCC_WEIGHTS, _ORG_WEIGHTS, _org_value
 from .accountability import add_holding
 from .applications import file_objection
+from .lookups.demo import demo as lookups_demo
+from .sharing.demo import demo as sharing_demo
+from .commitments.demo import demo as commitments_demo
 from .models import HumanTask, ProcessDefinition, Record, Subject, User
 from .records import open_record, register_subject
 from .runtime import Actor, UnitOfWork
@@ -158,6 +161,10 @@ def load_demo(session_factory, settings=None, say: Callable[[str], None] = print
                                      .order_by(Record.id.desc())).first()
         file_objection(uow, record.id, "factual_error", "欠款已于认定前结清，请核实。", [])
         uow.commit()
+    with UnitOfWork(session_factory, system, now, settings) as uow: lookups_demo(uow)   # 逢办必查: checker / credflow-demo
+    with UnitOfWork(session_factory, system, now, settings) as uow: sharing_demo(uow)   # sharing upward: /sharing
+    commitments_demo(session_factory, settings, now)   # 公开承诺: /commitments, /public/commitments
+    from .complaints.demo import demo as complaints_demo; complaints_demo(session_factory, settings, now)   # 投诉举报: /complaints
     return _logins()
 
 
@@ -186,5 +193,5 @@ def _load_records(session_factory, settings, system: Actor, actors: dict, subjec
 
 
 def _logins() -> list[str]:
-    names = [u[0] for u in DEMO_USERS] + ["subject", "subject2"]
+    names = [u[0] for u in DEMO_USERS] + ["subject", "subject2", "checker"]   # checker: workflows/lookups/demo.py
     return [f"{name} / {DEMO_PASSWORD}" for name in names]

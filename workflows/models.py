@@ -8,7 +8,7 @@ from sqlalchemy import (JSON, text, Boolean, Date, DateTime, ForeignKey, Index, 
                         String, Text, TypeDecorator, UniqueConstraint, MetaData)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-ROLES = ("clerk", "reviewer", "leader", "subject", "manager", "personnel", "admin")
+ROLES = ("clerk", "reviewer", "leader", "subject", "manager", "personnel", "admin", "checker")
 SUBJECT_KINDS = ("department", "civil_servant")
 SEVERITIES = ("minor", "general", "serious")
 RECORD_STATUSES = ("draft", "under_review", "returned", "rejected", "confirmed", "sanctioned", "exempted",
@@ -69,6 +69,8 @@ class User(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     password_hash: Mapped[str] = mapped_column(String(255))
     subject_id: Mapped[int | None] = mapped_column(ForeignKey("subject.id"))
+    # the department (a subject of kind department) a staff member works for: look-ups count per department
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("subject.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # set by an invitation or a reset: the next login must choose a new password first
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
@@ -299,18 +301,6 @@ class Notification(Base):
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
     emailed_at: Mapped[datetime | None]
-
-
-class SharingItem(Base):
-    """A result queued for sharing upward (provincial / national platforms) by a deadline."""
-    __tablename__ = "sharing_item"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(30))
-    payload: Mapped[dict[str, Any]]
-    due_at: Mapped[datetime]
-    shared_at: Mapped[datetime | None]
-    created_at: Mapped[datetime]
 
 
 class DocumentSerial(Base):

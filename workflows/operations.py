@@ -14,6 +14,7 @@ from .messages import Message, N_, UserError
 from .models import SEVERITIES, Case, Record
 from .numbers import case_no
 from .record_notice import give_notice_if_due
+from .sharing.changes import share_change, share_status
 
 
 class OperationError(UserError):
@@ -149,6 +150,7 @@ def set_record_status(ctx: OperationContext, record: Record, status: str, **data
     record.updated_at = ctx.uow.clock.now()
     ctx.audit("record.status", old=old, new=status, **data)
     give_notice_if_due(ctx.uow, record, ctx.audit)   # the subject learns of the record (告知)
+    share_status(ctx.uow, record, old, status, ctx.audit, **data)   # queued for the platforms (sharing upward)
 
 
 RECORD_FIELDS = ("source", "field", "severity", "facts", "legal_basis", "decision_date")
@@ -295,7 +297,10 @@ def apply_correction(ctx, changes: dict):
         setattr(record, name, value)
     record.updated_at = ctx.uow.clock.now()
     ctx.audit("record.corrected", before=before, after=dict(changes))
+    share_change(ctx.uow, record, "corrected", ctx.audit)
 
 
 # The applications' operations register themselves on import.
 from . import application_ops  # noqa: E402,F401
+from .commitments import ops as _commitment_ops  # noqa: E402,F401  (township commitments)
+from .complaints import ops as _complaint_ops  # noqa: E402,F401  (complaints)

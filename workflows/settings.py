@@ -63,6 +63,8 @@ class Settings:
     supplement_workdays: int = 5          # default deadline of a request to supplement (补正)
     repair_decision_workdays: int = 10    # decision on a repair application after acceptance
     sharing_workdays: int = 3             # a repair result is shared upward within this
+    # the platforms every publication and change of a record is shared with (workflows/sharing)
+    sharing_platforms: tuple = ("provincial", "national")
     repair_repeat_limit_months: int = 12  # no second repair for a subject within this after the last
     # the record status at which the office notifies the subject (告知) and from which the subject
     # sees the record: confirmation, so that self-correction can be claimed before the sanction
@@ -75,12 +77,18 @@ class Settings:
     document_prefixes: dict = field(default_factory=lambda: {
         "sanction": "榆信惩决", "objection": "榆信异决", "self_correction": "榆信自决", "repair": "榆信修决",
         "receipt": "榆信受字", "supplement_request": "榆信补字", "accountability": "榆信问决",
-        "credit_check": "榆信审字"})
+        "credit_check": "榆信审字",
+        "complaint_reply": "榆信投复",
+        "lookup_extract": "榆信查字"})
     # remedy notices: departments (administrative review / litigation), civil servants (复核 / 申诉)
     remedy_periods: dict = field(default_factory=lambda: {
         "administrative_review_days": 60, "litigation_months": 6,
         "review_days_civil_servant": 30, "appeal_after_review_days": 15, "appeal_direct_days": 30})
     statement_workdays: int = 5           # a person's time to state their case (陈述申辩)
+    # township commitments (workflows/commitments): reminders this many working days before the
+    # deadline, and the township's time to report its fulfilment after it
+    commitment_reminder_workdays: tuple = (10, 3)
+    commitment_report_workdays: int = 5
     # how long each kind of integrity-file entry stays in view, in months
     integrity_view_months: dict = field(default_factory=lambda: {
         "personal_report": 60, "integrity": 60, "appraisal": 60, "violation": 60, "accountability": 60,
@@ -104,6 +112,13 @@ class Settings:
     outbox_max_attempts: int = 8            # then the message is 'failed', shown to admins
     outbox_retry_base_seconds: float = 60.0   # backoff: base * 2**(attempt-1), at most the cap
     outbox_retry_max_seconds: float = 3600.0
+    # complaints (workflows/complaints): the reviewer's verification deadline, the public form's
+    # limits per client address and window, and how long a form's challenge may be answered
+    complaint_verification_workdays: int = 10
+    complaint_posts_per_address: int = 200
+    complaint_status_lookups_per_address: int = 200
+    complaint_window_hours: int = 24
+    complaint_challenge_minutes: int = 60
 
     def rule_in_force(self, day: date) -> dict:
         rules = sorted(self.publication_rules, key=lambda r: r["effective_from"])

@@ -37,7 +37,8 @@ USER_NOTES = (N_("第 1 行为列名，不要改动；从第 2 行起每行一�
               N_("有任何一行不合格时整个表格都不导入，页面列出每个问题所在的行和列。"))
 # the roles' Chinese names (as webapp/labels.py ROLE shows them; a test keeps the two the same)
 ROLE_NAMES = {"承办人": "clerk", "审核人": "reviewer", "分管领导": "leader", "流程管理员": "manager",
-              "人事（诚信档案）": "personnel", "人事": "personnel", "系统管理员": "admin"}
+              "人事（诚信档案）": "personnel", "人事": "personnel", "系统管理员": "admin",
+              "逢办必查查询人": "checker"}
 SEPARATORS = re.compile(r"[、,，;；/]+")
 
 

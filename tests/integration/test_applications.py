@@ -9,8 +9,9 @@ from sqlalchemy import select
 from workflows.applications import file_credit_repair, file_objection, file_self_correction
 from workflows.cases import CaseError, NotFound, complete_task
 from workflows.clock import CST
-from workflows.models import Case, HumanTask, Notification, Record, SharingItem
+from workflows.models import Case, HumanTask, Notification, Record
 from workflows.records import open_record
+from workflows.sharing.model import SharingItem
 from workflows.worker import run_once
 
 APPROVE = {"review_decision": "approve", "review_opinion": "事实清楚。"}
@@ -222,7 +223,8 @@ def test_repair_with_a_supplement_then_approved(world, capture):
     assert record.status == "repaired" and record.sanctions_lifted
     assert get(world, Case, lifecycle_id).status == "completed"
     with world.factory() as session:
-        item = session.scalars(select(SharingItem)).one()
+        item = session.scalars(select(SharingItem).where(SharingItem.change == "repaired",
+                                                         SharingItem.platform == "national")).one()
     assert item.record_id == record_id and item.due_at.astimezone(CST).date() <= date(2026, 9, 14)
     # the repeat limit: a second repair for this subject within 12 months is refused with its date
     other_id, _ = publish(world, {**capture, "decision_date": "2026-01-05"})

@@ -125,7 +125,8 @@ def test_each_diagram_credflow_cannot_run_is_refused_element_by_element_and_noth
     with world.factory() as session:
         assert session.scalar(select(func.count()).select_from(ProcessDefinition)
                               .where(ProcessDefinition.key.notin_(["record_lifecycle", "objection", "self_correction",
-                                                                   "credit_repair", "accountability"]))) == 0
+                                                                   "credit_repair", "accountability",
+                                                                   "complaint", "commitment"]))) == 0
 
 
 # ------------------------------------------------------------------ `credflow deploy PATH`

@@ -11,6 +11,8 @@ from credflow_web import CAPTURE
 from workflows.accounts import create_api_token, create_user
 from workflows.applications import file_objection
 from workflows.demo import SUBJECTS, make_citizen_id
+from workflows.lookups.service import look_up
+from workflows.runtime import Actor
 from workflows.models import ApiToken, Case, Record, Subject, User
 
 try:
@@ -140,7 +142,8 @@ def test_the_openapi_document_is_public_and_describes_the_api(api):
                                  "/api/v1/tasks/{task_id}/claim", "/api/v1/tasks/{task_id}/unclaim", "/api/v1/tasks/{task_id}/complete",
                                  "/api/v1/openapi.json", "/api/v1/tasks/{task_id}/actions",
                                  "/api/v1/tasks/{task_id}/actions/{action}", "/api/v1/cases/{case_id}/withdraw",
-                                 "/api/v1/cases/{case_id}/opinions", "/api/v1/cases/{case_id}/copies"}
+                                 "/api/v1/cases/{case_id}/opinions", "/api/v1/cases/{case_id}/copies",
+                                 "/api/v1/lookups", "/api/v1/lookups/{lookup_id}", "/api/v1/lookups/{lookup_id}/extract"}
     task_id = doc["paths"]["/api/v1/tasks/{task_id}"]["get"]["parameters"][0]["schema"]
     assert task_id == {"type": "integer", "minimum": 1, "maximum": 2147483647}
     tab = next(p for p in doc["paths"]["/api/v1/tasks"]["get"]["parameters"] if p["name"] == "tab")
@@ -490,6 +493,11 @@ def test_schemathesis_finds_no_server_error(app, world, fuzz_token):
                  "case_id": session.scalars(select(Case.id)).all()}
     known["task_id"] = [t.id for t in world.tasks()]
     known["action"] = ["transfer", "copy", "urge"]      # approval actions: bodies of every shape, no server error
+    with world.factory() as session:                    # 逢办必查: a look-up to read and to sign an extract of
+        fuzz = Actor.of(session.scalars(select(User).where(User.username == "api-fuzz")).one())
+    with world.uow(fuzz) as uow:
+        known["lookup_id"] = [look_up(uow, "name", SUBJECTS[A][1], "procurement", "CG-1").id]
+        uow.commit()
     headers = {"Authorization": f"Bearer {fuzz_token}"}
 
     def strategies(operation):

@@ -202,6 +202,8 @@ DECISION_TASKS = {
     "self_correction": {"leader_decision"},
     "credit_repair": {"completeness_check", "leader_decision"},
     "accountability": {"confirm_person", "consider_self_correction", "leader_decision"},
+    "complaint": {"registration", "leader_outcome"},
+    "commitment": {"review", "leader_confirm"},
 }
 # what a case holds by the time its decisions are taken (the counters the gateways read, the proposal)
 CASE_DATA = {"return_count": 0, "extensions": 0, "supplement_rounds": 0, "review_of": None, "statement_days": 5,

@@ -54,6 +54,7 @@ DATA_COLUMNS = {
     "case": ("outcome_reason",), "post_holding": ("title", "project"), "integrity_entry": ("summary", "source"),
     "workday_override": ("note",), "calendar_year": ("note",), "api_token": ("name",),
     "human_task": ("subject_name",), "user_session": ("user_agent", "ip"),
+    "lookup": ("query", "deal_ref", "checker_name", "outcome_reason", "username", "outcome_by"),
 }
 # JSON the users' answers are kept in: only its Chinese texts count as data (its Latin strings are codes)
 DATA_JSON = {"audit_event": ("data",), "task_draft": ("data",), "document": ("source_data",),

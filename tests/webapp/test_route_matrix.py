@@ -41,11 +41,14 @@ from workflows.cases import claim_task
 from workflows.definitions import latest_definition
 from workflows.demo import SUBJECTS
 from workflows.import_jobs import enqueue_import
+from workflows.lookups.service import look_up
+from workflows.commitments.service import Draft as CommitmentDraft, register_commitment
 from workflows.migration import start_job
 from workflows.models import ROLES as MODEL_ROLES
 from workflows.models import (Attachment, Base, Case, Document, HumanTask, Notification, ProcessDefinition,
                               ProcessDraft, Subject)
 from workflows.records import LIFECYCLE, open_record
+from workflows.sharing.exchange import export_batch
 from workflows.runtime import Actor
 
 APPROVE = {"review_decision": "approve", "review_opinion": "事实清楚，依据充分。"}
@@ -57,7 +60,7 @@ assert SUBJECTS[P1][0] == "civil_servant"
 
 # -- the callers ----------------------------------------------------------------------------------
 
-ROLES = ("clerk", "reviewer", "leader", "manager", "personnel", "admin")
+ROLES = ("clerk", "reviewer", "leader", "manager", "personnel", "admin", "checker")
 SUBJECT_CALLERS = ("subject", "civil_servant")
 CALLERS = ("anonymous", *ROLES, *SUBJECT_CALLERS)
 LOGGED_IN_CALLERS = CALLERS[1:]
@@ -197,6 +200,26 @@ POLICY: dict[str, Access | dict[str, Access]] = {
     "api.withdraw_step": only(*TASK_WORKERS, not_found=SUBJECT_CALLERS),   # nothing to withdraw here: 409
     "api.case_opinions": only(*CASE_READERS, not_found=SUBJECT_CALLERS),
     "api.case_copies": only(*CASE_READERS, not_found=SUBJECT_CALLERS),
+    # -- 逢办必查 look-ups: checkers (their department's look-ups) and the credit office's staff ----
+    **{f"lookups.{name}": only("checker", *TASK_WORKERS) for name in (
+        "index", "make", "lookup", "outcome", "extract", "extract_pdf", "report")},
+    "lookups.user_department": ADMIN,       # a staff member's department, on the account's page
+    # -- township commitments (公开承诺): the public list, the staff list, a township's own pages --
+    "commitments.public_list": PUBLIC,
+    "commitments.staff_list": only(*CASE_READERS),
+    "commitments.new": only("clerk"),                      # a clerk registers for any department
+    "commitments.portal_list": owned_by("subject"),        # a department's account; a civil servant has none: 404
+    "commitments.portal_new": owned_by("subject"),
+    "commitments.portal_detail": owned_by("subject"),      # A's commitment (its report, once due)
+    # -- complaints (投诉举报): the public form and status page need no login; the query code is the key
+    "complaints.new": PUBLIC,                # a POST without the challenge's answer stores nothing (422)
+    "complaints.done": PUBLIC,               # the query code once, from the filer's own session
+    "complaints.status": PUBLIC,             # a wrong code: 404, nothing told
+    "complaints.letter": PUBLIC,             # the reply letter for the code posted
+    **{f"api.{name}": only("checker", *TASK_WORKERS) for name in ("create_lookup", "get_lookup", "lookup_extract")},
+    # -- sharing upward (数据报送): the credit office's case workers and the system administrators --
+    **{f"sharing.{name}": only(*TASK_WORKERS, "admin") for name in (
+        "index", "export", "batch_download", "ack", "retry")},    # POSTs without a body: 400
 }
 
 # URL arguments: the name of an attribute of build()'s objects, by argument name ...
@@ -205,6 +228,8 @@ ARGS = {
     "attachment_id": "attachment", "document_id": "document", "person_id": "p1",
     "definition_id": "definition", "job_id": "job", "key": "process_key", "process": "application_kind",
     "code": "verification_code", "user_id": "reviewer2", "action": "approval_action",
+    "lookup_id": "lookup", "commitment_id": "commitment",
+    "batch_id": "sharing_batch",
 }
 # ... or by endpoint, where one needs another object than the rest
 ARG_OVERRIDES = {
@@ -241,6 +266,8 @@ BODIES = {
     "admin.form_preview": ("json", lambda o: {"type": "object", "properties": {}}),
     "api.create_record": ("json", lambda o: {}),
     "api.complete": ("json", lambda o: {}),
+    "lookups.outcome": ("form", lambda o: {"outcome": "dropped"}),
+    "api.create_lookup": ("json", lambda o: {}),
 }
 # Requests that end or start a session run in a browser of their own (same caller), so the rest of
 # the matrix keeps its session.
@@ -265,9 +292,11 @@ def build(world: WebWorld) -> SimpleNamespace:
         p1 = uow.session.get(Subject, world.subjects[P1])
         add_holding(uow, world.subjects[A], p1, "principal", date(2023, 1, 1), date(2026, 3, 31), "局长")
         for username, display, roles, subject_id in (("p1", p1.name, ["subject"], p1.id),
-                                                     ("personnel", "钱人事", ["personnel"], None)):
+                                                     ("personnel", "钱人事", ["personnel"], None),
+                                                     ("checker", "周查询", ["checker"], None)):
             user = create_user(uow, username, password(username), display, roles, subject_id=subject_id)
             world.actors[username], world.user_ids[username] = Actor.of(user), user.id
+        user.department_id = world.subjects[A]       # the checker works for department A
         uow.commit()
         o.p1 = p1.id
     o.reviewer2 = world.user_ids["reviewer2"]
@@ -298,6 +327,10 @@ def build(world: WebWorld) -> SimpleNamespace:
         uow.commit()
         o.objection_case, o.attachment = objection.id, att.id
 
+    o.commitment = world.run("subject", register_commitment, CommitmentDraft(   # A's public commitment
+        None, "年底前清偿拖欠中小企业账款。", (world.clock.today() + timedelta(days=60)).isoformat(), "张某", "局长")).id
+    o.lookup = world.run("checker", look_up, "code", SUBJECTS[A][2], "procurement", "YLCG-2026-118").id   # 逢办必查
+    o.sharing_batch = world.run("admin", export_batch, "provincial", "json").id    # A's publication, sent upward
     for name in ("task_view", "task_claim", "task_assign", "task_unclaim_web", "task_unclaim_api"):
         _, case_id = world.open_record(C)
         setattr(o, name, world.task(case_id, "legality_review").id)

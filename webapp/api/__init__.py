@@ -7,3 +7,4 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from . import access, approvals, errors, records, tasks  # noqa: E402,F401  -- they register the routes
+from . import lookups  # noqa: E402,F401  -- 逢办必查

@@ -168,6 +168,7 @@ def _capture_example(capture: dict) -> dict:
 
 def document(capture: dict | None = None) -> dict:
     from .openapi_approvals import approval_paths, approval_schemas   # (they build on this module)
+    from .openapi_lookups import lookup_paths, lookup_schemas
     capture = deepcopy(capture) if capture else {"type": "object"}
     capture.pop("$schema", None)
     task_path = [_path("task_id")]
@@ -264,11 +265,12 @@ def document(capture: dict | None = None) -> dict:
                                               "content": {"application/json": {"schema": {"type": "object"}}}}}},
             },
             **approval_paths(),
+            **lookup_paths(),
         },
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
                                                "description": "An API token: `credflow api-token USERNAME`."}},
-            "schemas": {**_schemas(capture), **approval_schemas()},
+            "schemas": {**_schemas(capture), **approval_schemas(), **lookup_schemas()},
             "responses": {f"E{status}": {
                 "description": text, "content": {"application/json": {"schema": _ref("Error")}},
                 **({"headers": {"WWW-Authenticate": {"schema": {"type": "string"},

@@ -78,6 +78,8 @@ def _landing() -> str:
             return url_for("personnel.index")
         if current_user.has_role("admin") and not current_user.has_role("manager"):
             return url_for("system.users")
+        if current_user.has_role("checker") and not current_user.has_role("manager"):
+            return url_for("lookups.index")
         return url_for("cases.records")
     return url_for("inbox.index")
 

@@ -7,6 +7,10 @@ import workflows.audit_checkpoints  # noqa: E402,F401 -- the audit_checkpoint ta
 import workflows.login  # noqa: E402,F401 -- the login_throttle table
 import workflows.import_jobs  # noqa: E402,F401 -- the import_job table
 import workflows.approvals.model  # noqa: E402,F401 -- the approval actions' tables
+import workflows.complaints.model  # noqa: E402,F401 -- complaints
+import workflows.lookups.model  # noqa: E402,F401 -- look-ups (逢办必查)
+import workflows.commitments.model  # noqa: E402,F401 -- township commitments
+import workflows.sharing.model  # noqa: E402,F401 -- sharing upward
 
 config = context.config
 

@@ -1,0 +1,2 @@
+"""The complaints pages. The rules are workflows/complaints's."""
+from .routes import bp  # noqa: F401
