@@ -75,8 +75,9 @@ def reserve_attempt(session_factory: sessionmaker, username: str, ip: str, now: 
     """Count this attempt for the account and the address, in one committed transaction, unless
     either has reached its limit in the window (then nothing is counted): whether it may go on."""
     with session_factory() as session:
-        if _count(session, _account_key(username), now, limits.per_account, limits.window) \
-                and _count(session, _address_key(ip), now, limits.per_address, limits.window):
+        table = LoginThrottle.__table__
+        if count_in_window(session, table, _account_key(username), now, limits.per_account, limits.window) \
+                and count_in_window(session, table, _address_key(ip), now, limits.per_address, limits.window):
             session.commit()
             return True
         session.rollback()
@@ -104,12 +105,12 @@ def _address_key(ip: str) -> str:
     return _key("ip", ip, 64)
 
 
-def _count(session: Session, key: str, now: datetime, limit: int, window: timedelta) -> bool:
-    """One statement: a new row, or the row's count plus one (a fresh window once the old one has
-    passed), unless the count has reached `limit` in the window. Concurrent callers queue on the
-    row (PostgreSQL's ON CONFLICT locks it; SQLite's writers take the lock at BEGIN IMMEDIATE)."""
+def count_in_window(session: Session, table, key: str, now: datetime, limit: int, window: timedelta) -> bool:
+    """One statement on a throttle `table` (key, window_start, attempts: the logins', the complaint
+    form's): a new row, or the row's count plus one (a fresh window once the old one has passed),
+    unless the count has reached `limit` in the window. Concurrent callers queue on the row
+    (PostgreSQL's ON CONFLICT locks it; SQLite's writers take the lock at BEGIN IMMEDIATE)."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    table = LoginThrottle.__table__
     expired = table.c.window_start <= now - window
     fresh_start = literal(now, table.c.window_start.type)     # stored as the column stores times
     statement = dialect.insert(table).values(key=key, window_start=now, attempts=1)

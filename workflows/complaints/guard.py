@@ -16,11 +16,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, literal
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..login import count_in_window
 from .model import ComplaintChallenge, ComplaintThrottle
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"   # no 0/O, 1/I: read aloud and typed back
@@ -35,28 +35,13 @@ def take_turn(session_factory: sessionmaker, kind: str, address: str, now: datet
     transaction, unless the address has reached `limit` in the window: whether it may go on."""
     key = f"{kind}:{(address or '-')[:64]}"
     with session_factory() as session:
-        if _count(session, key, now, limit, window):
+        if count_in_window(session, ComplaintThrottle.__table__, key, now, limit, window):
             session.execute(delete(ComplaintThrottle).where(ComplaintThrottle.window_start <= now - window,
                                                             ComplaintThrottle.key != key))
             session.commit()
             return True
         session.rollback()
         return False
-
-
-def _count(session: Session, key: str, now: datetime, limit: int, window: timedelta) -> bool:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    table = ComplaintThrottle.__table__
-    expired = table.c.window_start <= now - window
-    fresh_start = literal(now, table.c.window_start.type)
-    statement = dialect.insert(table).values(key=key, window_start=now, attempts=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.key],
-        set_={"attempts": case((expired, 1), else_=table.c.attempts + 1),
-              "window_start": case((expired, fresh_start), else_=table.c.window_start)},
-        where=(table.c.attempts < limit) | expired,
-    ).returning(table.c.attempts)
-    return session.execute(statement).first() is not None
 
 
 # -- the challenge -----------------------------------------------------------------------------
