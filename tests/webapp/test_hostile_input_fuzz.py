@@ -13,7 +13,10 @@ It samples rather than enumerates: for each route and method one of the callers 
 one field and, if allowed, one shape (refused callers meet the access check first). So every route
 x caller pair gets hostile values, every field and shape of a route is covered at least once, and
 the test sends about 2,100 requests rather than 4,200. The values a route gets are dealt from a deck
-of its own, a NUL first, so it sees as many different ones as its requests allow.
+of its own, a NUL first, so it sees as many different ones as its requests allow. On PostgreSQL
+(where the values that reach the database meet a stricter driver: NUL, out-of-range integers) the
+refused callers are left out: their requests end at the access check, before any query, the same on
+both databases, and SQLite's run sends them.
 
 A 500 (or an exception out of the app) fails the test and prints the route, caller, field and
 value. The values are drawn from random.Random(15): a failure reproduces. The test prints how many
@@ -352,7 +355,7 @@ class Who:
         self.needs_login = False
 
 
-def test_no_hostile_value_in_any_field_of_any_route_answers_a_server_error(app, web, world, objects):
+def test_no_hostile_value_in_any_field_of_any_route_answers_a_server_error(app, web, world, objects, database_url):
     started = time.monotonic()
     rules = matrix_rules(app)
     json_routes = {e for e, (kind, _) in BODIES.items() if kind == "json"}
@@ -368,6 +371,9 @@ def test_no_hostile_value_in_any_field_of_any_route_answers_a_server_error(app, 
     thorough = {(route.endpoint, method): fuzzer.rng.choice(sorted(access_for(route.endpoint, method).allowed))
                 for route in ordered for method in methods_of(route.rule)}
 
+    refused_too = database_url.startswith("sqlite")
+    expected = {(route.endpoint, method, caller) for route in ordered for method in methods_of(route.rule)
+                for caller in CALLERS if refused_too or caller in access_for(route.endpoint, method).allowed}
     pairs = set()
     for caller in CALLERS:
         who = Who(fuzzer, caller)
@@ -377,15 +383,17 @@ def test_no_hostile_value_in_any_field_of_any_route_answers_a_server_error(app, 
                     who.browser, who.needs_login = fuzzer.browser(caller), False
                 depth = (THOROUGH if thorough[route.endpoint, method] == caller else
                          SAMPLED if caller in access_for(route.endpoint, method).allowed else REFUSED)
+                if (route.endpoint, method, caller) not in expected:
+                    continue
                 before = fuzzer.sent
                 fuzzer.fuzz_route(who, route, method, caller, depth)
                 if fuzzer.sent > before:
                     pairs.add((route.endpoint, method, caller))
     seconds = time.monotonic() - started
     print(f"\nhostile-input fuzz: {fuzzer.sent} requests over {len(routes)} routes and {len(CALLERS)} callers "
-          f"({len(pairs)} of {len(thorough) * len(CALLERS)} route x method x caller triples) in {seconds:.0f} s "
+          f"({len(pairs)} of {len(expected)} route x method x caller triples) in {seconds:.0f} s "
           f"(seed {SEED}); {len(fuzzer.failures)} server errors")
-    assert len(pairs) == len(thorough) * len(CALLERS), "every route, method and caller gets hostile values"
+    assert pairs == expected, "every route, method and caller gets hostile values"
     assert fuzzer.sent > 1000
     assert not fuzzer.failures, (f"{len(fuzzer.failures)} of {fuzzer.sent} hostile requests answered a server "
                                  "error:\n" + "\n".join(fuzzer.failures))
