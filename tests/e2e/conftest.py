@@ -84,8 +84,16 @@ class LiveServer:
         self.actors: dict[str, Actor] = {}
         self.subjects: list[int] = []
 
-    def uow(self, actor: str | None = None) -> UnitOfWork:
-        return UnitOfWork(self.factory, self.actors[actor] if actor else Actor.system("e2e"), self.clock)
+    def uow(self, actor: str | None = None, clock: FixedClock | None = None) -> UnitOfWork:
+        return UnitOfWork(self.factory, self.actors[actor] if actor else Actor.system("e2e"), clock or self.clock)
+
+    def run(self, actor: str | None, fn, *args, clock: FixedClock | None = None):
+        """`fn(uow, *args)` as `actor` (None: the system), committed; on `clock` if given (a story set
+        on a day of its own: the server's clock stays where the other browser tests expect it)."""
+        with self.uow(actor, clock) as uow:
+            result = fn(uow, *args)
+            uow.commit()
+            return result
 
     def open_record(self, subject_index: int, **capture) -> tuple[int, int]:
         """A captured record waiting for legality review: (record id, case id)."""

@@ -12,8 +12,6 @@ from playwright.sync_api import Browser, expect
 from workflows.cases import complete_task, fire_due_timers
 from workflows.clock import CST, FixedClock
 from workflows.commitments.service import Draft, register_commitment
-from workflows.models import HumanTask
-from workflows.runtime import Actor, UnitOfWork
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
@@ -37,28 +35,19 @@ def commitments(live_server):
     on a clock of their own (the server's clock stays where the other browser tests expect it)."""
     later = FixedClock(datetime(2026, 6, 30, 10, 0, tzinfo=CST))
 
-    def run(actor, clock, fn, *args):
-        with UnitOfWork(live_server.factory, live_server.actors[actor] if actor else Actor.system("e2e"), clock) as uow:
-            result = fn(uow, *args)
-            uow.commit()
-            return result
-
-    def row(case_id, bpmn_id):
-        with live_server.factory() as session:
-            return session.query(HumanTask).filter_by(case_id=case_id, bpmn_id=bpmn_id).one().id
-
     made = []
     for index, content, deadline, person, post, outcome in STORIES:
-        commitment = run("clerk", live_server.clock, register_commitment,
-                         Draft(live_server.subjects[index], content, deadline, person, post))
+        commitment = live_server.run("clerk", register_commitment,
+                                     Draft(live_server.subjects[index], content, deadline, person, post))
         made.append((commitment, outcome))
-    run(None, later, fire_due_timers)          # past the deadlines and the townships' time to report
+    live_server.run(None, fire_due_timers, clock=later)          # past the deadlines and the townships' time to report
     for commitment, outcome in made:
         if outcome:
-            run("reviewer", later, complete_task, row(commitment.case_id, "review"), REVIEW[outcome])
+            live_server.run("reviewer", complete_task, live_server.task_row(commitment.case_id, "review"),
+                            REVIEW[outcome], clock=later)
         if outcome == "failed":
-            run("leader", later, complete_task, row(commitment.case_id, "leader_confirm"),
-                {"leader_decision": "confirm", "leader_opinion": "确认未履行。"})
+            live_server.run("leader", complete_task, live_server.task_row(commitment.case_id, "leader_confirm"),
+                            {"leader_decision": "confirm", "leader_opinion": "确认未履行。"}, clock=later)
     return [c for c, _ in made]
 
 

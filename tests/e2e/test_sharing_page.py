@@ -14,10 +14,8 @@ from sqlalchemy import select
 
 from workflows.cases import complete_task
 from workflows.clock import CST, FixedClock
-from workflows.models import HumanTask
 from workflows.records import open_record
 from workflows.sharing.model import SharingItem
-from workflows.runtime import UnitOfWork
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
@@ -37,25 +35,15 @@ def published(live_server):
     """Two records published through the services, each on a clock of its own: four items queued.
     The live server is shared with the other browser tests, whose records queue items too: this
     test looks at its own. Returns each record's item ids by platform."""
-    def run(actor, clock, fn, *args):
-        with UnitOfWork(live_server.factory, live_server.actors[actor], clock) as uow:
-            result = fn(uow, *args)
-            uow.commit()
-            return result
-
-    def row(case_id, bpmn_id):
-        with live_server.factory() as session:
-            return session.query(HumanTask).filter_by(case_id=case_id, bpmn_id=bpmn_id).one().id
-
     items = []
     for index, decided, at in STORIES:
         clock = FixedClock(at)
-        record, case = run("clerk", clock, open_record, live_server.subjects[index],
-                           {**CAPTURE, "decision_date": decided})
-        run("reviewer", clock, complete_task, row(case.id, "legality_review"),
-            {"review_decision": "approve", "review_opinion": "事实清楚，依据充分。"})
-        run("leader", clock, complete_task, row(case.id, "leader_approval"),
-            {"leader_decision": "approve", "leader_opinion": "同意。"})
+        record, case = live_server.run("clerk", open_record, live_server.subjects[index],
+                                       {**CAPTURE, "decision_date": decided}, clock=clock)
+        live_server.run("reviewer", complete_task, live_server.task_row(case.id, "legality_review"),
+                        {"review_decision": "approve", "review_opinion": "事实清楚，依据充分。"}, clock=clock)
+        live_server.run("leader", complete_task, live_server.task_row(case.id, "leader_approval"),
+                        {"leader_decision": "approve", "leader_opinion": "同意。"}, clock=clock)
         with live_server.factory() as session:
             items.append({item.platform: item.id for item in session.scalars(
                 select(SharingItem).where(SharingItem.record_id == record.id))})
