@@ -70,7 +70,7 @@ def was_published(record) -> bool:
     return record.publication_start is not None
 
 
-def deadline(uow, now: datetime) -> datetime | None:
+def deadline(uow) -> datetime | None:
     """`sharing_workdays` working days after the event; None where the calendar does not reach."""
     try:
         return end_of_day_cst(uow.calendar.add_workdays(uow.clock.today(), uow.settings.sharing_workdays))
@@ -84,7 +84,7 @@ def share_change(uow, record, change: str, audit=None, **extra) -> list[SharingI
     if change not in CHANGES or not (change == "published" or was_published(record)):
         return []
     now = uow.clock.now()
-    due = deadline(uow, now)
+    due = deadline(uow)
     payload = snapshot(record, change, uow.settings.office_name, **extra)
     items = []
     for platform in uow.settings.sharing_platforms:
