@@ -4,9 +4,11 @@ process's resident size, looked at every few milliseconds while the code runs)."
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import resource
 import sys
+import threading
 import time
 
 from SpiffWorkflow.bpmn.script_engine import TaskDataEnvironment
@@ -58,6 +60,44 @@ def allocated_bytes() -> int:
         return 0
     info = _MALLINFO2()
     return info.uordblks + info.hblkhd
+
+
+class _CollectorClock(threading.local):
+    """The time this thread has spent in the garbage collector. A full collection walks the whole
+    heap of a big process (a second or more) and may start inside any evaluation: that time is the
+    process's, not the script's, so the limits leave it out."""
+    running = False
+    cpu = 0.0      # seconds of this thread's CPU time in finished collections
+    wall = 0.0
+    started = (0.0, 0.0)
+
+
+_collector = _CollectorClock()
+
+
+def _collection_starts(phase, info):
+    if phase == 'start':
+        _collector.running, _collector.started = True, (time.thread_time(), time.monotonic())
+
+
+def _collection_ends(phase, info):
+    if phase == 'stop' and _collector.running:
+        cpu, wall = _collector.started
+        _collector.cpu += time.thread_time() - cpu
+        _collector.wall += time.monotonic() - wall
+        _collector.running = False
+
+
+def _clock_collections() -> None:
+    """Keep the collector's clock around every other callback: while one runs (traced as well), the
+    tracer must not raise; an error there would be dropped and switch the tracing off."""
+    callbacks = gc.callbacks
+    if callbacks[:1] != [_collection_starts] or callbacks[-1:] != [_collection_ends]:
+        for callback in (_collection_starts, _collection_ends):
+            while callback in callbacks:
+                callbacks.remove(callback)
+        callbacks.insert(0, _collection_starts)
+        callbacks.append(_collection_ends)
 
 
 def _check_value(value, limit: int, what: str) -> None:
@@ -113,22 +153,27 @@ class SandboxEnvironment(TaskDataEnvironment):
 
     def _run(self, code, namespace):
         limit, memory_limit = self.time_limit, self.memory_limit
-        # The limit is CPU time of this thread: a busy machine (waiting for a core) or a helper
-        # waiting on the database does not use it up. The cheap monotonic clock is read on every
+        # The limit is CPU time of this thread, less its garbage collections: a busy machine (waiting
+        # for a core) or a helper waiting on the database does not use it up. The cheap monotonic clock is read on every
         # opcode; only once it passes the next checkpoint (every MEMORY_CHECK_INTERVAL) are the
         # thread's CPU time and the process's memory read. WALL_FACTOR x the limit bounds the wall
         # time all the same. A stop is final: from then on every traced event raises it again.
         interval = L.MEMORY_CHECK_INTERVAL
+        _clock_collections()
         cpu_start, wall_start = time.thread_time(), time.monotonic()
+        collected = (_collector.cpu, _collector.wall)   # collections so far; later ones are left out
         checkpoint = [wall_start + min(limit, L.MEMORY_FIRST_LOOK)]
         # Memory is first looked at on the first checkpoint: most evaluations end long before.
         state = {'stop': None, 'resident': None, 'allocated': 0}
 
         def stopped():   # the error to raise, or None
+            if _collector.running:   # in a collection's callbacks: not the script's time, and no raising
+                return None
             if state['stop'] is None:
                 now = time.monotonic()
-                used = time.thread_time() - cpu_start
-                if used >= limit or now - wall_start >= limit * L.WALL_FACTOR:
+                used = time.thread_time() - cpu_start - (_collector.cpu - collected[0])
+                waited = now - wall_start - (_collector.wall - collected[1])
+                if used >= limit or waited >= limit * L.WALL_FACTOR:
                     state['stop'] = lambda: ScriptTimeout(f'script ran longer than {limit} s')
                 else:
                     resident, allocated = resident_bytes(), allocated_bytes()
