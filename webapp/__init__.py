@@ -104,6 +104,9 @@ def create_app(config: dict | None = None) -> Flask:
     from . import commitments, complaints, lookups, sharing   # issue 18's areas, a blueprint each
     for area in (complaints, lookups, commitments, sharing):
         app.register_blueprint(area.bp)
+    from . import dashboard, early_warning, evaluation   # issue 19's areas
+    for area in (dashboard, early_warning, evaluation):
+        app.register_blueprint(area.bp)
     csrf.exempt(api.bp)   # bearer tokens, not session cookies
     errors.register(app)
     templating.register(app)
