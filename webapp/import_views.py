@@ -1,4 +1,4 @@
-"""What the two import pages share (workflows.import_jobs runs the imports): the upload is stored
+"""What the import pages share (workflows.import_jobs runs the imports): the upload is stored
 with a queued job and the page of the job answers at once; its bar polls the job's JSON status
 (static/import_progress.js) and the page shows the outcome once the worker is done."""
 from __future__ import annotations
@@ -6,15 +6,14 @@ from __future__ import annotations
 from flask import abort, jsonify
 
 from workflows.case_errors import NotFound
-from workflows.import_jobs import ImportJob, enqueue_import, job_for, status_of
-from workflows.sheet_reader import MAX_BYTES
+from workflows.import_jobs import ImportJob, enqueue_import, job_for, max_upload_bytes, status_of
 
 from .context import actor, db, unit_of_work
 
 
 def start_import(kind: str, storage) -> int:
     """The upload stored with a queued job: its id. A file over the size bound is a SheetError."""
-    data = storage.stream.read(MAX_BYTES + 1)     # no import takes more; one byte more says "too large"
+    data = storage.stream.read(max_upload_bytes(kind) + 1)     # one byte more than the kind takes says "too large"
     with unit_of_work() as uow:
         job = enqueue_import(uow, kind, storage.filename, data)
         uow.commit()

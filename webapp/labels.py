@@ -84,6 +84,14 @@ NOTIFICATION = {"assigned": _l("任务交办"), "returned": _l("退回"), "trans
                 "leave_deputy": _l("休假代办"), "countersign": _l("会签")}
 NOTIFICATION.update({"commitment_due": _l("承诺即将到期"), "commitment_report": _l("报告承诺履行情况"),   # commitments
                      "commitment_concluded": _l("承诺履行结论"), "commitment_failed": _l("承诺未履行")})
+PROCESS["integrity_evaluation"] = _l("政务诚信评价")   # the yearly evaluation (workflows/evaluation)
+ACTION.update({"evaluation.opened": _l("开启年度诚信评价"), "evaluation.indicators_edited": _l("修改评价指标和权重"),
+               "evaluation.started": _l("开始诚信评价"), "evaluation.survey_imported": _l("导入第三方评估得分"),
+               "evaluation.computed": _l("计算诚信评价得分"), "evaluation.objections_opened": _l("开放评价异议期"),
+               "evaluation.objection_filed": _l("部门提出评价异议"), "evaluation.objections_closed": _l("评价异议期届满"),
+               "evaluation.objection_decided": _l("处理评价异议"), "evaluation.published": _l("公布诚信评价结果")})
+ACTION["record.imported"] = _l("从表格批量导入")   # bulk import of records (workflows/record_import)
+NOTIFICATION.update({"evaluation_result": _l("诚信评价结果"), "evaluation_published": _l("诚信评价结果已公布")})
 # the system's own actors (workflows.runtime.Actor.system names) as people read them
 ACTOR = {"timer-worker": _l("系统（定时任务）"), "cli": _l("系统（命令行）"), "demo": _l("系统（演示数据）"),
          "system": _l("系统"), "test": _l("系统（测试）"), "activation": _l("系统（账户激活）")}

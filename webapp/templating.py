@@ -13,6 +13,7 @@ from workflows.numbers import case_no, record_no
 from workflows.workdays import CalendarNotCovered, WorkdayCalendar
 
 from .context import clock, db
+from .exports import print_time
 from .labels import actor_name, label, named, named_answer, request_translations, rule_title
 from .translate import translated
 
@@ -132,6 +133,7 @@ def register(app) -> None:
     app.jinja_env.globals.update(record_no=record_no, case_no=case_no)
     app.jinja_env.globals.update(label=label, actor_name=actor_name, deadline=deadline, url_with=url_with,
                                  get_locale=get_locale)
+    app.jinja_env.globals["print_time"] = print_time      # the printed heading of a list (_list_tools.html)
     # {{ named(task.name) }}: a name the shipped processes and forms give, in the page's language
     app.jinja_env.globals.update(named=named, named_answer=named_answer, rule_title=rule_title)
     app.jinja_env.filters["named"] = named

@@ -139,7 +139,8 @@ def save_case(uow: UnitOfWork, case: Case, workflow: BpmnWorkflow, before: froze
     write_case(uow, case, row)
     ready = refresh_task_rows(uow, case, workflow, before)
     version = case.version
-    uow.after_commit(lambda: WORKFLOWS.put(case.id, version, (workflow, ready)))
+    if uow.caches_workflows:
+        uow.after_commit(lambda: WORKFLOWS.put(case.id, version, (workflow, ready)))
 
 
 def write_case(uow: UnitOfWork, case: Case, row: dict) -> None:

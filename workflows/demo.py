@@ -165,6 +165,7 @@ def load_demo(session_factory, settings=None, say: Callable[[str], None] = print
     with UnitOfWork(session_factory, system, now, settings) as uow: sharing_demo(uow)   # sharing upward: /sharing
     commitments_demo(session_factory, settings, now)   # 公开承诺: /commitments, /public/commitments
     from .complaints.demo import demo as complaints_demo; complaints_demo(session_factory, settings, now)   # 投诉举报: /complaints
+    from .evaluation.demo import demo as evaluation_demo; evaluation_demo(session_factory, settings, now)   # 诚信评价: /evaluations
     return _logins()
 
 

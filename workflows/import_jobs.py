@@ -37,7 +37,7 @@ class ImportJob(Base):
     """One uploaded sheet and what became of it."""
     __tablename__ = "import_job"
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))              # roster, users
+    kind: Mapped[str] = mapped_column(String(20))              # roster, users, records
     filename: Mapped[str] = mapped_column(String(200))
     data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)   # the file; emptied once the job ends
     status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
@@ -74,6 +74,7 @@ class ImportKind:
     read: Callable[[str, bytes], list]               # (filename, data) -> rows; SheetError
     check: Callable[..., tuple[list, list[str]]]     # (session, rows, progress) -> (pending, errors)
     save: Callable[[UnitOfWork, list], dict]         # (uow, pending) -> the job's result
+    takes_job: bool = False                          # save gets the job's id too: (uow, pending, job_id)
 
 
 def _kinds() -> dict[str, ImportKind]:
@@ -87,7 +88,10 @@ def _kinds() -> dict[str, ImportKind]:
             raise SheetError(N_("表格中没有账户"))
         return rows
 
+    from .record_import.save import save_records
+    from .record_import.sheet import check_records, read_records
     return {
+        "records": ImportKind("clerk", read_records, check_records, save_records, takes_job=True),
         "roster": ImportKind("personnel", read_roster, check_roster,
                              lambda uow, pending: {"added": save_roster(uow, pending).added}),
         "users": ImportKind("admin", users_rows, check_user_rows,
@@ -95,22 +99,32 @@ def _kinds() -> dict[str, ImportKind]:
     }
 
 
+def max_upload_bytes(kind: str) -> int:
+    """The largest file the kind takes (the web reads one byte more to tell "too large")."""
+    return _limits(kind).max_bytes
+
+
 def _limits(kind: str):
     from .accountability import ROSTER_LIMITS
+    from .record_import.sheet import RECORD_LIMITS
     from .user_sheet import USER_LIMITS
-    return {"roster": ROSTER_LIMITS, "users": USER_LIMITS}[kind]
+    return {"roster": ROSTER_LIMITS, "users": USER_LIMITS, "records": RECORD_LIMITS}[kind]
 
 
 # -- the web side -----------------------------------------------------------------------------------
 
 def enqueue_import(uow, kind: str, filename: str, data: bytes) -> ImportJob:
     """Store the file with a queued job (the caller commits). Only the size is checked here."""
-    if kind not in ("roster", "users"):
+    if kind not in ("roster", "users", "records"):
         raise NotFound(N_("没有这种导入"))
     _require_role(uow.actor, kind)
     check_size(data, _limits(kind))
+    first_result = {}
+    if kind == "records":      # the same file is not imported twice (workflows/record_import/save.py)
+        from .record_import.save import before_queued
+        first_result = before_queued(uow, data)
     job = ImportJob(kind=kind, filename=(filename or "sheet")[-200:], data=data, status="queued", total=0, done=0,
-                    errors=[], result={}, created_by=uow.actor.user_id, created_by_name=uow.actor.name[:80],
+                    errors=[], result=first_result, created_by=uow.actor.user_id, created_by_name=uow.actor.name[:80],
                     created_at=uow.clock.now(), attempts=0)
     uow.session.add(job)
     uow.session.flush()
@@ -119,7 +133,7 @@ def enqueue_import(uow, kind: str, filename: str, data: bytes) -> ImportJob:
 
 
 def _require_role(actor: Actor, kind: str) -> None:
-    role = {"roster": "personnel", "users": "admin"}[kind]
+    role = {"roster": "personnel", "users": "admin", "records": "clerk"}[kind]
     if role not in actor.roles or actor.user_id is None:
         raise Forbidden(N_("无权进行此导入"))
 
@@ -246,7 +260,7 @@ def run_job(session_factory, job_id: int, attempt: int, clock, settings=None) ->
             if finished.rowcount != 1:
                 log.warning("import job %s was taken over by another worker; this attempt is dropped", job_id)
                 return
-            result = kind.save(uow, pending)
+            result = kind.save(uow, pending, job_id) if kind.takes_job else kind.save(uow, pending)
             uow.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(result=result))
             uow.audit("import.done", job_id=job_id, kind=kind_name, rows=len(pending))
             uow.commit()

@@ -101,6 +101,16 @@ def list_tasks(session, actor: Actor, q: InboxQuery, now: datetime) -> InboxPage
     return InboxPage(rows, counts[q.tab], page, per_page, counts)
 
 
+def every_task(session, actor: Actor, q: InboxQuery, now: datetime, limit: int):
+    """Every task (up to `limit`) of the tab and filters `list_tasks` pages through, in the same
+    order: the whole list, for its export. Streamed in chunks, never all in memory at once."""
+    if q.tab not in tabs_for(actor):
+        q.tab = "group"
+    query = (select(HumanTask).where(_tab_condition(actor, q.tab), *task_filters(q, now))
+             .order_by(*_order(q)).limit(limit))
+    return session.scalars(query.execution_options(yield_per=1000))
+
+
 def _order(q: InboxQuery) -> list:
     column = SORTS.get(q.sort, HumanTask.due_at)
     return [column.desc() if q.descending else column.asc(), HumanTask.id]

@@ -304,3 +304,4 @@ def apply_correction(ctx, changes: dict):
 from . import application_ops  # noqa: E402,F401
 from .commitments import ops as _commitment_ops  # noqa: E402,F401  (township commitments)
 from .complaints import ops as _complaint_ops  # noqa: E402,F401  (complaints)
+from .evaluation import ops as _evaluation_ops  # noqa: E402,F401  (the yearly integrity evaluation)

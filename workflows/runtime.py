@@ -51,6 +51,9 @@ class UnitOfWork:
         self._after_commit: list = []
         self._on_rollback: list = []
         self._written: list = []
+        # after the commit, each saved case's workflow goes to this worker's cache (case_store);
+        # a bulk save of thousands of cases turns it off rather than hold them all until then
+        self.caches_workflows = True
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self.session_factory()

@@ -79,7 +79,8 @@ class Settings:
         "receipt": "榆信受字", "supplement_request": "榆信补字", "accountability": "榆信问决",
         "credit_check": "榆信审字",
         "complaint_reply": "榆信投复",
-        "lookup_extract": "榆信查字"})
+        "lookup_extract": "榆信查字",
+        "evaluation_report": "榆信评"})
     # remedy notices: departments (administrative review / litigation), civil servants (复核 / 申诉)
     remedy_periods: dict = field(default_factory=lambda: {
         "administrative_review_days": 60, "litigation_months": 6,
@@ -119,6 +120,18 @@ class Settings:
     complaint_status_lookups_per_address: int = 200
     complaint_window_hours: int = 24
     complaint_challenge_minutes: int = 60
+    # the yearly integrity evaluation (workflows/evaluation): each department may object to its
+    # score within this many working days; the reviewer may recompute the scores this many times
+    evaluation_objection_workdays: int = 5
+    evaluation_recomputations: int = 3
+    # early warning (监测预警, workflows/early_warning): each rule's thresholds; "on": false switches
+    # a rule off. A settings file may name only the rules and numbers it changes.
+    warning_rules: dict = field(default_factory=lambda: {
+        "department_records": {"on": True, "records": 2, "months": 12},    # >= records in the last months
+        "overdue_step": {"on": True, "workdays": 3},          # a step overdue by more than this
+        "commitment_due": {"on": True, "workdays": 10},       # a commitment due within this, unfulfilled
+        "objections_upheld": {"on": True, "objections": 2, "months": 12},   # against one reviewer's records
+        "repair_deadline": {"on": True, "workdays": 3}})      # a repair application's decision deadline
 
     def rule_in_force(self, day: date) -> dict:
         rules = sorted(self.publication_rules, key=lambda r: r["effective_from"])

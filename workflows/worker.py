@@ -41,7 +41,8 @@ def run_once(session_factory, clock=SYSTEM_CLOCK, settings=None, batch: int = 10
     settings = settings or Settings()
     # each of these on its own: one that fails (a missing signing key, an SMTP outage) does not
     # hold back the others; the next pass tries it again
-    for name, step in (("audit checkpoint", _daily_checkpoint), ("e-mail", _send_email), ("import jobs", _import_jobs)):
+    for name, step in (("audit checkpoint", _daily_checkpoint), ("warning digest", _warning_digest),
+                       ("e-mail", _send_email), ("import jobs", _import_jobs)):
         try:
             step(session_factory, clock, settings)
         except Exception:  # noqa: BLE001
@@ -51,6 +52,13 @@ def run_once(session_factory, clock=SYSTEM_CLOCK, settings=None, batch: int = 10
 
 def _daily_checkpoint(session_factory, clock, settings) -> None:
     make_daily_checkpoint(session_factory, clock, settings)   # the audit chain signed, once a day
+
+
+def _warning_digest(session_factory, clock, settings) -> None:
+    from .early_warning.digest import run_daily_warnings
+    digest = run_daily_warnings(session_factory, clock, settings)   # the rules evaluated, leaders told, once a day
+    if digest is not None:
+        log.info("warning digest: %d new, %d open, %d told", digest.new_count, digest.open_count, digest.recipients)
 
 
 def _send_email(session_factory, clock, settings) -> None:

@@ -163,13 +163,15 @@ def test_reviewer_claims_from_group_tasks_and_approves(page: Page, live_server, 
     expect(page.locator('#inbox-tabs a[data-tab="group"]')).to_have_class(has_class("active"))
     group_count = int(page.locator('#inbox-tabs [data-count="group"]').inner_text())
     assert group_count >= 5
-    expect(page.locator("#task-table [data-task-row]")).to_have_count(group_count)
+    # a page of 25 (the other browser tests' tasks share the live server's queue)
+    expect(page.locator("#task-table [data-task-row]")).to_have_count(min(group_count, 25))
+    expect(page.locator("#claim-next button")).to_have_text("认领下一个任务")
+    page.screenshot(path=screenshots / "inbox.png", full_page=True)
+    page.goto("/inbox?tab=group&per_page=100")
     row = page.locator(f'#task-table [data-task-row="{row_id}"]')
     expect(row).to_contain_text("合法性审核")
     expect(row).to_contain_text("榆林市某县招商服务中心")
     expect(row).to_contain_text("严重")
-    expect(page.locator("#claim-next button")).to_have_text("认领下一个任务")
-    page.screenshot(path=screenshots / "inbox.png", full_page=True)
 
     row.get_by_role("button", name="认领").click()
     expect(page).to_have_url(re.compile(rf"/tasks/{row_id}$"))

@@ -32,7 +32,7 @@ def test_deploying_the_same_bundle_again_changes_nothing(world):
         uow.commit()
     assert sorted((r.key, r.version, r.created) for r in results) == [
         ("accountability", 1, False), ("commitment", 1, False), ("complaint", 1, False), ("credit_repair", 1, False),
-        ("objection", 1, False), ("record_lifecycle", 1, False), ("self_correction", 1, False)]
+        ("integrity_evaluation", 1, False), ("objection", 1, False), ("record_lifecycle", 1, False), ("self_correction", 1, False)]
 
 
 def test_a_changed_bundle_becomes_a_new_version_and_running_cases_keep_theirs(world, capture, tmp_path):

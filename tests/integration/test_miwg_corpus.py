@@ -126,7 +126,7 @@ def test_each_diagram_credflow_cannot_run_is_refused_element_by_element_and_noth
         assert session.scalar(select(func.count()).select_from(ProcessDefinition)
                               .where(ProcessDefinition.key.notin_(["record_lifecycle", "objection", "self_correction",
                                                                    "credit_repair", "accountability",
-                                                                   "complaint", "commitment"]))) == 0
+                                                                   "complaint", "commitment", "integrity_evaluation"]))) == 0
 
 
 # ------------------------------------------------------------------ `credflow deploy PATH`

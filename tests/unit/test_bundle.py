@@ -111,7 +111,7 @@ def service_task(operation: str, value: str = "note") -> dict:
 def test_shipped_folder_parses_without_problems():
     bundles = {b.key: b for b in read_folder(bundled_dir("bpmn"), bundled_dir("forms"))}
     assert set(bundles) == {"record_lifecycle", "objection", "self_correction", "credit_repair", "accountability",
-                            "commitment", "complaint"}
+                            "commitment", "complaint", "integrity_evaluation"}
     for bundle_ in bundles.values():
         parse_bundle(bundle_, set(OPERATIONS))
     assert set(bundles["objection"].dmn_files) == set()       # only the DMN a process calls travels with it

@@ -204,6 +204,7 @@ DECISION_TASKS = {
     "accountability": {"confirm_person", "consider_self_correction", "leader_decision"},
     "complaint": {"registration", "leader_outcome"},
     "commitment": {"review", "leader_confirm"},
+    "integrity_evaluation": {"review", "approve"},
 }
 # what a case holds by the time its decisions are taken (the counters the gateways read, the proposal)
 CASE_DATA = {"return_count": 0, "extensions": 0, "supplement_rounds": 0, "review_of": None, "statement_days": 5,

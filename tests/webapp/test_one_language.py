@@ -55,6 +55,7 @@ DATA_COLUMNS = {
     "workday_override": ("note",), "calendar_year": ("note",), "api_token": ("name",),
     "human_task": ("subject_name",), "user_session": ("user_agent", "ip"),
     "lookup": ("query", "deal_ref", "checker_name", "outcome_reason", "username", "outcome_by"),
+    "evaluation_objection": ("text", "reason"), "evaluation_score": ("adjustment_reason",),
 }
 # JSON the users' answers are kept in: only its Chinese texts count as data (its Latin strings are codes)
 DATA_JSON = {"audit_event": ("data",), "task_draft": ("data",), "document": ("source_data",),

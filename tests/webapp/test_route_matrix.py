@@ -43,6 +43,7 @@ from workflows.demo import SUBJECTS
 from workflows.import_jobs import enqueue_import
 from workflows.lookups.service import look_up
 from workflows.commitments.service import Draft as CommitmentDraft, register_commitment
+from workflows.early_warning.model import EarlyWarning
 from workflows.migration import start_job
 from workflows.models import ROLES as MODEL_ROLES
 from workflows.models import (Attachment, Base, Case, Document, HumanTask, Notification, ProcessDefinition,
@@ -122,6 +123,7 @@ POLICY: dict[str, Access | dict[str, Access]] = {
     # are a record's lifecycle and an objection, so they are refused; the API's records are the
     # record list's, refused to them too (tests/webapp/test_api_matches_web.py).
     "cases.records": only(*CASE_READERS),
+    "cases.case_list": only(*CASE_READERS),        # the case list (webapp/cases/list_routes.py)
     "cases.new_record": only("clerk"),
     "cases.case": only(*CASE_READERS),
     "cases.diagram": only(*CASE_READERS),
@@ -130,6 +132,12 @@ POLICY: dict[str, Access | dict[str, Access]] = {
     "cases.attachment": only(*CASE_READERS),
     "cases.document": only(*CASE_READERS),     # a case's decision; a credit-check extract is 404 (test below)
     "cases.correct": only("leader"),
+    # bulk import of records (webapp/cases/import_routes.py): clerks; a job's page is its uploader's
+    # (another clerk: 404, tests/webapp/test_record_import_pages.py)
+    "cases.record_import": only("clerk"),
+    "cases.record_import_template": only("clerk"),
+    "cases.record_import_job": only("clerk"),
+    "cases.record_import_status": only("clerk"),
     # -- the subjects' portal: their own things; staff are refused ------------------------------
     "portal.index": only(*SUBJECT_CALLERS),
     "portal.record": owned_by("subject"),
@@ -220,6 +228,23 @@ POLICY: dict[str, Access | dict[str, Access]] = {
     # -- sharing upward (数据报送): the credit office's case workers and the system administrators --
     **{f"sharing.{name}": only(*TASK_WORKERS, "admin") for name in (
         "index", "export", "batch_download", "ack", "retry")},    # POSTs without a body: 400
+    # -- early warning (监测预警): leaders and system administrators; acknowledging without a note: 422
+    **{f"early_warning.{name}": only("leader", "admin") for name in ("index", "acknowledge_warning", "evaluate")},
+    # -- the dashboard (监测看板): the city for leaders and admins, its own for a department's account
+    # ("subject" is department A's); a civil servant's account has none (workflows/dashboard/scope.py)
+    **{f"dashboard.{name}": only("leader", "admin", "subject") for name in (
+        "index", "data", "records", "steps", "applications")},
+    # -- the yearly integrity evaluation (政务诚信评价): leaders and admins run a round, reviewers
+    # read it and answer objections; a department's account sees its own results; the summary is public
+    **{f"evaluation.{name}": only("reviewer", "leader", "admin") for name in (
+        "rounds", "round_page", "survey_file", "results")},
+    **{f"evaluation.{name}": only("leader", "admin") for name in (
+        "open_year", "indicators", "survey_import", "start")},   # POSTs without a body: 422 / a redirect
+    "evaluation.decide": only("reviewer"),             # not in the handling stage: a redirect with the reason
+    "evaluation.mine": owned_by("subject"),            # a civil servant's account has none: 404
+    "evaluation.object_to": owned_by("subject"),       # an empty objection: 422
+    "evaluation.my_report": owned_by("subject"),       # A's report in the published round
+    "evaluation.public_summary": PUBLIC,               # a published year
 }
 
 # URL arguments: the name of an attribute of build()'s objects, by argument name ...
@@ -229,7 +254,8 @@ ARGS = {
     "definition_id": "definition", "job_id": "job", "key": "process_key", "process": "application_kind",
     "code": "verification_code", "user_id": "reviewer2", "action": "approval_action",
     "lookup_id": "lookup", "commitment_id": "commitment",
-    "batch_id": "sharing_batch",
+    "batch_id": "sharing_batch", "warning_id": "warning",
+    "round_id": "evaluation_round", "objection_id": "evaluation_objection", "year": "evaluation_year",
 }
 # ... or by endpoint, where one needs another object than the rest
 ARG_OVERRIDES = {
@@ -248,6 +274,9 @@ ARG_OVERRIDES = {
     ("personnel.roster_import_status", "job_id"): "roster_import_job",
     ("system.user_import_job", "job_id"): "users_import_job",
     ("system.user_import_status", "job_id"): "users_import_job",
+    ("cases.record_import_job", "job_id"): "records_import_job",
+    ("cases.record_import_status", "job_id"): "records_import_job",
+    ("evaluation.my_report", "round_id"): "evaluation_published",
 }
 # POST bodies: ("form" | "json", callable(objects) -> data). The default is an empty form: for an
 # allowed caller most routes then refuse the input (400/422), which is still "not refused access".
@@ -331,6 +360,15 @@ def build(world: WebWorld) -> SimpleNamespace:
         None, "年底前清偿拖欠中小企业账款。", (world.clock.today() + timedelta(days=60)).isoformat(), "张某", "局长")).id
     o.lookup = world.run("checker", look_up, "code", SUBJECTS[A][2], "procurement", "YLCG-2026-118").id   # 逢办必查
     o.sharing_batch = world.run("admin", export_batch, "provincial", "json").id    # A's publication, sent upward
+    with world.uow() as uow:                 # a warning about department A (workflows/early_warning)
+        warning = EarlyWarning(rule="department_records", key=f"department_records:{world.subjects[A]}",
+                               about="department", about_id=world.subjects[A], department_id=world.subjects[A],
+                               params={"department": "A", "months": 12, "count": 2, "threshold": 2},
+                               raised_at=world.clock.now(), last_seen_at=world.clock.now())
+        uow.session.add(warning)
+        uow.commit()
+        o.warning = warning.id
+    build_evaluation(world, o)
     for name in ("task_view", "task_claim", "task_assign", "task_unclaim_web", "task_unclaim_api"):
         _, case_id = world.open_record(C)
         setattr(o, name, world.task(case_id, "legality_review").id)
@@ -342,9 +380,39 @@ def build(world: WebWorld) -> SimpleNamespace:
         o.job = start_job(uow, definition, definition).id
         o.tokens = {name: create_api_token(uow, user_id, "route matrix") for name, user_id in world.user_ids.items()}
         uow.commit()
-    for uploader, kind, name in (("personnel", "roster", "roster_import_job"), ("admin", "users", "users_import_job")):
+    for uploader, kind, name in (("personnel", "roster", "roster_import_job"), ("admin", "users", "users_import_job"),
+                                 ("clerk", "records", "records_import_job")):
         o.__dict__[name] = world.run(uploader, enqueue_import, kind, "sheet.csv", b"department_code\n").id
     return o
+
+
+def build_evaluation(world: WebWorld, o: SimpleNamespace) -> None:
+    """This year's evaluation in its objection window, department A's objection filed; last year's
+    published, A's report in it (the decision document stands in for the report: its bytes are a
+    signed PDF of A's)."""
+    from workflows.evaluation.model import EvaluationRound, EvaluationScore
+    from workflows.evaluation.service import edit_indicators, file_objection as object_to_score, open_round, start_round
+    year = world.clock.today().year
+    evaluation = world.run("leader", open_round, str(year))
+    with world.uow("leader") as uow:
+        weights = {"weight_" + i["code"]: i["weight"] for i in evaluation.indicators}
+        weights.update(weight_records=weights["weight_records"] + weights.pop("weight_survey"), weight_survey=0)
+        edit_indicators(uow, evaluation.id, weights)      # no survey this year
+        uow.commit()
+    case_id = world.run("leader", start_round, evaluation.id).case_id
+    world.complete("reviewer", world.task(case_id, "review").id, {"review_decision": "approve", "review_opinion": "无误。"})
+    world.complete("leader", world.task(case_id, "approve").id, {"approval_decision": "approve", "approval_opinion": "同意。"})
+    o.evaluation_round = evaluation.id
+    o.evaluation_objection = world.run("subject", object_to_score, evaluation.id, "逢办必查次数漏计。").id
+    with world.uow() as uow:
+        published = EvaluationRound(year=year - 1, status="final", indicators=evaluation.indicators, computations=1,
+                                    created_by="leader", created_at=world.clock.now(), published_at=world.clock.now())
+        uow.session.add(published)
+        uow.session.flush()
+        uow.session.add(EvaluationScore(round_id=published.id, subject_id=world.subjects[A], details={},
+                                        computed_score=90.0, final_score=90.0, document_id=o.document))
+        uow.commit()
+        o.evaluation_published, o.evaluation_year = published.id, year - 1
 
 
 _TEMPLATE = {}

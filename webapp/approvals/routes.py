@@ -17,6 +17,8 @@ from workflows.messages import N_
 from workflows.models import HumanTask
 
 from ..context import actor, db, db_int, safe_local_url, unit_of_work
+from ..exports import wants_xlsx
+from .copies_sheet import copies_sheet
 from ..formkit import fields_of, parse_post
 from ..uploads import check_attachment_ids, store_form_uploads
 
@@ -123,4 +125,6 @@ def withdraw_step(case_id):
 
 @bp.get("/copies")
 def copied_to_me():
+    if wants_xlsx():
+        return copies_sheet()
     return render_template("approvals/copies.html", items=copies.copied_to(db(), actor().user_id))

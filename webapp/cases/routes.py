@@ -25,6 +25,9 @@ from workflows.records import LIFECYCLE, open_record, register_subject
 
 from ..approvals.panel import case_panel, timeline_people, unread_copy
 from ..context import actor, clock, db, db_int, page_arg, unit_of_work
+from ..exports import wants_xlsx
+from ..labels import label
+from .sheet import records_sheet
 from ..formkit import fields_of, parse_post
 from ..uploads import attachments_by_id, check_attachment_ids, send_attachment, store_form_uploads
 from ..security_headers import stored_file
@@ -65,6 +68,9 @@ def records():
         query = query.where(Record.status == status)
     if search:
         query = query.where(record_search(search))
+    if wants_xlsx():
+        return records_sheet(query.order_by(Record.id.desc()), [(_("搜索"), search),
+                                                                (_("状态"), label("status", status) if status else None)])
     total = db().scalar(select(func.count()).select_from(query.subquery()))
     rows = db().scalars(query.order_by(Record.id.desc()).offset((page - 1) * 25).limit(25)).all()
     cases = dict(db().execute(select(Case.record_id, func.max(Case.id)).where(

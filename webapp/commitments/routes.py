@@ -18,6 +18,8 @@ from workflows.forms import FormInvalid
 from workflows.models import Attachment, HumanTask, Subject
 
 from ..context import actor, clock, db, db_int, unit_of_work
+from ..exports import wants_xlsx
+from .sheet import commitments_sheet
 from ..formkit import fields_of, parse_post
 from ..translate import translated
 from ..uploads import attachments_by_id, check_attachment_ids, store_form_uploads
@@ -73,6 +75,8 @@ def staff_list():
     if not may_list(actor()):
         abort(403)
     status = request.args.get("status") or None
+    if wants_xlsx():
+        return commitments_sheet(staff_commitments(db(), actor(), status), status, clock().today())
     return render_template("commitments/list.html", rows=staff_commitments(db(), actor(), status), status=status,
                            statuses=STATUS_TEXT, today=clock().today())
 

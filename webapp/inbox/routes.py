@@ -17,6 +17,8 @@ from workflows.models import Attachment, Case, HumanTask, Record, User, UserRole
 
 from ..approvals.panel import countersign_rows, task_panel
 from ..context import actor, clock, db, db_int, page_arg, safe_local_url, unit_of_work
+from ..exports import wants_xlsx
+from .sheet import inbox_sheet
 from ..translate import translated
 from ..errors import TITLES as ERROR_TITLES
 from ..formkit import fields_of, parse_post, refusal_notice, typed_values
@@ -49,6 +51,8 @@ def _query_from(args, tab: str) -> InboxQuery:
 @bp.get("/inbox")
 def index():
     query = _query_from(request.args, request.args.get("tab") or ("mine" if _has_mine() else "group"))
+    if wants_xlsx():
+        return inbox_sheet(query)
     page = list_tasks(db(), actor(), query, clock().now())
     assignees = {}
     ids = {i for r in page.rows for i in (r.assignee_id, r.owner_id) if i}   # the holder, and on whose behalf

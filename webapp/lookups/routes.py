@@ -19,6 +19,8 @@ from workflows.lookups.service import (department_names, issue_extract, look_up,
 from workflows.models import Document, Subject, User
 
 from ..context import actor, clock, db, db_int, page_arg, unit_of_work
+from ..exports import wants_xlsx
+from .sheet import lookups_sheet, report_sheet
 from ..translate import translated
 
 bp = Blueprint("lookups", __name__, url_prefix="/lookups")
@@ -66,6 +68,8 @@ def _index_page(errors: dict | None = None, typed: dict | None = None, status: i
 
 @bp.get("/")
 def index():
+    if wants_xlsx():
+        return lookups_sheet(DEAL, OUTCOME)
     return _index_page()
 
 
@@ -138,6 +142,8 @@ def report():
     month = (request.args.get("month") or clock().today().strftime("%Y-%m")).strip()[:7]
     rows = monthly_report(db(), actor(), month)
     totals = {k: sum(getattr(r, k) for r in rows) for k in ("made", "hits", "proceeded", "dropped", "open")}
+    if wants_xlsx():
+        return report_sheet(rows, totals, month)
     return render_template("lookups/report.html", rows=rows, month=month, totals=totals,
                            sees_all=sees_every_lookup(actor()), **_words())
 

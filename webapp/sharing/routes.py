@@ -18,6 +18,8 @@ from workflows.sharing.model import STATES
 from workflows.sharing.service import Filters, batch_file, overview, retry_item
 
 from ..context import clock, db, db_int, page_arg, unit_of_work
+from ..exports import wants_xlsx
+from .sheet import sharing_sheet
 from ..translate import translated
 
 bp = Blueprint("sharing", __name__, url_prefix="/sharing")
@@ -48,6 +50,8 @@ def _page(problems=(), status: int = 200):
 @bp.get("")
 @sharing_staff
 def index():
+    if wants_xlsx():
+        return sharing_sheet(Filters.parse(request.args, _platforms()))
     return _page()
 
 

@@ -21,6 +21,8 @@ from workflows.users import (STAFF_ROLES, add_staff, deactivate, edit_user, invi
                              reset_password, set_roles)
 
 from ..context import clock, db, db_int, unit_of_work
+from ..exports import wants_xlsx
+from .user_sheet import users_sheet
 from ..translate import translated
 from ..import_views import job_status, start_import, visible_job
 from . import bp
@@ -38,6 +40,8 @@ def admin_only(view):
 
 def _list_page(errors=None, form=None, status=200, tab="add"):
     q, state, role = (request.args.get("q") or "").strip()[:100], request.args.get("status", ""), request.args.get("role", "")
+    if wants_xlsx() and request.method == "GET":
+        return users_sheet(q, state, role)
     return render_template("system/users.html", users=list_users(db(), q, state, role), q=q, status=state, role=role,
                            roles=ROLES, staff_roles=STAFF_ROLES, errors=errors or [], form=form or {}, tab=tab,
                            headers=TEMPLATE_HEADERS, max_kb=MAX_BYTES // 1024), status

@@ -10,12 +10,14 @@ TITLES = {"sanction": "失信惩戒决定书", "objection": "异议处理决定�
           "repair": "信用修复决定书", "receipt": "受理回执", "supplement_request": "补正材料通知书",
           "accountability": "问责处理决定书", "credit_check": "公务员诚信档案查询摘录",
           "lookup_extract": "信用信息查询结果",
-          "complaint_reply": "投诉答复函"}
+          "complaint_reply": "投诉答复函",
+          "evaluation_report": "政务诚信评价结果通知书"}
 KIND_NAMES = {"sanction": "失信惩戒决定", "objection": "异议处理决定", "self_correction": "主动自新处理决定",
               "repair": "信用修复决定", "receipt": "受理回执", "supplement_request": "补正材料通知",
               "accountability": "问责处理决定", "credit_check": "诚信档案查询摘录",
               "lookup_extract": "逢办必查查询记录",
-              "complaint_reply": "投诉答复"}
+              "complaint_reply": "投诉答复",
+              "evaluation_report": "政务诚信评价结果"}
 DECISIONS = ("sanction", "objection", "self_correction", "repair", "accountability")
 SEVERITY = {"minor": "轻微", "general": "一般", "serious": "严重"}
 SOURCE = {"court_judgment": "司法判决", "administrative_penalty": "行政处罚", "disciplinary_sanction": "纪律处分",
@@ -100,6 +102,9 @@ def document_context(kind: str, case, record, data: dict, settings, today: date,
     `records` the records an integrity-file extract lists, by id."""
     if kind == "complaint_reply":   # to a complainant, not a record's subject (workflows/complaints/letter.py)
         return {"title": TITLES[kind], "remedy": "", "date_text": chinese_date(today), **data}
+    if kind == "evaluation_report":   # to a department about its yearly score (workflows/evaluation/report.py)
+        return {"title": TITLES[kind], "addressee": party.name if party else "", "remedy": "",
+                "date_text": chinese_date(today), **data}
     subject = party or record.subject
     if case is None:  # a document about a person, not a case (the integrity file extract)
         entries = [{**e, "entry_date": cn_date(e.get("entry_date"))} for e in data.get("entries") or []]

@@ -98,6 +98,20 @@ def issue_extract(uow, lookup_id: int) -> Document:
 
 def visible_lookups(session, actor, page: int = 1, per_page: int = 25):
     """The look-ups its viewer may see, newest first: (rows, total)."""
+    query = _visible_query(session, actor)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Lookup.id.desc()).offset((page - 1) * per_page).limit(per_page)).all()
+    return rows, total
+
+
+def every_visible_lookup(session, actor, limit: int):
+    """All the look-ups `visible_lookups` pages through (up to `limit`), newest first: the whole
+    list, for its export, streamed in chunks."""
+    query = _visible_query(session, actor).order_by(Lookup.id.desc()).limit(limit)
+    return session.scalars(query.execution_options(yield_per=1000))
+
+
+def _visible_query(session, actor):
     if not may_look_up(actor):
         raise Forbidden(N_("您的角色不能进行逢办必查查询"))
     query = select(Lookup)
@@ -105,9 +119,7 @@ def visible_lookups(session, actor, page: int = 1, per_page: int = 25):
         department = department_of(session, actor)
         query = query.where(Lookup.department_id == department if department is not None
                             else Lookup.user_id == actor.user_id)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(Lookup.id.desc()).offset((page - 1) * per_page).limit(per_page)).all()
-    return rows, total
+    return query
 
 
 def department_names(session, ids) -> dict[int, str]:

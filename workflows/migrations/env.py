@@ -11,6 +11,9 @@ import workflows.complaints.model  # noqa: E402,F401 -- complaints
 import workflows.lookups.model  # noqa: E402,F401 -- look-ups (逢办必查)
 import workflows.commitments.model  # noqa: E402,F401 -- township commitments
 import workflows.sharing.model  # noqa: E402,F401 -- sharing upward
+import workflows.early_warning.model  # noqa: E402,F401 -- early warning
+import workflows.evaluation.model  # noqa: E402,F401 -- the yearly integrity evaluation
+import workflows.dashboard.model  # noqa: E402,F401 -- the dashboard's indexes
 
 config = context.config
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ..messages import N_
 from ..models import Record
@@ -65,6 +66,31 @@ class Overview:
 
 def overview(session, actor, now: datetime, filters: Filters, page: int = 1) -> Overview:
     require_sharing(actor)
+    query = _items(filters, now)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    items = session.scalars(query.order_by(SharingItem.id.desc()).offset((page - 1) * PAGE_SIZE)
+                            .limit(PAGE_SIZE)).all()
+    rows = _rows(session, items, now)
+    counts = dict.fromkeys(STATES, 0)
+    counts.update(dict(session.execute(select(SharingItem.state, func.count()).group_by(SharingItem.state)).all()))
+    overdue = session.scalar(select(func.count()).select_from(SharingItem).where(_overdue_clause(now))) or 0
+    recent = session.scalars(select(SharingBatch).order_by(SharingBatch.id.desc()).limit(10)).all()
+    return Overview(rows, total, page, pages, counts, overdue, recent)
+
+
+def every_row(session, actor, now: datetime, filters: Filters, limit: int):
+    """Every item (up to `limit`) the overview's filters select, newest first: the whole list, for
+    its export, in chunks of a thousand."""
+    require_sharing(actor)
+    items = session.scalars(_items(filters, now).order_by(SharingItem.id.desc()).limit(limit)
+                            .execution_options(yield_per=1000))
+    for chunk in items.partitions():
+        yield from _rows(session, chunk, now)
+
+
+def _items(filters: Filters, now: datetime):
     query = select(SharingItem)
     if filters.platform:
         query = query.where(SharingItem.platform == filters.platform)
@@ -74,21 +100,16 @@ def overview(session, actor, now: datetime, filters: Filters, page: int = 1) -> 
         query = query.where(SharingItem.change == filters.change)
     if filters.overdue:
         query = query.where(_overdue_clause(now))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, page), pages)
-    items = session.scalars(query.order_by(SharingItem.id.desc()).offset((page - 1) * PAGE_SIZE)
-                            .limit(PAGE_SIZE)).all()
+    return query
+
+
+def _rows(session, items, now: datetime) -> list[Row]:
     batches = {b.id: b.number for b in session.scalars(select(SharingBatch).where(
         SharingBatch.id.in_({i.batch_id for i in items if i.batch_id})))}
-    records = {r.id: r for r in session.scalars(select(Record).where(Record.id.in_({i.record_id for i in items})))}
-    rows = [Row(i, record_no(i.record_id), (records[i.record_id].subject.name if i.record_id in records else ""),
+    records = {r.id: r for r in session.scalars(select(Record).options(selectinload(Record.subject))
+                                                .where(Record.id.in_({i.record_id for i in items})))}
+    return [Row(i, record_no(i.record_id), (records[i.record_id].subject.name if i.record_id in records else ""),
                 is_overdue(i, now), batches.get(i.batch_id)) for i in items]
-    counts = dict.fromkeys(STATES, 0)
-    counts.update(dict(session.execute(select(SharingItem.state, func.count()).group_by(SharingItem.state)).all()))
-    overdue = session.scalar(select(func.count()).select_from(SharingItem).where(_overdue_clause(now))) or 0
-    recent = session.scalars(select(SharingBatch).order_by(SharingBatch.id.desc()).limit(10)).all()
-    return Overview(rows, total, page, pages, counts, overdue, recent)
 
 
 def retry_item(uow, item_id: int) -> SharingItem:
