@@ -20,7 +20,8 @@ DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
     not PG_URL, reason="TEST_DATABASE_URL not set"))]
 # the slowest set-ups (real processes, a private PostgreSQL cluster) start first, so that the other
 # test workers share out the rest of the suite while they run instead of waiting for them at the end
-START_FIRST = ("tests/integration/test_faults.py", "tests/integration/test_demo_any_date.py")
+START_FIRST = ("tests/integration/test_faults.py", "tests/integration/test_demo_any_date.py",
+               "tests/integration/test_record_import_sheet.py")   # its 10,000-row import: minutes
 
 
 def pytest_collection_modifyitems(config, items):

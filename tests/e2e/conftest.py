@@ -109,6 +109,15 @@ class LiveServer:
         assert len(rows) == 1, f"expected one open {bpmn_id} task in case {case_id}, found {rows}"
         return rows[0]
 
+    def log_in(self, page, username: str) -> None:
+        """Sign `page` in as one of the live server's users (base_url set), and wait for the menu."""
+        from playwright.sync_api import expect
+        page.goto("/login")
+        page.fill("#username", username)
+        page.fill("#password", self.users[username][0])
+        page.click("button[type=submit]")
+        expect(page.locator("#user-menu")).to_have_count(1)
+
     def open_task_ids(self, case_id: int) -> list[str]:
         with self.factory() as session:
             return list(session.scalars(select(HumanTask.bpmn_id).where(HumanTask.case_id == case_id)))

@@ -51,14 +51,6 @@ def commitments(live_server):
     return [c for c, _ in made]
 
 
-def login(page, live_server, username):
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", live_server.users[username][0])
-    page.click("button[type=submit]")
-    expect(page.locator("#user-menu")).to_have_count(1)
-
-
 def test_public_commitments_page(browser: Browser, browser_context_args, commitments, screenshots):
     page = browser.new_context(**browser_context_args).new_page()
     page.goto("/public/")
@@ -78,7 +70,7 @@ def test_public_commitments_page(browser: Browser, browser_context_args, commitm
 
 def test_staff_commitments_list(browser: Browser, browser_context_args, live_server, commitments, screenshots):
     page = browser.new_context(**browser_context_args).new_page()
-    login(page, live_server, "clerk")
+    live_server.log_in(page, "clerk")
     page.click("#nav-commitments")
     expect(page.locator("#commitments tbody tr[data-commitment]")).to_have_count(len(STORIES))
     failed = page.locator("#commitments tr:has([data-status=failed])")
@@ -87,7 +79,7 @@ def test_staff_commitments_list(browser: Browser, browser_context_args, live_ser
     failed.locator("a").first.click()                              # to its case
     expect(page).to_have_url(f"{live_server.url}/cases/{commitments[1].case_id}")
     phone = browser.new_context(**{**browser_context_args, "viewport": PHONE}).new_page()
-    login(phone, live_server, "clerk")
+    live_server.log_in(phone, "clerk")
     phone.goto("/commitments")
     expect(phone.locator("#commitments [data-status]")).to_have_count(len(STORIES))
     assert phone.evaluate(FITS), "the staff commitments list is wider than a phone"

@@ -55,14 +55,6 @@ def stories(live_server):
     return months
 
 
-def login(page, live_server, username):
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", live_server.users[username][0])
-    page.click("button[type=submit]")
-    expect(page.locator("#user-menu")).to_have_count(1)
-
-
 def charts_drawn(page) -> list[str]:
     cards = page.locator("[data-chart]")
     expect(cards.first).to_be_visible()
@@ -80,7 +72,7 @@ def test_the_leader_sees_every_chart_and_clicks_through(browser: Browser, browse
     page = browser.new_context(**browser_context_args).new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    login(page, live_server, "leader")
+    live_server.log_in(page, "leader")
     page.click("#nav-monitoring")   # the 监测评价 menu
     page.click("#nav-dashboard")
     expect(page.locator("h1")).to_contain_text("监测看板")
@@ -121,7 +113,7 @@ def test_the_leader_sees_every_chart_and_clicks_through(browser: Browser, browse
 
 def test_the_dashboard_fits_a_phone(browser: Browser, browser_context_args, live_server, stories, screenshots):
     phone = browser.new_context(**{**browser_context_args, "viewport": PHONE}).new_page()
-    login(phone, live_server, "leader")
+    live_server.log_in(phone, "leader")
     phone.goto("/dashboard/")
     charts_drawn(phone)
     assert phone.evaluate(FITS), "the dashboard is wider than a phone"

@@ -31,17 +31,9 @@ def story(live_server):
     return {"commitment": case_no(commitment.case_id, "commitment"), "record_case": case_no(case_id, "record_lifecycle")}
 
 
-def login(page, live_server, username):
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", live_server.users[username][0])
-    page.click("button[type=submit]")
-    expect(page.locator("#user-menu")).to_have_count(1)
-
-
 def test_a_leader_evaluates_and_acknowledges(browser: Browser, browser_context_args, live_server, story, screenshots):
     page = browser.new_context(**browser_context_args).new_page()
-    login(page, live_server, "leader")
+    live_server.log_in(page, "leader")
     page.click("#nav-monitoring")   # the 监测评价 menu
     page.click("#nav-warnings")
     expect(page.locator("h1")).to_contain_text("监测预警")
@@ -74,7 +66,7 @@ def test_a_leader_evaluates_and_acknowledges(browser: Browser, browser_context_a
     page.screenshot(path=str(screenshots / "warnings.png"), full_page=True)
 
     phone = browser.new_context(**{**browser_context_args, "viewport": PHONE}).new_page()
-    login(phone, live_server, "leader")
+    live_server.log_in(phone, "leader")
     phone.goto("/warnings")
     expect(phone.locator("#warnings tr[data-rule=overdue_step]", has_text=story["record_case"])).to_have_count(1)
     assert phone.evaluate(FITS), "the warnings page is wider than a phone"
@@ -83,7 +75,7 @@ def test_a_leader_evaluates_and_acknowledges(browser: Browser, browser_context_a
 
 def test_others_are_refused(browser: Browser, browser_context_args, live_server):
     page = browser.new_context(**browser_context_args).new_page()
-    login(page, live_server, "reviewer")
+    live_server.log_in(page, "reviewer")
     expect(page.locator("#nav-warnings")).to_have_count(0)
     response = page.goto("/warnings")
     assert response.status == 403

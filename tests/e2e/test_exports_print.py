@@ -32,14 +32,6 @@ def records(live_server):
     return [live_server.open_record(i % 3, severity=SEVERITIES[i % 3], field=FIELDS[i % 4])[0] for i in range(30)]
 
 
-def login(page, live_server, username):
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", live_server.users[username][0])
-    page.click("button[type=submit]")
-    expect(page.locator("#user-menu")).to_have_count(1)
-
-
 def pdf_text(path) -> list[str]:
     """The PDF's text, page by page."""
     out = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
@@ -59,7 +51,7 @@ def test_the_record_list_exports_and_prints_as_a_table_without_the_screen_s_cont
                                   locale="zh-CN", timezone_id="Asia/Shanghai", accept_downloads=True)
     page = context.new_page()
     try:
-        login(page, live_server, "clerk")
+        live_server.log_in(page, "clerk")
         page.goto("/records")
         page.select_option("select[name=status]", "under_review")
         page.click("main form button")
@@ -116,7 +108,7 @@ def test_a_long_printed_list_repeats_its_header_row_on_every_page(browser: Brows
                                   locale="zh-CN", timezone_id="Asia/Shanghai")
     page = context.new_page()
     try:
-        login(page, live_server, "reviewer")
+        live_server.log_in(page, "reviewer")
         page.goto("/inbox?tab=group&task=legality_review&per_page=100")
         assert page.locator("#task-table tbody tr").count() >= len(records)
         pdf = tmp_path / "inbox.pdf"

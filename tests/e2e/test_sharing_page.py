@@ -50,18 +50,10 @@ def published(live_server):
     return items
 
 
-def login(page, live_server, username):
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", live_server.users[username][0])
-    page.click("button[type=submit]")
-    expect(page.locator("#user-menu")).to_have_count(1)
-
-
 def test_export_ack_and_retry_on_the_page(browser: Browser, browser_context_args, live_server, published,
                                           screenshots, tmp_path):
     page = browser.new_context(**browser_context_args, accept_downloads=True).new_page()
-    login(page, live_server, "clerk")
+    live_server.log_in(page, "clerk")
     page.click("#nav-sharing")
     expect(page.locator("h1")).to_have_text("数据报送")
     overdue, fresh = published
@@ -102,7 +94,7 @@ def test_export_ack_and_retry_on_the_page(browser: Browser, browser_context_args
     expect(page.locator(f'#sharing-items tr[data-item="{second}"]')).to_have_attribute("data-state", "acknowledged")
 
     phone = browser.new_context(**{**browser_context_args, "viewport": PHONE}).new_page()
-    login(phone, live_server, "clerk")
+    live_server.log_in(phone, "clerk")
     phone.goto("/sharing")
     expect(phone.locator(f'#sharing-items tr[data-item="{first}"]')).to_have_attribute("data-state", "queued")
     assert phone.evaluate(FITS), "the sharing page is wider than a phone"
